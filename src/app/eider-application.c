@@ -1,0 +1,138 @@
+/* eider-application.c
+ *
+ * Copyright 2026 The Eider Authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "eider-application"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "eider-application.h"
+#include "eider-window.h"
+
+struct _EiderApplication
+{
+  AdwApplication parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (EiderApplication, eider_application, ADW_TYPE_APPLICATION)
+
+/**
+ * eider_application_new:
+ *
+ * Creates the application object, registered under `APPLICATION_ID`.
+ *
+ * Returns: (transfer full): a new #EiderApplication
+ */
+EiderApplication *
+eider_application_new (void)
+{
+  return g_object_new (EIDER_TYPE_APPLICATION,
+                       "application-id", APPLICATION_ID,
+                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       /* Shared by both profiles: style.css and
+                        * gtk/help-overlay.ui are found here. */
+                       "resource-base-path", RESOURCE_BASE,
+                       NULL);
+}
+
+static void
+eider_application_activate (GApplication *app)
+{
+  GtkWindow *window;
+
+  g_assert (EIDER_IS_APPLICATION (app));
+
+  window = gtk_application_get_active_window (GTK_APPLICATION (app));
+  if (window == NULL)
+    window = GTK_WINDOW (eider_window_new (EIDER_APPLICATION (app)));
+
+  gtk_window_present (window);
+}
+
+static void
+eider_application_quit_action (GSimpleAction *action,
+                               GVariant      *parameter,
+                               gpointer       user_data)
+{
+  EiderApplication *self = user_data;
+  g_autolist(GtkWindow) windows = NULL;
+
+  g_assert (EIDER_IS_APPLICATION (self));
+
+  /* Close the windows first, so that each one saves its state. */
+  for (const GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l; l = l->next)
+    windows = g_list_prepend (windows, g_object_ref (l->data));
+  for (const GList *l = windows; l != NULL; l = l->next)
+    gtk_window_close (l->data);
+
+  g_application_quit (G_APPLICATION (self));
+}
+
+static void
+eider_application_about_action (GSimpleAction *action,
+                                GVariant      *parameter,
+                                gpointer       user_data)
+{
+  static const char *developers[] = { "The Eider Authors", NULL };
+  EiderApplication *self = user_data;
+  GtkWindow *window;
+  GtkWidget *about;
+
+  g_assert (EIDER_IS_APPLICATION (self));
+
+  window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  about = g_object_new (ADW_TYPE_ABOUT_WINDOW,
+                        "transient-for", window,
+                        "modal", TRUE,
+                        "application-name", _("Eider"),
+                        "application-icon", APPLICATION_ID,
+                        "developer-name", _("The Eider Authors"),
+                        "version", PACKAGE_VERSION,
+                        "comments", _("Back up your photo folders to Ente, end-to-end encrypted."),
+                        "developers", developers,
+                        "copyright", "© 2026 The Eider Authors",
+                        "license-type", GTK_LICENSE_GPL_3_0,
+                        /* Translators: Replace "translator-credits" with your name(s), one per line */
+                        "translator-credits", _("translator-credits"),
+                        NULL);
+  gtk_window_present (GTK_WINDOW (about));
+}
+
+static const GActionEntry app_actions[] = {
+  { "quit", eider_application_quit_action },
+  { "about", eider_application_about_action },
+};
+
+static void
+eider_application_startup (GApplication *app)
+{
+  static const char *quit_accels[] = { "<primary>q", NULL };
+
+  G_APPLICATION_CLASS (eider_application_parent_class)->startup (app);
+
+  gtk_window_set_default_icon_name (APPLICATION_ID);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
+}
+
+static void
+eider_application_class_init (EiderApplicationClass *klass)
+{
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  app_class->activate = eider_application_activate;
+  app_class->startup = eider_application_startup;
+}
+
+static void
+eider_application_init (EiderApplication *self)
+{
+  g_action_map_add_action_entries (G_ACTION_MAP (self),
+                                   app_actions,
+                                   G_N_ELEMENTS (app_actions),
+                                   self);
+}
