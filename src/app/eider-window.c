@@ -9,8 +9,6 @@
 
 #include "config.h"
 
-#include <glib/gi18n.h>
-
 #include "eider-window.h"
 
 struct _EiderWindow
@@ -18,10 +16,6 @@ struct _EiderWindow
   AdwApplicationWindow  parent_instance;
 
   GSettings            *settings;
-
-  /* Template children */
-  AdwHeaderBar         *header_bar;
-  AdwStatusPage        *empty_page;
 };
 
 G_DEFINE_FINAL_TYPE (EiderWindow, eider_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -111,8 +105,6 @@ eider_window_class_init (EiderWindowClass *klass)
   window_class->close_request = eider_window_close_request;
 
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_BASE "/eider-window.ui");
-  gtk_widget_class_bind_template_child (widget_class, EiderWindow, header_bar);
-  gtk_widget_class_bind_template_child (widget_class, EiderWindow, empty_page);
 }
 
 static void
