@@ -9,7 +9,8 @@
 # and checks that:
 #  - the main window is mapped, at the default size from the GSettings schema;
 #  - a screenshot of it is not blank;
-#  - app.about (activated over D-Bus) maps a second top-level window;
+#  - app.about (activated over D-Bus) maps a second top-level window, and
+#    win.show-help-overlay a third one;
 #  - app.quit (over D-Bus) makes the process exit with status 0 and saves
 #    the window size, and a second start restores a changed size.
 #
@@ -147,8 +148,9 @@ def screenshot(session, window, path):
          f'{colours(path)} colours)')
 
 
-def activate(session, app_id, action):
-    object_path = '/' + app_id.replace('.', '/')
+def activate(session, app_id, action, object_path=None):
+    if object_path is None:
+        object_path = '/' + app_id.replace('.', '/')
     subprocess.run(['gdbus', 'call', '--session', '--dest', app_id,
                     '--object-path', object_path,
                     '--method', 'org.gtk.Actions.Activate', action, '[]', '{}'],
@@ -235,6 +237,17 @@ def main():
         about_png = os.path.join(output_dir, 'eider-about.png')
         screenshot(session, about, about_png)
         log('about window', about, top_level_windows(session)[about], about_png)
+
+        # The window's exported win.show-help-overlay opens the shortcuts
+        # window from gtk/help-overlay.ui in the resource.
+        activate(session, app_id, 'show-help-overlay',
+                 '/' + app_id.replace('.', '/') + '/window/1')
+        shortcuts = wait_for(lambda: next((w for w in top_level_windows(session)
+                                           if w not in (window, about)), None),
+                             'the shortcuts window to be mapped', app)
+        shortcuts_png = os.path.join(output_dir, 'eider-shortcuts.png')
+        screenshot(session, shortcuts, shortcuts_png)
+        log('shortcuts window', shortcuts, top_level_windows(session)[shortcuts], shortcuts_png)
 
         # app.quit exits cleanly and saves the window size.
         quit(app)
