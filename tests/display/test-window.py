@@ -194,6 +194,8 @@ def main():
         'XDG_CACHE_HOME': os.path.join(tmpdir, 'cache'),
         'XDG_RUNTIME_DIR': tmpdir,
         'LANG': 'C.UTF-8',
+        # Any GLib or GTK warning from the app aborts it and fails the test.
+        'G_DEBUG': 'fatal-warnings',
     })
     env.pop('WAYLAND_DISPLAY', None)
     keyfile = os.path.join(tmpdir, 'config', 'glib-2.0', 'settings', 'keyfile')
