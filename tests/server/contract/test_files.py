@@ -97,7 +97,7 @@ class UploadUrlTests(ServerTestCase):
         j = r.json()
         self.assertEqual(set(j), {"objectKey", "url"})
         self.assertRegex(j["objectKey"], KEY_RE % self.alice.id)
-        self.assertTrue(j["url"].startswith("http://127.0.0.1:"), j["url"])
+        self.assertTrue(j["url"].startswith("http://"), j["url"])
 
     def test_49e_max_size_is_accepted(self):
         r = self.uurl(10 * GIB, md5_b64(b"x"))

@@ -305,8 +305,9 @@ class SrpLoginTests(ServerTestCase):
         self.assertEmptyJson(r, 401)
 
     def test_27b_create_session_bad_a_is_400(self):
+        user = signup(self.server)
         r = self.server.post("/users/srp/create-session",
-                             {"srpUserID": str(uuid.uuid4()), "srpA": b64(os.urandom(100))})
+                             {"srpUserID": user.srp_user_id, "srpA": b64(os.urandom(100))})
         self.assertApiError(r, 400, "BAD_REQUEST", "Invalid length for srpA")
 
     def start_session(self, user):

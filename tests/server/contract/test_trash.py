@@ -175,8 +175,8 @@ class TrashTests(ServerTestCase):
         self.assertIs(states[f1["id"]], True)
         self.assertIs(states[f2["id"]], False)
 
-    def test_60j_trashed_file_cannot_be_uploaded_to_again(self):
-        # add-files of a trashed file → 409 (server §2.7.4 rule 6)
+    def test_60j_trashed_file_cannot_be_moved(self):
+        # move-files of a trashed file → 409 (server §2.7.5: trash checks as add-files)
         user = signup(self.server, srp=False)
         c = create_collection(user)
         f = upload_file(user, c["id"])[0]
