@@ -184,6 +184,10 @@ def main():
         'GDK_BACKEND': 'x11',
         'GSK_RENDERER': 'cairo',
         'LIBGL_ALWAYS_SOFTWARE': '1',
+        # The cairo renderer needs no GL context. Without this, GDK still
+        # probes EGL/GLX, and Mesa's unloaded driver leaves an allocation
+        # that LeakSanitizer cannot attribute or suppress.
+        'GDK_DEBUG': 'gl-disable',
         'GSETTINGS_SCHEMA_DIR': schema_dir,
         'GSETTINGS_BACKEND': 'keyfile',
         'GTK_A11Y': 'none',
