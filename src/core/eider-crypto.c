@@ -40,6 +40,19 @@ eider_crypto_init (GError **error)
   return TRUE;
 }
 
+/* sodium_malloc() puts the block right before a guard page, so the pointer
+ * is only as aligned as the size is: round up to a cache line. */
+static gpointer
+secure_alloc (gsize size)
+{
+  gpointer mem = sodium_malloc ((size + 63) & ~(gsize) 63);
+
+  if (mem == NULL)
+    g_error ("Out of secure memory allocating %" G_GSIZE_FORMAT " bytes", size);
+
+  return mem;
+}
+
 /* Secrets */
 
 struct _EiderSecret
@@ -53,10 +66,7 @@ eider_secret_new (gsize len)
 {
   EiderSecret *secret;
 
-  secret = sodium_malloc (sizeof (EiderSecret) + MAX (len, 1));
-  if (secret == NULL)
-    g_error ("Out of secure memory allocating %" G_GSIZE_FORMAT " bytes", len);
-
+  secret = secure_alloc (sizeof (EiderSecret) + MAX (len, 1));
   secret->len = len;
   sodium_memzero (secret->data, MAX (len, 1));
 
@@ -298,11 +308,7 @@ struct _EiderHash
 EiderHash *
 eider_hash_new (void)
 {
-  EiderHash *hash = sodium_malloc (sizeof *hash);
-
-  if (hash == NULL)
-    g_error ("Out of secure memory");
-
+XX
   crypto_generichash_init (&hash->state, NULL, 0, EIDER_HASH_BYTES);
 
   return hash;
@@ -788,9 +794,7 @@ eider_stream_encryptor_new (const EiderSecret *key,
 
   g_return_val_if_fail (key != NULL && key->len == EIDER_KEY_BYTES, NULL);
 
-  self = sodium_malloc (sizeof *self);
-  if (self == NULL)
-    g_error ("Out of secure memory");
+  self = secure_alloc (sizeof *self);
 
   self->chunks = 0;
   self->finished = FALSE;
@@ -854,9 +858,7 @@ eider_stream_decryptor_new (const EiderSecret  *key,
 
   g_return_val_if_fail (key != NULL && key->len == EIDER_KEY_BYTES, NULL);
 
-  self = sodium_malloc (sizeof *self);
-  if (self == NULL)
-    g_error ("Out of secure memory");
+  self = secure_alloc (sizeof *self);
 
   self->chunks = 0;
   self->finished = FALSE;
