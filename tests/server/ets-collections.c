@@ -275,7 +275,10 @@ handle_create (EtsRequest *req)
     }
 
   if (g_str_equal (type, "CollectionType.album"))
-    g_free (g_steal_pointer (&type)), type = g_strdup ("album");
+    {
+      g_free (type);
+      type = g_strdup ("album");
+    }
   if (!g_str_equal (type, "album") && !g_str_equal (type, "folder") &&
       !g_str_equal (type, "favorites") && !g_str_equal (type, "uncategorized"))
     {

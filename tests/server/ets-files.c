@@ -263,6 +263,7 @@ add_multipart (EtsRequest  *req,
   g_autofree char *complete = NULL;
   g_autofree char *uuid = ets_new_uuid ();
   g_autoptr(GPtrArray) query = NULL;
+  g_autoptr(sqlite3_stmt) temp = NULL;
 
   key = g_strdup_printf ("%" G_GINT64_FORMAT "/%s", req->user_id, uuid);
   upload_id = ets_storage_new_upload (req->ets, key, &error);
@@ -272,18 +273,13 @@ add_multipart (EtsRequest  *req,
       ets_reply_sentinel (req, SOUP_STATUS_INTERNAL_SERVER_ERROR);
       return FALSE;
     }
-  g_free (key);
-  key = g_strdup_printf ("%" G_GINT64_FORMAT "/%s", req->user_id, uuid);
-  {
-    g_autoptr(sqlite3_stmt) stmt = ets_db_prepare (req->ets,
-                                                   "INSERT INTO temp_objects (object_key, upload_id, user_id, expiry)"
-                                                   " VALUES (?, ?, ?, ?)");
-    sqlite3_bind_text (stmt, 1, key, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text (stmt, 2, upload_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64 (stmt, 3, req->user_id);
-    sqlite3_bind_int64 (stmt, 4, g_get_real_time () + ETS_TEMP_OBJECT_EXPIRY);
-    sqlite3_step (stmt);
-  }
+  temp = ets_db_prepare (req->ets,
+                         "INSERT INTO temp_objects (object_key, upload_id, user_id, expiry) VALUES (?, ?, ?, ?)");
+  sqlite3_bind_text (temp, 1, key, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (temp, 2, upload_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (temp, 3, req->user_id);
+  sqlite3_bind_int64 (temp, 4, g_get_real_time () + ETS_TEMP_OBJECT_EXPIRY);
+  sqlite3_step (temp);
 
   json_builder_set_member_name (builder, "objectKey");
   json_builder_add_string_value (builder, key);
