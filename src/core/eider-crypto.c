@@ -308,7 +308,8 @@ struct _EiderHash
 EiderHash *
 eider_hash_new (void)
 {
-XX
+  EiderHash *hash = secure_alloc (sizeof *hash);
+
   crypto_generichash_init (&hash->state, NULL, 0, EIDER_HASH_BYTES);
 
   return hash;
