@@ -121,6 +121,8 @@ class FaultTests(unittest.TestCase):
             cls.error = e
         finally:
             cls.server.stop(remove=False)
+        print("fault seed %d: %d requests, observed %r"
+              % (FAULT_SEED, cls.obs.requests, cls.obs.kinds), flush=True)
         cls.clean = Server(data_dir=cls.data_dir).start()
 
     @classmethod

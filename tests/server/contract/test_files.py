@@ -205,9 +205,11 @@ class StorageTests(ServerTestCase):
         self.assertEqual(r.header("ETag"), '"%s"' % hashlib.md5(data).hexdigest())
 
     def test_put_wrong_md5_is_bad_digest(self):
+        # Content-MD5 is the signed value, but the body does not hash to it
         data = os.urandom(100)
         u = upload_url(self.alice, data)
-        r = put_object(u["url"], data, md5=md5_b64(b"other"))
+        other = os.urandom(100)
+        r = put_object(u["url"], other, md5=md5_b64(data))
         self.assertEqual(r.status, 400, r)
         self.assertEqual(xml_code(r.body), "BadDigest", r)
         # nothing was stored
@@ -215,27 +217,32 @@ class StorageTests(ServerTestCase):
         self.assertApiError(self.register(u["objectKey"], tk), 503,
                             "OBJECT_SIZE_FETCH_FAILED", "")
 
-    def test_put_body_not_matching_signed_md5_is_rejected(self):
-        # header agrees with the body, but not with the MD5 in the URL
+    def test_put_md5_header_differs_from_signed_is_403(self):
+        # Content-MD5 is a signed header (server §2.13): changing it breaks
+        # the signature even when it matches the body
         data = os.urandom(100)
         u = upload_url(self.alice, data)
         other = os.urandom(100)
         r = put_object(u["url"], other)
-        self.assertIn(r.status, (400, 403), r)
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(xml_code(r.body), "SignatureDoesNotMatch", r)
 
     def test_put_missing_md5_is_rejected(self):
         data = os.urandom(100)
         u = upload_url(self.alice, data)
         r = raw_request("PUT", u["url"], data, {"Content-Length": str(len(data))})
         self.assertIn(r.status, (400, 403), r)
+        self.assertIsNotNone(xml_code(r.body), r)
 
     def test_put_wrong_length_is_rejected(self):
+        # server §2.13 item 1: a length other than the signed one is a
+        # signature mismatch, 403 SignatureDoesNotMatch
         data = os.urandom(100)
         u = upload_url(self.alice, data)
         shorter = data[:99]
         r = put_object(u["url"], shorter, md5=md5_b64(shorter))
-        self.assertIn(r.status, (400, 403), r)
-        self.assertIsNotNone(xml_code(r.body), r)
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(xml_code(r.body), "SignatureDoesNotMatch", r)
         tk = upload_object(self.alice, b"thumb")
         self.assertEqual(self.register(u["objectKey"], tk).status, 503)
 
@@ -307,29 +314,29 @@ class StorageTests(ServerTestCase):
     def test_multipart_full_flow(self):
         data = os.urandom(5 * MIB + 1234)
         parts, j = self.multipart(data, 5 * MIB)
-        etags = []
-        for url, p in zip(j["partURLs"], parts):
-            r = put_object(url, p)
-            self.assertEqual(r.status, 200, r)
-            self.assertEqual(r.header("ETag"), '"%s"' % hashlib.md5(p).hexdigest())
-            etags.append(r.header("ETag"))
-        # a wrong ETag → S3 error, nothing assembled
-        r = self.post_complete(j["completeURL"],
-                               self.complete_xml([etags[0], '"%s"' % ("0" * 32)]))
+        quoted = ['"%s"' % hashlib.md5(p).hexdigest() for p in parts]
+        r = put_object(j["partURLs"][0], parts[0])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.header("ETag"), quoted[0])
+        # part 2 was never uploaded → S3 error (InvalidPart), nothing assembled
+        r = self.post_complete(j["completeURL"], self.complete_xml(quoted))
         self.assertTrue(r.status >= 400 or b"<Error>" in r.body, r)
-        self.assertIsNotNone(xml_code(r.body), r)
+        self.assertEqual(xml_code(r.body), "InvalidPart", r)
         tk = upload_object(self.alice, b"thumb")
-        self.assertEqual(self.register(j["objectKey"], tk).status, 503)
-        # a missing part → S3 error
-        r = self.post_complete(j["completeURL"], self.complete_xml([etags[0]]))
-        self.assertTrue(r.status >= 400 or b"<Error>" in r.body, r)
-        self.assertIsNotNone(xml_code(r.body), r)
-        # part numbers must start at 1 without gaps
-        r = self.post_complete(j["completeURL"], self.complete_xml(etags, [2, 3]))
-        self.assertTrue(r.status >= 400 or b"<Error>" in r.body, r)
-        # mobile strips the quotes; both forms are accepted
+        self.assertApiError(self.register(j["objectKey"], tk), 503,
+                            "OBJECT_SIZE_FETCH_FAILED", "")
+        r = put_object(j["partURLs"][1], parts[1])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.header("ETag"), quoted[1])
+        # a wrong ETag → S3 error (InvalidPart)
         r = self.post_complete(j["completeURL"],
-                               self.complete_xml([etags[0], etags[1].strip('"')]))
+                               self.complete_xml([quoted[0], '"%s"' % ("0" * 32)]))
+        self.assertTrue(r.status >= 400 or b"<Error>" in r.body, r)
+        self.assertEqual(xml_code(r.body), "InvalidPart", r)
+        self.assertEqual(self.register(j["objectKey"], tk).status, 503)
+        # mobile strips the quotes, web keeps them; both are accepted
+        r = self.post_complete(j["completeURL"],
+                               self.complete_xml([quoted[0], quoted[1].strip('"')]))
         self.assertEqual(r.status, 200, r)
         self.assertNotIn(b"<Error>", r.body)
         self.assertIn(b"<CompleteMultipartUploadResult", r.body)
@@ -354,7 +361,7 @@ class StorageTests(ServerTestCase):
         self.assertEqual(g.status, 200, g)
         self.assertEqual(g.body, data)
 
-    def test_multipart_part_retry_last_wins(self):
+    def test_multipart_part_retry_same_url(self):
         data = os.urandom(300)
         parts, j = self.multipart(data, 300)
         self.assertEqual(put_object(j["partURLs"][0], parts[0]).status, 200)
@@ -367,7 +374,7 @@ class StorageTests(ServerTestCase):
     def test_multipart_part_wrong_md5_is_bad_digest(self):
         data = os.urandom(1000)
         parts, j = self.multipart(data, 1000)
-        r = put_object(j["partURLs"][0], parts[0], md5=md5_b64(b"wrong"))
+        r = put_object(j["partURLs"][0], os.urandom(1000), md5=md5_b64(parts[0]))
         self.assertEqual(r.status, 400, r)
         self.assertEqual(xml_code(r.body), "BadDigest")
 
