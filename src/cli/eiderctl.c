@@ -10,13 +10,130 @@
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
 #include <sodium.h>
 
 #include "eider-crypto.h"
+#include "eiderctl.h"
 
 static const char summary[] =
   "Eider keeps photo and video folders backed up, end-to-end encrypted, to an\n"
-  "Ente Photos account. eiderctl runs the same engine without a window.";
+  "Ente Photos account. eiderctl runs the same engine without a window.\n"
+  "\n"
+  "Commands:\n"
+  "  account signup   Create an Ente account\n"
+  "  account login    Log into an Ente account\n"
+  "  account logout   Log out and remove the keys from this computer\n"
+  "  account status   Show the account and its session\n"
+  "\n"
+  "Run “eiderctl COMMAND --help” for a command's options.";
+
+void
+eiderctl_result_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  GAsyncResult **slot = user_data;
+
+  *slot = g_object_ref (result);
+}
+
+GAsyncResult *
+eiderctl_wait (GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  return *slot;
+}
+
+gboolean
+eiderctl_is_tty (void)
+{
+  return isatty (STDIN_FILENO) && isatty (STDERR_FILENO);
+}
+
+void
+eiderctl_error (const char *format,
+                ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  g_printerr ("eiderctl: %s\n", message);
+}
+
+/* Reads one line; a secret one without echo. The caller wipes and frees. */
+char *
+eiderctl_prompt (const char *question,
+                 gboolean    secret)
+{
+  struct termios old_term, new_term;
+  gboolean restore = FALSE;
+  char buf[1024];
+  char *line = NULL;
+
+  g_printerr ("%s", question);
+
+  if (secret && tcgetattr (STDIN_FILENO, &old_term) == 0)
+    {
+      new_term = old_term;
+      new_term.c_lflag &= ~ECHO;
+      restore = tcsetattr (STDIN_FILENO, TCSAFLUSH, &new_term) == 0;
+    }
+
+  if (fgets (buf, sizeof buf, stdin) != NULL)
+    {
+      buf[strcspn (buf, "\r\n")] = '\0';
+      line = g_strdup (buf);
+    }
+  sodium_memzero (buf, sizeof buf);
+
+  if (restore)
+    {
+      tcsetattr (STDIN_FILENO, TCSAFLUSH, &old_term);
+      g_printerr ("\n");
+    }
+
+  return line;
+}
+
+char *
+eiderctl_read_stdin_line (GError **error)
+{
+  char buf[1024];
+
+  if (fgets (buf, sizeof buf, stdin) == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Nothing to read on standard input");
+      return NULL;
+    }
+
+  buf[strcspn (buf, "\r\n")] = '\0';
+  {
+    char *line = g_strdup (buf);
+
+    sodium_memzero (buf, sizeof buf);
+    return line;
+  }
+}
+
+static char *
+default_config_dir (void)
+{
+  const char *env = g_getenv ("EIDER_CONFIG_DIR");
+
+  if (env != NULL && env[0] != '\0')
+    return g_strdup (env);
+
+  return g_build_filename (g_get_user_config_dir (), "eider", NULL);
+}
 
 int
 main (int   argc,
@@ -24,9 +141,13 @@ main (int   argc,
 {
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *config_dir = NULL;
+  EiderctlGlobals globals = { NULL };
   gboolean version = FALSE;
   GOptionEntry entries[] = {
     { "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Show the version and exit", NULL },
+    { "config-dir", 0, 0, G_OPTION_ARG_FILENAME, &config_dir,
+      "Where the account's settings live (default: $EIDER_CONFIG_DIR or ~/.config/eider)", "DIR" },
     { NULL }
   };
 
@@ -34,37 +155,49 @@ main (int   argc,
 
   if (!eider_crypto_init (&error))
     {
-      g_printerr ("eiderctl: %s\n", error->message);
-      return EXIT_FAILURE;
+      eiderctl_error ("%s", error->message);
+      return EIDERCTL_EXIT_FAILED;
     }
 
   context = g_option_context_new ("COMMAND [ARGS…]");
   g_option_context_set_summary (context, summary);
   g_option_context_add_main_entries (context, entries, NULL);
+  /* Options after the command belong to the command. */
+  g_option_context_set_strict_posix (context, TRUE);
 
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       g_printerr ("eiderctl: %s\nTry “eiderctl --help”.\n", error->message);
-      return 2;
+      return EIDERCTL_EXIT_USAGE;
     }
 
   if (version)
     {
       g_print ("eiderctl %s (libsodium %s)\n", PACKAGE_VERSION, sodium_version_string ());
-      return EXIT_SUCCESS;
+      return EIDERCTL_EXIT_OK;
     }
 
-  if (argc > 1)
+  globals.config_dir = config_dir != NULL ? g_strdup (config_dir) : default_config_dir ();
+
+  if (argc < 2)
     {
-      g_printerr ("eiderctl: unknown command “%s”.\nTry “eiderctl --help”.\n", argv[1]);
-      return 2;
+      g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
+
+      g_print ("%s", help);
+      g_free (globals.config_dir);
+      return EIDERCTL_EXIT_OK;
     }
 
-  {
-    g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
+  if (g_str_equal (argv[1], "account"))
+    {
+      int status = eiderctl_account (&globals, argc - 1, argv + 1);
 
-    g_print ("%s", help);
-  }
+      g_free (globals.config_dir);
+      return status;
+    }
 
-  return EXIT_SUCCESS;
+  g_printerr ("eiderctl: unknown command “%s”.\nTry “eiderctl --help”.\n", argv[1]);
+  g_free (globals.config_dir);
+
+  return EIDERCTL_EXIT_USAGE;
 }

@@ -1,0 +1,41 @@
+/* eiderctl.h
+ *
+ * Copyright 2026 The Eider Authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* Shared by eiderctl's commands. Exit codes: 0 success, 1 failure, 2 usage. */
+
+#define EIDERCTL_EXIT_OK      0
+#define EIDERCTL_EXIT_FAILED  1
+#define EIDERCTL_EXIT_USAGE   2
+
+typedef struct
+{
+  char *config_dir;
+} EiderctlGlobals;
+
+/* Runs the main context until *result is set by eiderctl_result_cb. */
+void          eiderctl_result_cb   (GObject       *object,
+                                    GAsyncResult  *result,
+                                    gpointer       user_data);
+GAsyncResult *eiderctl_wait        (GAsyncResult **slot);
+
+gboolean      eiderctl_is_tty      (void);
+char         *eiderctl_prompt      (const char    *question,
+                                    gboolean       secret);
+char         *eiderctl_read_stdin_line (GError   **error);
+void          eiderctl_error       (const char    *format,
+                                    ...) G_GNUC_PRINTF (1, 2);
+
+int           eiderctl_account     (EiderctlGlobals *globals,
+                                    int              argc,
+                                    char           **argv);
+
+G_END_DECLS
