@@ -381,8 +381,19 @@ class SrpLoginTests(ServerTestCase):
 
     # line 30
     def test_30_email_mfa_conflict(self):
-        self.skipTest("the spec documents no endpoint to turn email MFA on, "
-                      "so line 30 cannot be reached through the contract")
+        # The spec names no endpoint that turns email MFA on; museum's is
+        # PUT /users/email-mfa {"isEnabled":true}.  Skip if it is absent.
+        user = signup(self.server)
+        r = user.put("/users/email-mfa", {"isEnabled": True})
+        if r.status == 404:
+            self.skipTest("no PUT /users/email-mfa: line 30 is unreachable")
+        self.assertEqual(r.status, 200, r)
+        r = self.server.get("/users/srp/attributes?email=" + user.email)
+        self.assertIs(r.json()["attributes"]["isEmailMFAEnabled"], True)
+        c = SrpClient(user.srp_user_id.encode(), user.srp_salt, user.login_sub_key)
+        r = self.server.post("/users/srp/create-session",
+                             {"srpUserID": user.srp_user_id, "srpA": b64(c.srp_a())})
+        self.assertApiError(r, 409, "EMAIL_MFA_ENABLED", "Email MFA is enabled")
 
 
 class TwoFactorTests(ServerTestCase):
