@@ -403,6 +403,54 @@ class CollectionTests(ServerTestCase):
         # collection itself is deleted at once
         self.assertIs(self.get_collection(self.alice, c["id"])["isDeleted"], True)
 
+    # further §2.7 behaviour outside the numbered list
+
+    def test_collections_alias(self):
+        user = signup(self.server, srp=False)
+        c = create_collection(user)
+        r = user.get("/collections?sinceTime=0")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([x["id"] for x in r.json()["collections"]], [c["id"]])
+
+    def test_delete_favorites_is_400(self):
+        # server §2.7.6: neither special type can be deleted
+        user = signup(self.server, srp=False)
+        fav = create_collection(user, "favorites")
+        self.assertEmptyJson(self.delete_collection(user, fav["id"]), 400)
+
+    def test_move_files_does_not_require_membership(self):
+        # server §2.7.5: museum does not check the files are in `from`
+        a = create_collection(self.alice)
+        f = upload_file(self.alice, a["id"])[0]
+        b = create_collection(self.alice)
+        c = create_collection(self.alice)
+        self.assertEmptyBody(self.move(self.alice, b["id"], c["id"], [f["id"]]))
+        self.assertEqual([e["id"] for e in diff(self.alice, c["id"])["diff"]], [f["id"]])
+        self.assertEqual([e["isDeleted"] for e in diff(self.alice, a["id"])["diff"]], [False])
+
+    def test_move_files_too_many_is_413(self):
+        a = create_collection(self.alice)
+        b = create_collection(self.alice)
+        self.assertEmptyJson(self.move(self.alice, a["id"], b["id"],
+                                       list(range(1, 1002))), 413)
+
+    def test_add_files_needs_all_fields(self):
+        c = create_collection(self.alice)
+        f = upload_file(self.alice, c["id"])[0]
+        d = create_collection(self.alice)
+        r = self.alice.post("/collections/add-files",
+                            {"collectionID": d["id"], "files": [{"id": f["id"]}]})
+        self.assertEmptyJson(r, 400)
+
+    def test_special_types_thin_row_on_second_create(self):
+        # server §2.7.1: the existing row comes back with "app":""
+        user = signup(self.server, srp=False)
+        create_collection(user, "uncategorized")
+        again = create_collection(user, "uncategorized")
+        self.assertEqual(again["app"], "")
+        self.assertIsNone(again["sharees"])
+        self.assertIsNone(again["publicURLs"])
+
 
 if __name__ == "__main__":
     main()

@@ -591,6 +591,120 @@ class FileTests(ServerTestCase):
         self.assertEqual(r.header("Cache-Control"), "no-store")
 
 
+class FileExtrasTests(ServerTestCase):
+    """Further §2.8-§2.10 behaviour outside the numbered list."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.alice = signup(cls.server, srp=False)
+        cls.album = create_collection(cls.alice)
+
+    def test_legacy_upload_urls(self):
+        # server §2.8: {"urls":[{objectKey,url}…]}, at most 50; count ≤ 0 → []
+        r = self.alice.get("/files/upload-urls?count=3")
+        self.assertEqual(r.status, 200, r)
+        urls = r.json()["urls"]
+        self.assertEqual(len(urls), 3)
+        for u in urls:
+            self.assertRegex(u["objectKey"], KEY_RE % self.alice.id)
+        r = self.alice.get("/files/upload-urls?count=80")
+        self.assertEqual(len(r.json()["urls"]), 50)
+        r = self.alice.get("/files/upload-urls?count=0")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["urls"], [])
+
+    def test_legacy_upload_url_put_without_md5(self):
+        # upload §8.4: legacy URLs sign only host; PUT without Content-MD5
+        data = os.urandom(321)
+        u = self.alice.get("/files/upload-urls?count=1").json()["urls"][0]
+        r = raw_request("PUT", u["url"], data, {"Content-Length": str(len(data))})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.header("ETag"), '"%s"' % hashlib.md5(data).hexdigest())
+        tk = upload_object(self.alice, b"thumb")
+        r = self.alice.post("/files", file_body(self.album["id"], u["objectKey"], tk))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["file"]["size"], len(data))
+
+    def test_legacy_multipart_upload_urls(self):
+        r = self.alice.get("/files/multipart-upload-urls?count=2")
+        self.assertEqual(r.status, 200, r)
+        u = r.json()["urls"]
+        self.assertEqual(len(u["partURLs"]), 2)
+        self.assertIn("completeURL", u)
+        self.assertRegex(u["objectKey"], KEY_RE % self.alice.id)
+        self.assertEqual(self.alice.get("/files/multipart-upload-urls?count=0").status, 400)
+        self.assertEqual(self.alice.get("/files/multipart-upload-urls?count=10001").status, 400)
+
+    def test_upload_eligibility(self):
+        self.assertEmptyBody(self.alice.get("/files/upload-eligibility"))
+
+    def test_post_files_with_id_is_update(self):
+        # server §2.9: a non-zero id turns POST /files into an update
+        f, body, _, _ = upload_file(self.alice, self.album["id"])
+        data = os.urandom(2222)
+        fk = upload_object(self.alice, data)
+        tk = upload_object(self.alice, os.urandom(99))
+        upd = file_body(self.album["id"], fk, tk)
+        upd["id"] = f["id"]
+        r = self.alice.post("/files", upd)
+        self.assertEqual(r.status, 200, r)
+        j = r.json()
+        self.assertEqual(set(j), {"id", "updationTime"})
+        self.assertEqual(j["id"], f["id"])
+        self.assertGreater(j["updationTime"], f["updationTime"])
+        self.assertEqual(follow(download(self.alice, f["id"])).body, data)
+
+    def test_details_memory_count_false(self):
+        r = self.alice.get("/users/details/v2?memoryCount=false")
+        self.assertEqual(r.status, 200, r)
+        j = r.json()
+        self.assertNotIn("fileCount", j)
+        self.assertNotIn("sharedCollectionsCount", j)
+        r = self.alice.get("/users/details/v2")
+        self.assertIn("fileCount", r.json())
+
+    def test_collection_file_lookup(self):
+        # server §2.7.3: GET /collections/file → {"file"}; absent → 404 FILE_NOT_FOUND_IN_ALBUM
+        f = upload_file(self.alice, self.album["id"])[0]
+        r = self.alice.get("/collections/file?collectionID=%d&fileID=%d"
+                           % (self.album["id"], f["id"]))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["file"]["id"], f["id"])
+        other = create_collection(self.alice)
+        r = self.alice.get("/collections/file?collectionID=%d&fileID=%d"
+                           % (other["id"], f["id"]))
+        self.assertApiError(r, 404, "FILE_NOT_FOUND_IN_ALBUM")
+
+    def test_non_numeric_ids_are_404(self):
+        # server §2.0: ids parse to 0 on error → typically 404
+        r = self.alice.get("/collections/v2/diff?collectionID=abc&sinceTime=0")
+        self.assertEqual(r.status, 404, r)
+        self.assertEqual(download(self.alice, 0).status, 404)
+
+    def test_unknown_route_is_404(self):
+        r = self.alice.get("/no/such/route")
+        self.assertEqual(r.status, 404, r)
+
+    def test_cors_options(self):
+        r = raw_request("OPTIONS", self.server.url("/collections/v2"), None,
+                        {"Origin": "http://example.test",
+                         "Access-Control-Request-Method": "GET"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.header("Access-Control-Allow-Origin"), "http://example.test")
+
+
+class NoSubscriptionTests(ServerTestCase):
+    server_kwargs = {"extra": ["--no-subscription"]}
+
+    def test_expired_plan_is_402(self):
+        # server §2.8: expired plan and no bonus → 402 {}
+        user = signup(self.server, srp=False)
+        r = user.post("/files/upload-url", {"contentLength": 10, "contentMD5": md5_b64(b"x")})
+        self.assertEmptyJson(r, 402)
+        self.assertEmptyJson(user.get("/files/upload-eligibility"), 402)
+
+
 class HappyPathTests(unittest.TestCase):
     """signup → SRP login → album → upload → list → download (raw HTTP)."""
 

@@ -187,6 +187,75 @@ class TrashTests(ServerTestCase):
                                   "keyDecryptionNonce": b64(nacl_random(24))}]})
         self.assertApiError(r, 409, "FILE_IN_TRASH")
 
+    # further §2.11 behaviour outside the numbered list
+
+    def test_trash_pair_without_row_is_500(self):
+        # server §2.11: FK on (fileID, collectionID) → 500 [inferred]
+        c = create_collection(self.alice)
+        f = upload_file(self.alice, c["id"])[0]
+        d = create_collection(self.alice)
+        r = self.alice.post("/files/trash", {"items": [item(f["id"], d["id"])]})
+        self.assertEmptyJson(r, 500)
+
+    def test_trash_delete_too_many_is_500(self):
+        r = self.alice.post("/trash/delete", {"fileIDs": list(range(1, 2502))})
+        self.assertEqual(r.status, 500, r)
+
+    def test_trash_delete_skips_files_not_in_trash(self):
+        user = signup(self.server, srp=False)
+        c = create_collection(user)
+        f, _, data, thumb = upload_file(user, c["id"])
+        self.assertEmptyBody(user.post("/trash/delete", {"fileIDs": [f["id"]]}))
+        self.assertEqual(usage(user), len(data) + len(thumb))
+        self.assertEqual(download(user, f["id"]).status, 307)
+
+    def test_restore_checks(self):
+        user = signup(self.server, srp=False)
+        c = create_collection(user)
+        f = upload_file(user, c["id"])[0]
+        self.assertEmptyBody(user.post("/files/trash", {"items": [item(f["id"], c["id"])]}))
+        files = [{"id": f["id"], "encryptedKey": b64(nacl_random(48)),
+                  "keyDecryptionNonce": b64(nacl_random(24))}]
+        bc = create_collection(self.bob)
+        r = user.post("/collections/restore-files", {"collectionID": bc["id"], "files": files})
+        self.assertEmptyJson(r, 403)
+        gone = create_collection(user)
+        user.call("DELETE", "/collections/v3/%d?collectionID=%d&keepFiles=false"
+                  % (gone["id"], gone["id"]))
+        r = user.post("/collections/restore-files", {"collectionID": gone["id"], "files": files})
+        self.assertEmptyJson(r, 404)
+        bad = [{"id": 987654321, "encryptedKey": b64(nacl_random(48)),
+                "keyDecryptionNonce": b64(nacl_random(24))}]
+        r = user.post("/collections/restore-files", {"collectionID": c["id"], "files": bad})
+        self.assertEmptyJson(r, 404)
+
+    def test_trash_diff_file_updation_time_is_files_time(self):
+        # server §2.11: file.updationTime in the trash diff is files.updation_time
+        user = signup(self.server, srp=False)
+        c = create_collection(user)
+        f = upload_file(user, c["id"])[0]
+        self.assertEmptyBody(user.post("/files/trash", {"items": [item(f["id"], c["id"])]}))
+        e = trash_diff(user)["diff"][0]
+        self.assertEqual(e["file"]["updationTime"], f["updationTime"])
+        self.assertGreater(e["updatedAt"], f["updationTime"])
+
+    def test_collection_delete_trashes_files(self):
+        # server §2.7.6: keepFiles=false → the owner's files end up in trash
+        user = signup(self.server, srp=False)
+        c = create_collection(user)
+        f = upload_file(user, c["id"])[0]
+        r = user.call("DELETE", "/collections/v3/%d?collectionID=%d&keepFiles=false"
+                      % (c["id"], c["id"]))
+        self.assertEqual(r.status, 200, r)
+        deadline = time.monotonic() + 5
+        ids = set()
+        while time.monotonic() < deadline:
+            ids = {e["file"]["id"] for e in trash_diff(user)["diff"] if not e["isDeleted"]}
+            if f["id"] in ids:
+                break
+            time.sleep(0.2)
+        self.assertIn(f["id"], ids)
+
 
 if __name__ == "__main__":
     main()
