@@ -18,7 +18,7 @@ import unittest
 import urllib.parse
 
 from contract import (FIXED_OTT, PACKAGE, Server, ServerTestCase, User,
-                      expect, main, server_binary, set_attributes, signup,
+                      expect, main, now_us, server_binary, set_attributes, signup,
                       unique_email)
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}=$")
@@ -173,6 +173,23 @@ class OttFixedTests(ServerTestCase):
         self.assertEqual(j["subscription"]["productID"], "free")
         self.assertEqual(j["subscription"]["storage"], 10737418240)
         self.assertEqual(j["bonusData"]["storageBonuses"], [])
+        # the rest of the server §2.6 shape for a new account
+        sub = j["subscription"]
+        self.assertEqual(sub["userID"], user.id)
+        self.assertEqual(sub["originalTransactionID"], "none")
+        self.assertEqual(sub["paymentProvider"], "")
+        self.assertEqual(sub["attributes"], {})
+        self.assertEqual(sub["price"], "")
+        self.assertEqual(sub["period"], "year")
+        hundred_years = 100 * 365 * 24 * 3600 * 1000000
+        self.assertGreater(sub["expiryTime"], now_us() + hundred_years - 40 * 24 * 3600 * 1000000)
+        self.assertEqual(j["fileCount"], 0)
+        self.assertEqual(j["sharedCollectionsCount"], 0)
+        self.assertEqual(j["storageBonus"], 0)
+        self.assertEqual(j["profileData"], {"canDisableEmailMFA": False,
+                                            "isEmailMFAEnabled": False,
+                                            "isTwoFactorEnabled": False,
+                                            "passkeyCount": 0})
 
     def test_13c_session_validity_before_keys(self):
         user = signup(self.server, attributes=False, srp=False)

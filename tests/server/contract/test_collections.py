@@ -82,7 +82,7 @@ class CollectionTests(ServerTestCase):
         j = r.json()
         self.assertEqual(list(j.keys()), ["collection"])
         c = j["collection"]
-        self.assertEqual(c["owner"]["id"], self.alice.id)
+        self.assertEqual(c["owner"], {"id": self.alice.id, "email": "", "name": "", "role": ""})
         self.assertEqual(c["app"], "photos")
         self.assertIsNone(c["sharees"])
         self.assertIsNone(c["publicURLs"])
@@ -199,6 +199,8 @@ class CollectionTests(ServerTestCase):
             self.assertEqual(e["metadata"]["encryptedData"], body["metadata"]["encryptedData"])
             self.assertIs(e["isDeleted"], False)
             self.assertEqual(e["updationTime"], f["updationTime"])
+            self.assertEqual(e["collectionOwnerID"], self.alice.id)
+            self.assertIsInstance(e["collectionAddedAt"], int)
         # cursor semantics: strict >
         d = diff(self.alice, c["id"], times[1])
         self.assertEqual([e["id"] for e in d["diff"]], [sent[2][0]["id"]])

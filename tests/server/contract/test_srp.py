@@ -174,6 +174,16 @@ class SrpSetupTests(ServerTestCase):
         r = user.post("/users/srp/setup", self.setup_body(srpVerifier="%%%"))
         self.assertApiError(r, 400, "BAD_REQUEST", "invalid base64 encoding")
 
+    def test_20d_too_many_unverified_sessions_is_429(self):
+        # server §1.6 step 2: ≥ 10 unverified sessions in an hour → 429
+        user = signup(self.server, srp=False)
+        body = self.setup_body()
+        for i in range(10):
+            r = user.post("/users/srp/setup", body)
+            self.assertEqual(r.status, 200, r)
+        r = user.post("/users/srp/setup", body)
+        self.assertApiError(r, 429, "TOO_MANY_UNVERIFIED_SESSIONS")
+
     # line 21
     def test_21_srp_user_id_not_uuid_is_400(self):
         user = signup(self.server, srp=False)
@@ -265,6 +275,14 @@ class SrpSetupTests(ServerTestCase):
         r = self.server.get("/users/srp/attributes?email=" + user.email)
         self.assertApiError(r, 404, "NOT_FOUND", "")
 
+    def test_26b2_attributes_email_normalised(self):
+        # auth §4.1: the server trims and lower-cases the email
+        user = signup(self.server)
+        r = self.server.get("/users/srp/attributes?email="
+                            + urllib.parse.quote(" " + user.email.upper() + " "))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["attributes"]["srpUserID"], user.srp_user_id)
+
     def test_26c_attributes_without_email_is_400(self):
         r = self.server.get("/users/srp/attributes")
         self.assertEqual(r.status, 400, r)
@@ -325,6 +343,15 @@ class SrpLoginTests(ServerTestCase):
                              {"sessionID": j["sessionID"], "srpUserID": user.srp_user_id,
                               "srpM1": b64(os.urandom(31))})
         self.assertApiError(r, 400, "BAD_REQUEST", "srpM1 size is 31, expected 32")
+
+    def test_28a_verify_session_empty_m1_is_400(self):
+        # server §2.4: srpM1 is not bound as required; empty → size 0
+        user = signup(self.server)
+        c, j = self.start_session(user)
+        r = self.server.post("/users/srp/verify-session",
+                             {"sessionID": j["sessionID"], "srpUserID": user.srp_user_id,
+                              "srpM1": ""})
+        self.assertApiError(r, 400, "BAD_REQUEST", "srpM1 size is 0, expected 32")
 
     def test_28b_verify_session_wrong_password(self):
         user = signup(self.server)
