@@ -1,0 +1,35 @@
+/* eider-test-server-harness.h
+ *
+ * Copyright 2026 The Eider Authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Starts a real eider-test-server (path in $EIDER_TEST_SERVER) on loopback
+ * for one test binary, and waits for async results in tests.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  GSubprocess *process;
+  char        *url;
+  char        *data_dir;
+} TestServer;
+
+TestServer   *test_server_start    (const char * const *extra_args);
+void          test_server_stop     (TestServer         *server);
+GAsyncResult *test_wait            (GAsyncResult      **slot);
+void          test_result_cb       (GObject            *object,
+                                    GAsyncResult       *result,
+                                    gpointer            user_data);
+char         *test_make_tmpdir     (const char         *template);
+void          test_rm_rf           (const char         *path);
+gboolean      test_dir_contains    (const char         *dir,
+                                    const guint8       *needle,
+                                    gsize               len);
+
+G_END_DECLS
