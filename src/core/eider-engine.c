@@ -1,0 +1,1 @@
+/* eider-engine.c: being written */

@@ -1,0 +1,1 @@
+/* eider-media.c: being written */

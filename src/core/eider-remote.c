@@ -1,0 +1,1 @@
+/* eider-remote.c: being written */

@@ -1,0 +1,1 @@
+/* eider-scanner.c: being written */

@@ -1,0 +1,1 @@
+/* eider-store.c: being written */

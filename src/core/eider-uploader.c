@@ -1,0 +1,1 @@
+/* eider-uploader.c: being written */
