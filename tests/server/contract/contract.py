@@ -212,9 +212,10 @@ class Server:
 
     def __init__(self, fixed_ott=FIXED_OTT, quota=None, fault_rate=None,
                  fault_seed=None, data_dir=None, extra=None):
+        binary = server_binary()
         self.own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="eider-contract-")
-        self.args = [server_binary(), "--listen", "127.0.0.1:0",
+        self.args = [binary, "--listen", "127.0.0.1:0",
                      "--data-dir", self.data_dir]
         if fixed_ott is not None:
             self.args += ["--fixed-ott", fixed_ott]
@@ -581,10 +582,8 @@ class ServerTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = Server(**cls.server_kwargs).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
+        # runs even when a subclass's setUpClass fails after this point
+        cls.addClassCleanup(cls.server.stop)
 
     def assertEmptyJson(self, resp, status):
         """Status plus an exact `{}` body (server §4: `{}` bodies are exact)."""

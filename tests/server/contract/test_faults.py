@@ -20,6 +20,7 @@ import hashlib
 import http.client
 import os
 import re
+import shutil
 import socket
 import time
 import unittest
@@ -115,6 +116,7 @@ class FaultTests(unittest.TestCase):
         cls.error = None
         cls.server = Server(fault_rate=0.3, fault_seed=FAULT_SEED).start()
         cls.data_dir = cls.server.data_dir
+        cls.addClassCleanup(shutil.rmtree, cls.data_dir, ignore_errors=True)
         try:
             cls.workload()
         except Exception as e:  # reported by test_workload_completed
@@ -124,12 +126,7 @@ class FaultTests(unittest.TestCase):
         print("fault seed %d: %d requests, observed %r"
               % (FAULT_SEED, cls.obs.requests, cls.obs.kinds), flush=True)
         cls.clean = Server(data_dir=cls.data_dir).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.clean.stop()
-        import shutil
-        shutil.rmtree(cls.data_dir, ignore_errors=True)
+        cls.addClassCleanup(cls.clean.stop)
 
     # ------------------------------------------------------------ workload
 
