@@ -211,11 +211,12 @@ class Server:
     """One eider-test-server process on a private data directory."""
 
     def __init__(self, fixed_ott=FIXED_OTT, quota=None, fault_rate=None,
-                 fault_seed=None, data_dir=None, extra=None):
+                 fault_seed=None, data_dir=None, extra=None, env=None,
+                 listen="127.0.0.1:0"):
         binary = server_binary()
         self.own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="eider-contract-")
-        self.args = [binary, "--listen", "127.0.0.1:0",
+        self.args = [binary, "--listen", listen,
                      "--data-dir", self.data_dir]
         if fixed_ott is not None:
             self.args += ["--fixed-ott", fixed_ott]
@@ -225,6 +226,10 @@ class Server:
             self.args += ["--fault-rate", str(fault_rate),
                           "--fault-seed", str(fault_seed)]
         self.args += list(extra or [])
+        self.env = None
+        if env:
+            self.env = dict(os.environ)
+            self.env.update(env)
         self.proc = None
         self.base = None
         self.stderr_path = None
@@ -233,7 +238,7 @@ class Server:
         fd, self.stderr_path = tempfile.mkstemp(prefix="eider-server-stderr-")
         self.stderr_file = os.fdopen(fd, "wb")
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE,
-                                     stderr=self.stderr_file)
+                                     stderr=self.stderr_file, env=self.env)
         deadline = time.monotonic() + 30
         buf = b""
         while time.monotonic() < deadline:

@@ -15,7 +15,9 @@ upload → download happy path.
 import hashlib
 import os
 import re
+import shutil
 import socket
+import tempfile
 import time
 import unittest
 import urllib.parse
@@ -703,6 +705,48 @@ class NoSubscriptionTests(ServerTestCase):
         r = user.post("/files/upload-url", {"contentLength": 10, "contentMD5": md5_b64(b"x")})
         self.assertEmptyJson(r, 402)
         self.assertEmptyJson(user.get("/files/upload-eligibility"), 402)
+
+
+class ExpiryTests(unittest.TestCase):
+    """Presigned URLs live 7 days (server §2.13 item 5).
+
+    A URL is minted by a server running under libfaketime in the past, then
+    used against the same data directory served in the present."""
+
+    LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+    def mint_in_past(self, days):
+        if not os.path.exists(self.LIBFAKETIME):
+            self.skipTest("libfaketime (Debian package faketime) is not installed")
+        data_dir = tempfile.mkdtemp(prefix="eider-contract-")
+        self.addCleanup(shutil.rmtree, data_dir, True)
+        # preloaded directly, so the server is our child and SIGTERM reaches it
+        past = Server(data_dir=data_dir,
+                      env={"LD_PRELOAD": self.LIBFAKETIME, "FAKETIME": "-%dd" % days,
+                           "FAKETIME_DONT_FAKE_MONOTONIC": "1"}).start()
+        try:
+            user = signup(past, srp=False)
+            data = os.urandom(500)
+            u = upload_url(user, data)
+        finally:
+            past.stop()
+        # the present-day server takes over the same address, so the URL
+        # is used exactly as minted
+        now = Server(data_dir=data_dir,
+                     listen=urllib.parse.urlsplit(past.base).netloc).start()
+        self.addCleanup(now.stop)
+        return u, data
+
+    def test_url_older_than_7_days_is_403(self):
+        u, data = self.mint_in_past(8)
+        r = put_object(u["url"], data)
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(xml_code(r.body), "AccessDenied", r)
+
+    def test_url_younger_than_7_days_works(self):
+        u, data = self.mint_in_past(6)
+        r = put_object(u["url"], data)
+        self.assertEqual(r.status, 200, r)
 
 
 class HappyPathTests(unittest.TestCase):
