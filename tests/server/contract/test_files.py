@@ -12,7 +12,9 @@ ente-server.md §2.13 / ente-upload.md §8, and the full signup → SRP login �
 upload → download happy path.
 """
 
+import gzip
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -683,6 +685,15 @@ class FileExtrasTests(ServerTestCase):
         r = self.alice.get("/collections/v2/diff?collectionID=abc&sinceTime=0")
         self.assertEqual(r.status, 404, r)
         self.assertEqual(download(self.alice, 0).status, 404)
+
+    def test_gzip_when_accepted(self):
+        # auth §1.3 / server §2.0: responses are gzipped when the request
+        # sends Accept-Encoding: gzip
+        r = self.alice.get("/collections/v2?sinceTime=0",
+                           headers={"Accept-Encoding": "gzip"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.header("Content-Encoding"), "gzip", r.headers)
+        self.assertIn("collections", json.loads(gzip.decompress(r.body)))
 
     def test_unknown_route_is_404(self):
         r = self.alice.get("/no/such/route")

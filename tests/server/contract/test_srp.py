@@ -123,6 +123,28 @@ class KeyAttributesTests(ServerTestCase):
         r, _ = self.put_attrs(user, memLimit=134217728, opsLimit=32)
         self.assertEmptyBody(r)
 
+    def test_17d_recovery_key_added_once(self):
+        # server §1.5: accounts without recovery fields add them once with
+        # PUT /users/recovery-key (top-level fields); a second time → 500
+        user = signup(self.server, attributes=False, srp=False)
+        r, ka = self.put_attrs(user, masterKeyEncryptedWithRecoveryKey=None,
+                               masterKeyDecryptionNonce=None,
+                               recoveryKeyEncryptedWithMasterKey=None,
+                               recoveryKeyDecryptionNonce=None)
+        self.assertEmptyBody(r)
+        full = user.make_key_attributes()
+        rec = {k: full[k] for k in ("masterKeyEncryptedWithRecoveryKey",
+                                    "masterKeyDecryptionNonce",
+                                    "recoveryKeyEncryptedWithMasterKey",
+                                    "recoveryKeyDecryptionNonce")}
+        r = user.put("/users/recovery-key", rec)
+        self.assertEqual(r.status, 200, r)
+        got = user.get("/users/session-validity/v2").json()["keyAttributes"]
+        for k, v in rec.items():
+            self.assertEqual(got[k], v, k)
+        r = user.put("/users/recovery-key", rec)
+        self.assertEmptyJson(r, 500)
+
     # line 18
     def test_18_attributes_round_trip(self):
         user = signup(self.server, attributes=False, srp=False)
