@@ -1,1 +1,2398 @@
-/* eider-store.c: being written */
+/* eider-store.c
+ *
+ * Copyright 2026 The Eider Authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "eider-store"
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <sqlite3.h>
+
+#include "eider-store.h"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
+
+G_DEFINE_QUARK (eider-store-error-quark, eider_store_error)
+
+/* PRAGMA application_id: "Eidr", so that a stray SQLite file is not taken
+ * for ours (and ours is recognisable with `file`). */
+#define EIDER_STORE_APPLICATION_ID 0x45696472
+
+#define BUSY_TIMEOUT_MS 5000
+
+/* The schema, one step per version. Step N (1-based) takes a database at
+ * user_version N-1 to N; each step runs in its own transaction together
+ * with the user_version bump. Never edit a released step: append one.
+ *
+ * Paths and album names are BLOBs (they are file names, in the file
+ * system's encoding, not necessarily UTF-8); what comes from the server
+ * is UTF-8 TEXT. Times are µs (real time) unless named _ns. */
+static const char * const migrations[] = {
+  /* 1 */
+  "PRAGMA application_id = 1164534898;"  /* EIDER_STORE_APPLICATION_ID */
+  "CREATE TABLE meta ("
+  "  key   TEXT PRIMARY KEY NOT NULL,"
+  "  value TEXT NOT NULL"
+  ");"
+  "CREATE TABLE watches ("
+  "  id         INTEGER PRIMARY KEY,"
+  "  path       BLOB NOT NULL UNIQUE,"
+  "  mapping    INTEGER NOT NULL,"
+  "  album_name BLOB,"
+  "  paused     INTEGER NOT NULL DEFAULT 0,"
+  "  created_at INTEGER NOT NULL"
+  ");"
+  "CREATE TABLE files ("
+  "  id             INTEGER PRIMARY KEY,"
+  "  watch_id       INTEGER NOT NULL REFERENCES watches (id) ON DELETE CASCADE,"
+  "  path           BLOB NOT NULL,"
+  "  album_name     BLOB,"
+  "  dev            INTEGER NOT NULL,"
+  "  inode          INTEGER NOT NULL,"
+  "  size           INTEGER NOT NULL,"
+  "  mtime_ns       INTEGER NOT NULL,"
+  "  ctime_ns       INTEGER NOT NULL,"
+  "  state          INTEGER NOT NULL,"
+  "  reason         TEXT,"
+  "  attempts       INTEGER NOT NULL DEFAULT 0,"
+  "  next_retry     INTEGER NOT NULL DEFAULT 0,"
+  "  hash           TEXT,"
+  "  file_type      INTEGER NOT NULL DEFAULT -1,"
+  "  remote_file_id INTEGER NOT NULL DEFAULT 0,"
+  "  collection_id  INTEGER NOT NULL DEFAULT 0,"
+  "  updated_at     INTEGER NOT NULL"
+  ");"
+  "CREATE UNIQUE INDEX files_path ON files (path);"
+  "CREATE INDEX files_state_retry ON files (state, next_retry);"
+  "CREATE INDEX files_watch ON files (watch_id);"
+  "CREATE TABLE uploads ("
+  "  file_id          INTEGER PRIMARY KEY REFERENCES files (id) ON DELETE CASCADE,"
+  "  collection_id    INTEGER NOT NULL,"
+  "  hash             TEXT,"
+  "  plain_size       INTEGER NOT NULL,"
+  "  mtime_ns         INTEGER NOT NULL,"
+  "  encrypted_key    TEXT,"
+  "  key_nonce        TEXT,"
+  "  file_header      TEXT,"
+  "  encrypted_size   INTEGER NOT NULL,"
+  "  object_key       TEXT,"
+  "  part_size        INTEGER NOT NULL,"
+  "  part_md5s        TEXT,"       /* JSON array of strings */
+  "  part_urls        TEXT,"       /* JSON array of strings */
+  "  complete_url     TEXT,"
+  "  urls_expire_us   INTEGER NOT NULL,"
+  "  etags            TEXT,"       /* JSON array of strings */
+  "  file_done        INTEGER NOT NULL,"
+  "  thumb_data       BLOB,"
+  "  thumb_object_key TEXT,"
+  "  thumb_header     TEXT,"
+  "  thumb_size       INTEGER NOT NULL,"
+  "  thumb_done       INTEGER NOT NULL,"
+  "  metadata_data    TEXT,"
+  "  metadata_header  TEXT,"
+  "  pubmm_data       TEXT,"
+  "  pubmm_header     TEXT,"
+  "  pubmm_count      INTEGER NOT NULL,"
+  "  updated_at       INTEGER NOT NULL"
+  ");"
+  "CREATE TABLE collections ("
+  "  id            INTEGER PRIMARY KEY,"
+  "  owner_id      INTEGER NOT NULL,"
+  "  type          TEXT,"
+  "  name          TEXT,"
+  "  encrypted_key TEXT,"
+  "  key_nonce     TEXT,"
+  "  is_deleted    INTEGER NOT NULL DEFAULT 0,"
+  "  updation_time INTEGER NOT NULL DEFAULT 0,"
+  "  files_since   INTEGER NOT NULL DEFAULT 0"
+  ");"
+  /* No foreign key to collections: the remote index mirrors the server,
+   * and delete_collection removes a collection's files explicitly. */
+  "CREATE TABLE remote_files ("
+  "  id            INTEGER NOT NULL,"
+  "  collection_id INTEGER NOT NULL,"
+  "  title         TEXT,"
+  "  file_type     INTEGER NOT NULL,"
+  "  hash          TEXT,"
+  "  encrypted_key TEXT,"
+  "  key_nonce     TEXT,"
+  "  file_header   TEXT,"
+  "  file_size     INTEGER NOT NULL DEFAULT 0,"
+  "  creation_time INTEGER NOT NULL DEFAULT 0,"
+  "  updation_time INTEGER NOT NULL DEFAULT 0,"
+  "  PRIMARY KEY (id, collection_id)"
+  ");"
+  "CREATE INDEX remote_files_dedupe ON remote_files (title, file_type, hash);"
+  "CREATE INDEX remote_files_collection ON remote_files (collection_id);",
+};
+
+#define SCHEMA_VERSION ((gint) G_N_ELEMENTS (migrations))
+
+struct _EiderStore
+{
+  GObject   parent_instance;
+
+  sqlite3  *db;
+  char     *path;
+  gint      schema_version;
+
+  guint     tx_depth;
+  gboolean  tx_failed;   /* an inner transaction rolled back */
+};
+
+G_DEFINE_FINAL_TYPE (EiderStore, eider_store, G_TYPE_OBJECT)
+
+/* Helpers */
+
+static gboolean
+set_sqlite_error (EiderStore  *self,
+                  GError     **error,
+                  const char  *what)
+{
+  g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_FAILED,
+               "%s: %s", what, sqlite3_errmsg (self->db));
+  return FALSE;
+}
+
+static sqlite3_stmt *
+store_prepare (EiderStore  *self,
+               const char  *sql,
+               const char  *what,
+               GError     **error)
+{
+  sqlite3_stmt *stmt = NULL;
+
+  if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+    {
+      set_sqlite_error (self, error, what);
+      return NULL;
+    }
+
+  return stmt;
+}
+
+/* Runs a statement that returns no rows. */
+static gboolean
+store_step_done (EiderStore    *self,
+                 sqlite3_stmt  *stmt,
+                 const char    *what,
+                 GError       **error)
+{
+  int rc = sqlite3_step (stmt);
+
+  if (rc != SQLITE_DONE)
+    return set_sqlite_error (self, error, what);
+
+  return TRUE;
+}
+
+static gboolean
+store_exec (EiderStore  *self,
+            const char  *sql,
+            const char  *what,
+            GError     **error)
+{
+  char *errmsg = NULL;
+
+  if (sqlite3_exec (self->db, sql, NULL, NULL, &errmsg) != SQLITE_OK)
+    {
+      g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_FAILED,
+                   "%s: %s", what, errmsg != NULL ? errmsg : sqlite3_errmsg (self->db));
+      sqlite3_free (errmsg);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+store_pragma_int (EiderStore  *self,
+                  const char  *sql,
+                  gint64      *value,
+                  GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = store_prepare (self, sql, "Could not read the database settings", error);
+
+  if (stmt == NULL)
+    return FALSE;
+
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    return set_sqlite_error (self, error, "Could not read the database settings");
+
+  *value = sqlite3_column_int64 (stmt, 0);
+
+  return TRUE;
+}
+
+/* Binds a file name (any bytes) as a BLOB, or NULL. */
+static void
+bind_bytes (sqlite3_stmt *stmt,
+            int           index,
+            const char   *value)
+{
+  if (value == NULL)
+    sqlite3_bind_null (stmt, index);
+  else if (*value == '\0')
+    sqlite3_bind_zeroblob (stmt, index, 0);
+  else
+    sqlite3_bind_blob (stmt, index, value, strlen (value), SQLITE_TRANSIENT);
+}
+
+static void
+bind_text (sqlite3_stmt *stmt,
+           int           index,
+           const char   *value)
+{
+  if (value == NULL)
+    sqlite3_bind_null (stmt, index);
+  else
+    sqlite3_bind_text (stmt, index, value, -1, SQLITE_TRANSIENT);
+}
+
+/* A TEXT or BLOB column as a NUL-terminated string (NULL for SQL NULL). */
+static char *
+column_dup (sqlite3_stmt *stmt,
+            int           column)
+{
+  const void *data;
+  int len;
+
+  if (sqlite3_column_type (stmt, column) == SQLITE_NULL)
+    return NULL;
+
+  data = sqlite3_column_blob (stmt, column);
+  len = sqlite3_column_bytes (stmt, column);
+
+  return data != NULL ? g_strndup (data, len) : g_strdup ("");
+}
+
+static void
+bind_strv (sqlite3_stmt       *stmt,
+           int                 index,
+           const char * const *strv)
+{
+  g_autoptr(JsonBuilder) builder = NULL;
+  g_autoptr(JsonGenerator) generator = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *json = NULL;
+
+  if (strv == NULL)
+    {
+      sqlite3_bind_null (stmt, index);
+      return;
+    }
+
+  builder = json_builder_new ();
+  json_builder_begin_array (builder);
+  for (guint i = 0; strv[i] != NULL; i++)
+    json_builder_add_string_value (builder, strv[i]);
+  json_builder_end_array (builder);
+
+  root = json_builder_get_root (builder);
+  generator = json_generator_new ();
+  json_generator_set_root (generator, root);
+  json = json_generator_to_data (generator, NULL);
+  sqlite3_bind_text (stmt, index, json, -1, SQLITE_TRANSIENT);
+}
+
+/* A JSON array of strings as a GStrv; NULL for SQL NULL. */
+static gboolean
+column_strv (sqlite3_stmt  *stmt,
+             int            column,
+             GStrv         *out,
+             GError       **error)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GStrvBuilder) builder = NULL;
+  const char *json;
+  JsonNode *root;
+  JsonArray *array;
+  guint len;
+
+  *out = NULL;
+  if (sqlite3_column_type (stmt, column) == SQLITE_NULL)
+    return TRUE;
+
+  json = (const char *) sqlite3_column_text (stmt, column);
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, json != NULL ? json : "", -1, error))
+    return FALSE;
+
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_ARRAY (root))
+    {
+      g_set_error_literal (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_FAILED,
+                           "A stored list is not a JSON array");
+      return FALSE;
+    }
+
+  array = json_node_get_array (root);
+  len = json_array_get_length (array);
+  builder = g_strv_builder_new ();
+  for (guint i = 0; i < len; i++)
+    {
+      JsonNode *node = json_array_get_element (array, i);
+
+      if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+        {
+          g_set_error_literal (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_FAILED,
+                               "A stored list holds something other than strings");
+          return FALSE;
+        }
+      g_strv_builder_add (builder, json_node_get_string (node));
+    }
+
+  *out = g_strv_builder_end (builder);
+
+  return TRUE;
+}
+
+static char *
+display_name (const char *path)
+{
+  return g_filename_display_name (path);
+}
+
+/* Records */
+
+const char *
+eider_file_state_to_string (EiderFileState state)
+{
+  switch (state)
+    {
+    case EIDER_FILE_PENDING:
+      return "pending";
+    case EIDER_FILE_WORKING:
+      return "working";
+    case EIDER_FILE_UPLOADED:
+      return "uploaded";
+    case EIDER_FILE_SKIPPED:
+      return "skipped";
+    case EIDER_FILE_FAILED:
+      return "failed";
+    default:
+      return "unknown";
+    }
+}
+
+void
+eider_watch_free (EiderWatch *watch)
+{
+  if (watch == NULL)
+    return;
+
+  g_free (watch->path);
+  g_free (watch->album_name);
+  g_free (watch);
+}
+
+void
+eider_file_record_free (EiderFileRecord *record)
+{
+  if (record == NULL)
+    return;
+
+  g_free (record->path);
+  g_free (record->album_name);
+  g_free (record->reason);
+  g_free (record->hash);
+  g_free (record);
+}
+
+void
+eider_upload_record_free (EiderUploadRecord *record)
+{
+  if (record == NULL)
+    return;
+
+  g_free (record->hash);
+  g_free (record->encrypted_key);
+  g_free (record->key_nonce);
+  g_free (record->file_header);
+  g_free (record->object_key);
+  g_strfreev (record->part_md5s);
+  g_strfreev (record->part_urls);
+  g_free (record->complete_url);
+  g_strfreev (record->etags);
+  g_clear_pointer (&record->thumb_data, g_bytes_unref);
+  g_free (record->thumb_object_key);
+  g_free (record->thumb_header);
+  g_free (record->metadata_data);
+  g_free (record->metadata_header);
+  g_free (record->pubmm_data);
+  g_free (record->pubmm_header);
+  g_free (record);
+}
+
+/**
+ * eider_upload_record_copy:
+ * @record: an upload record
+ *
+ * Returns: (transfer full): a deep copy of @record
+ */
+EiderUploadRecord *
+eider_upload_record_copy (const EiderUploadRecord *record)
+{
+  EiderUploadRecord *copy;
+
+  g_return_val_if_fail (record != NULL, NULL);
+
+  copy = g_new0 (EiderUploadRecord, 1);
+  *copy = *record;
+  copy->hash = g_strdup (record->hash);
+  copy->encrypted_key = g_strdup (record->encrypted_key);
+  copy->key_nonce = g_strdup (record->key_nonce);
+  copy->file_header = g_strdup (record->file_header);
+  copy->object_key = g_strdup (record->object_key);
+  copy->part_md5s = g_strdupv (record->part_md5s);
+  copy->part_urls = g_strdupv (record->part_urls);
+  copy->complete_url = g_strdup (record->complete_url);
+  copy->etags = g_strdupv (record->etags);
+  copy->thumb_data = record->thumb_data != NULL ? g_bytes_ref (record->thumb_data) : NULL;
+  copy->thumb_object_key = g_strdup (record->thumb_object_key);
+  copy->thumb_header = g_strdup (record->thumb_header);
+  copy->metadata_data = g_strdup (record->metadata_data);
+  copy->metadata_header = g_strdup (record->metadata_header);
+  copy->pubmm_data = g_strdup (record->pubmm_data);
+  copy->pubmm_header = g_strdup (record->pubmm_header);
+
+  return copy;
+}
+
+void
+eider_collection_record_free (EiderCollectionRecord *record)
+{
+  if (record == NULL)
+    return;
+
+  g_free (record->type);
+  g_free (record->name);
+  g_free (record->encrypted_key);
+  g_free (record->key_nonce);
+  g_free (record);
+}
+
+void
+eider_remote_file_record_free (EiderRemoteFileRecord *record)
+{
+  if (record == NULL)
+    return;
+
+  g_free (record->title);
+  g_free (record->hash);
+  g_free (record->encrypted_key);
+  g_free (record->key_nonce);
+  g_free (record->file_header);
+  g_free (record);
+}
+
+/* GObject */
+
+static void
+eider_store_finalize (GObject *object)
+{
+  EiderStore *self = (EiderStore *) object;
+
+  if (self->tx_depth > 0)
+    g_warning ("Store closed inside a transaction: it is rolled back");
+
+  /* Every statement is finalised where it was prepared, so this closes. */
+  if (self->db != NULL && sqlite3_close (self->db) != SQLITE_OK)
+    g_warning ("Could not close %s: %s", self->path, sqlite3_errmsg (self->db));
+  self->db = NULL;
+  g_clear_pointer (&self->path, g_free);
+
+  G_OBJECT_CLASS (eider_store_parent_class)->finalize (object);
+}
+
+static void
+eider_store_class_init (EiderStoreClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = eider_store_finalize;
+}
+
+static void
+eider_store_init (EiderStore *self)
+{
+}
+
+/* Opening and migrations */
+
+static gboolean
+store_migrate (EiderStore  *self,
+               GError     **error)
+{
+  gint64 version;
+
+  if (!store_pragma_int (self, "PRAGMA user_version", &version, error))
+    return FALSE;
+
+  if (version > SCHEMA_VERSION)
+    {
+      g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_TOO_NEW,
+                   "The database %s has schema version %" G_GINT64_FORMAT
+                   ", newer than this Eider understands (%d): it was written by a newer "
+                   "version of Eider; run that version or move the database aside",
+                   self->path, version, SCHEMA_VERSION);
+      return FALSE;
+    }
+
+  while (version < SCHEMA_VERSION)
+    {
+      g_autofree char *bump = NULL;
+      g_autofree char *what = NULL;
+      gint64 current;
+
+      if (!eider_store_begin (self, error))
+        return FALSE;
+
+      /* Another process may have migrated while we waited for the lock. */
+      if (!store_pragma_int (self, "PRAGMA user_version", &current, error))
+        {
+          eider_store_rollback (self);
+          return FALSE;
+        }
+
+      if (current == version)
+        {
+          what = g_strdup_printf ("Could not upgrade the database %s to schema version %"
+                                  G_GINT64_FORMAT, self->path, version + 1);
+          bump = g_strdup_printf ("PRAGMA user_version = %" G_GINT64_FORMAT, version + 1);
+          if (!store_exec (self, migrations[version], what, error) ||
+              !store_exec (self, bump, what, error))
+            {
+              eider_store_rollback (self);
+              return FALSE;
+            }
+          current = version + 1;
+        }
+
+      if (!eider_store_commit (self, error))
+        return FALSE;
+
+      if (current > SCHEMA_VERSION)
+        {
+          g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_TOO_NEW,
+                       "The database %s was upgraded to schema version %" G_GINT64_FORMAT
+                       " by a newer Eider while opening it (this one understands %d)",
+                       self->path, current, SCHEMA_VERSION);
+          return FALSE;
+        }
+
+      version = current;
+    }
+
+  self->schema_version = (gint) version;
+
+  return TRUE;
+}
+
+static gboolean
+store_configure (EiderStore  *self,
+                 GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gint64 app_id;
+  const char *mode;
+
+  sqlite3_extended_result_codes (self->db, 1);
+  sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
+
+  /* This is the first read: a file that is not a database fails here. */
+  if (!store_pragma_int (self, "PRAGMA application_id", &app_id, error))
+    return FALSE;
+  if (app_id != 0 && app_id != EIDER_STORE_APPLICATION_ID)
+    {
+      g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_FAILED,
+                   "%s is an SQLite database of another program (application id %#" G_GINT64_MODIFIER "x)",
+                   self->path, app_id);
+      return FALSE;
+    }
+
+  stmt = store_prepare (self, "PRAGMA journal_mode = WAL", "Could not switch the database to WAL", error);
+  if (stmt == NULL)
+    return FALSE;
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    return set_sqlite_error (self, error, "Could not switch the database to WAL");
+  mode = (const char *) sqlite3_column_text (stmt, 0);
+  if (g_strcmp0 (mode, "wal") != 0 && g_strcmp0 (mode, "memory") != 0)
+    {
+      g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_FAILED,
+                   "Could not switch the database %s to WAL (journal mode is %s)",
+                   self->path, mode != NULL ? mode : "unknown");
+      return FALSE;
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  return store_exec (self,
+                     "PRAGMA synchronous = NORMAL;"
+                     "PRAGMA foreign_keys = ON;",
+                     "Could not configure the database", error);
+}
+
+/**
+ * eider_store_open:
+ * @path: the database file, in the file system's encoding (its folder is
+ *   created, private, when missing); ":memory:" for a private in-memory one
+ * @error: return location for an error
+ *
+ * Opens (creating or upgrading it as needed) Eider's state database.
+ *
+ * Returns: (transfer full) (nullable): the store, or %NULL with @error set
+ *   (%EIDER_STORE_ERROR_TOO_NEW for a database of a newer Eider)
+ */
+EiderStore *
+eider_store_open (const char  *path,
+                  GError     **error)
+{
+  g_autoptr(EiderStore) self = NULL;
+  int rc;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  self = g_object_new (EIDER_TYPE_STORE, NULL);
+  self->path = g_strdup (path);
+
+  if (g_strcmp0 (path, ":memory:") != 0)
+    {
+      g_autofree char *dir = g_path_get_dirname (path);
+
+      if (g_mkdir_with_parents (dir, 0700) != 0)
+        {
+          int saved_errno = errno;
+          g_autofree char *display = display_name (dir);
+
+          g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_FAILED,
+                       "Could not create the folder %s for the database: %s",
+                       display, g_strerror (saved_errno));
+          return NULL;
+        }
+    }
+
+  rc = sqlite3_open_v2 (path, &self->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL);
+  if (rc != SQLITE_OK)
+    {
+      g_autofree char *display = display_name (path);
+
+      g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_FAILED,
+                   "Could not open the database %s: %s", display,
+                   self->db != NULL ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
+      return NULL;
+    }
+
+  if (!store_configure (self, error) || !store_migrate (self, error))
+    {
+      if (error != NULL && *error != NULL && (*error)->code == EIDER_STORE_ERROR_FAILED)
+        {
+          g_autofree char *display = display_name (path);
+
+          g_prefix_error (error, "Could not open the database %s: ", display);
+        }
+      return NULL;
+    }
+
+  return g_steal_pointer (&self);
+}
+
+const char *
+eider_store_get_path (EiderStore *self)
+{
+  g_return_val_if_fail (EIDER_IS_STORE (self), NULL);
+
+  return self->path;
+}
+
+gint
+eider_store_get_schema_version (EiderStore *self)
+{
+  g_return_val_if_fail (EIDER_IS_STORE (self), 0);
+
+  return self->schema_version;
+}
+
+/* Transactions */
+
+/**
+ * eider_store_begin:
+ * @self: a store
+ * @error: return location for an error
+ *
+ * Starts a write transaction (BEGIN IMMEDIATE, so that a concurrent writer
+ * waits for the busy timeout here rather than failing later). Transactions
+ * nest: only the outermost begin/commit reach SQLite. A rollback inside a
+ * nested transaction makes the outermost commit roll back and fail.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+eider_store_begin (EiderStore  *self,
+                   GError     **error)
+{
+  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
+
+  if (self->tx_depth == 0)
+    {
+      if (!store_exec (self, "BEGIN IMMEDIATE", "Could not start a transaction", error))
+        return FALSE;
+      self->tx_failed = FALSE;
+    }
+
+  self->tx_depth++;
+
+  return TRUE;
+}
+
+gboolean
+eider_store_commit (EiderStore  *self,
+                    GError     **error)
+{
+  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
+  g_return_val_if_fail (self->tx_depth > 0, FALSE);
+
+  self->tx_depth--;
+  if (self->tx_depth > 0)
+    return TRUE;
+
+  if (self->tx_failed)
+    {
+      store_exec (self, "ROLLBACK", "Could not roll back", NULL);
+      self->tx_failed = FALSE;
+      g_set_error_literal (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_FAILED,
+                           "Could not commit: a nested transaction was rolled back");
+      return FALSE;
+    }
+
+  if (!store_exec (self, "COMMIT", "Could not commit", error))
+    {
+      /* Leave no transaction behind whatever COMMIT did. */
+      if (!sqlite3_get_autocommit (self->db))
+        store_exec (self, "ROLLBACK", "Could not roll back", NULL);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+void
+eider_store_rollback (EiderStore *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail (EIDER_IS_STORE (self));
+  g_return_if_fail (self->tx_depth > 0);
+
+  self->tx_depth--;
+  if (self->tx_depth > 0)
+    {
+      self->tx_failed = TRUE;
+      return;
+    }
+
+  self->tx_failed = FALSE;
+  /* SQLite may already have rolled back on its own (e.g. SQLITE_FULL). */
+  if (!sqlite3_get_autocommit (self->db) &&
+      !store_exec (self, "ROLLBACK", "Could not roll back", &error))
+    g_warning ("%s", error->message);
+}
+
+/* Meta */
+
+/**
+ * eider_store_get_meta:
+ * @self: a store
+ * @key: the setting
+ *
+ * Returns: (transfer full) (nullable): the value, or %NULL when unset
+ */
+char *
+eider_store_get_meta (EiderStore *self,
+                      const char *key)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GError) error = NULL;
+  int rc;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), NULL);
+  g_return_val_if_fail (key != NULL, NULL);
+
+  stmt = store_prepare (self, "SELECT value FROM meta WHERE key = ?", "Could not read a setting", &error);
+  if (stmt == NULL)
+    {
+      g_warning ("%s", error->message);
+      return NULL;
+    }
+  bind_text (stmt, 1, key);
+
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    return column_dup (stmt, 0);
+  if (rc != SQLITE_DONE)
+    g_warning ("Could not read the setting %s: %s", key, sqlite3_errmsg (self->db));
+
+  return NULL;
+}
+
+/**
+ * eider_store_set_meta:
+ * @self: a store
+ * @key: the setting
+ * @value: (nullable): its value; %NULL removes it
+ * @error: return location for an error
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+eider_store_set_meta (EiderStore  *self,
+                      const char  *key,
+                      const char  *value,
+                      GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *what = NULL;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+
+  what = g_strdup_printf ("Could not save the setting %s", key);
+  if (value != NULL)
+    stmt = store_prepare (self,
+                          "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                          what, error);
+  else
+    stmt = store_prepare (self, "DELETE FROM meta WHERE key = ?1", what, error);
+  if (stmt == NULL)
+    return FALSE;
+
+  bind_text (stmt, 1, key);
+  if (value != NULL)
+    bind_text (stmt, 2, value);
+
+  return store_step_done (self, stmt, what, error);
+}
+
+/* Watches */
+
+#define WATCH_COLUMNS "id, path, mapping, album_name, paused"
+
+static EiderWatch *
+watch_from_row (sqlite3_stmt *stmt)
+{
+  EiderWatch *watch = g_new0 (EiderWatch, 1);
+
+  watch->id = sqlite3_column_int64 (stmt, 0);
+  watch->path = column_dup (stmt, 1);
+  watch->mapping = sqlite3_column_int (stmt, 2);
+  watch->album_name = column_dup (stmt, 3);
+  watch->paused = sqlite3_column_int (stmt, 4) != 0;
+
+  return watch;
+}
+
+/* Absolute, without "." / ".." / duplicate or trailing separators. Symbolic
+ * links are not resolved: the watch is the path the user chose. */
+static char *
+normalize_watch_path (const char *path)
+{
+  return g_canonicalize_filename (path, "/");
+}
+
+/* Is @path @parent or inside it? */
+static gboolean
+path_is_within (const char *path,
+                const char *parent)
+{
+  gsize len = strlen (parent);
+
+  if (strcmp (parent, "/") == 0)
+    return TRUE;
+
+  return strncmp (path, parent, len) == 0 && (path[len] == '\0' || path[len] == '/');
+}
+
+/**
+ * eider_store_list_watches:
+ * @self: a store
+ * @error: return location for an error
+ *
+ * Returns: (transfer container) (element-type EiderWatch): every watch, by id
+ */
+GPtrArray *
+eider_store_list_watches (EiderStore  *self,
+                          GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) watches = NULL;
+  int rc;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), NULL);
+
+  stmt = store_prepare (self, "SELECT " WATCH_COLUMNS " FROM watches ORDER BY id",
+                        "Could not list the watched folders", error);
+  if (stmt == NULL)
+    return NULL;
+
+  watches = g_ptr_array_new_with_free_func ((GDestroyNotify) eider_watch_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (watches, watch_from_row (stmt));
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (self, error, "Could not list the watched folders");
+      return NULL;
+    }
+
+  return g_steal_pointer (&watches);
+}
+
+/**
+ * eider_store_add_watch:
+ * @self: a store
+ * @path: an absolute folder path, in the file system's encoding
+ * @mapping: how its files map to albums
+ * @album_name: (nullable): for %EIDER_MAPPING_ONE_ALBUM, the album; %NULL
+ *   means the folder's name
+ * @error: return location for an error
+ *
+ * Adds a watched folder. A folder that is already watched, inside a watched
+ * folder, or that contains one is refused with %EIDER_STORE_ERROR_EXISTS:
+ * no file is ever watched twice.
+ *
+ * Returns: (transfer full) (nullable): the new watch
+ */
+EiderWatch *
+eider_store_add_watch (EiderStore    *self,
+                       const char    *path,
+                       EiderMapping   mapping,
+                       const char    *album_name,
+                       GError       **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) watches = NULL;
+  g_autofree char *normal = NULL;
+  g_autofree char *display = NULL;
+  g_autofree char *default_album = NULL;
+  EiderWatch *watch;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (mapping == EIDER_MAPPING_ONE_ALBUM ||
+                        mapping == EIDER_MAPPING_ALBUM_PER_FOLDER, NULL);
+
+  display = display_name (path);
+  if (!g_path_is_absolute (path))
+    {
+      g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_FAILED,
+                   "Cannot watch %s: the path is not absolute", display);
+      return NULL;
+    }
+
+  normal = normalize_watch_path (path);
+  if (mapping == EIDER_MAPPING_ONE_ALBUM && (album_name == NULL || *album_name == '\0'))
+    {
+      if (strcmp (normal, "/") == 0)
+        {
+          g_set_error_literal (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_FAILED,
+                               "Cannot watch / as one album without an album name");
+          return NULL;
+        }
+      default_album = g_filename_display_basename (normal);
+      album_name = default_album;
+    }
+
+  if (!eider_store_begin (self, error))
+    return NULL;
+
+  watches = eider_store_list_watches (self, error);
+  if (watches == NULL)
+    goto fail;
+
+  for (guint i = 0; i < watches->len; i++)
+    {
+      EiderWatch *other = g_ptr_array_index (watches, i);
+      g_autofree char *other_display = display_name (other->path);
+
+      if (strcmp (other->path, normal) == 0)
+        {
+          g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_EXISTS,
+                       "%s is already watched", other_display);
+          goto fail;
+        }
+      if (path_is_within (normal, other->path))
+        {
+          g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_EXISTS,
+                       "Cannot watch %s: it is inside the watched folder %s",
+                       display, other_display);
+          goto fail;
+        }
+      if (path_is_within (other->path, normal))
+        {
+          g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_EXISTS,
+                       "Cannot watch %s: it contains the watched folder %s "
+                       "(remove that watch first)", display, other_display);
+          goto fail;
+        }
+    }
+
+  stmt = store_prepare (self,
+                        "INSERT INTO watches (path, mapping, album_name, paused, created_at) "
+                        "VALUES (?1, ?2, ?3, 0, ?4)",
+                        "Could not add the watched folder", error);
+  if (stmt == NULL)
+    goto fail;
+  bind_bytes (stmt, 1, normal);
+  sqlite3_bind_int (stmt, 2, mapping);
+  bind_bytes (stmt, 3, album_name);
+  sqlite3_bind_int64 (stmt, 4, g_get_real_time ());
+  if (!store_step_done (self, stmt, "Could not add the watched folder", error))
+    goto fail;
+
+  watch = g_new0 (EiderWatch, 1);
+  watch->id = sqlite3_last_insert_rowid (self->db);
+  watch->path = g_steal_pointer (&normal);
+  watch->mapping = mapping;
+  watch->album_name = g_strdup (album_name);
+  watch->paused = FALSE;
+
+  if (!eider_store_commit (self, error))
+    {
+      eider_watch_free (watch);
+      return NULL;
+    }
+
+  return watch;
+
+fail:
+  eider_store_rollback (self);
+  return NULL;
+}
+
+/**
+ * eider_store_find_watch:
+ * @self: a store
+ * @path: a folder path
+ *
+ * Returns: (transfer full) (nullable): the watch of exactly that folder
+ */
+EiderWatch *
+eider_store_find_watch (EiderStore *self,
+                        const char *path)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *normal = NULL;
+  int rc;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (!g_path_is_absolute (path))
+    return NULL;
+  normal = normalize_watch_path (path);
+
+  stmt = store_prepare (self, "SELECT " WATCH_COLUMNS " FROM watches WHERE path = ?1",
+                        "Could not look up a watched folder", &error);
+  if (stmt == NULL)
+    {
+      g_warning ("%s", error->message);
+      return NULL;
+    }
+  bind_bytes (stmt, 1, normal);
+
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    return watch_from_row (stmt);
+  if (rc != SQLITE_DONE)
+    g_warning ("Could not look up a watched folder: %s", sqlite3_errmsg (self->db));
+
+  return NULL;
+}
+
+/* Runs an UPDATE/DELETE on one row by id; NOT_FOUND when no row matched. */
+static gboolean
+store_change_one (EiderStore    *self,
+                  sqlite3_stmt  *stmt,
+                  const char    *what,
+                  const char    *missing,
+                  gint64         id,
+                  GError       **error)
+{
+  if (!store_step_done (self, stmt, what, error))
+    return FALSE;
+
+  if (sqlite3_changes (self->db) == 0)
+    {
+      g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_NOT_FOUND,
+                   "%s: there is no %s %" G_GINT64_FORMAT, what, missing, id);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/**
+ * eider_store_remove_watch:
+ * @self: a store
+ * @watch_id: the watch
+ * @error: return location for an error
+ *
+ * Forgets a watch, its files' records and their uploads in flight. The
+ * remote index (and anything on the server) is left alone.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+eider_store_remove_watch (EiderStore  *self,
+                          gint64       watch_id,
+                          GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
+
+  /* files and uploads go by ON DELETE CASCADE. */
+  stmt = store_prepare (self, "DELETE FROM watches WHERE id = ?1",
+                        "Could not remove the watched folder", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, watch_id);
+
+  return store_change_one (self, stmt, "Could not remove the watched folder", "watch", watch_id, error);
+}
+
+gboolean
+eider_store_set_watch_paused (EiderStore  *self,
+                              gint64       watch_id,
+                              gboolean     paused,
+                              GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  const char *what = paused ? "Could not pause the watched folder" : "Could not resume the watched folder";
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
+
+  stmt = store_prepare (self, "UPDATE watches SET paused = ?2 WHERE id = ?1", what, error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, watch_id);
+  sqlite3_bind_int (stmt, 2, paused ? 1 : 0);
+
+  return store_change_one (self, stmt, what, "watch", watch_id, error);
+}
+
+/* Local files */
+
+#define FILE_COLUMNS \
+  "f.id, f.watch_id, f.path, f.album_name, f.dev, f.inode, f.size, f.mtime_ns, f.ctime_ns, " \
+  "f.state, f.reason, f.attempts, f.next_retry, f.hash, f.file_type, f.remote_file_id, " \
+  "f.collection_id"
+
+static EiderFileRecord *
+file_from_row (sqlite3_stmt *stmt)
+{
+  EiderFileRecord *record = g_new0 (EiderFileRecord, 1);
+
+  record->id = sqlite3_column_int64 (stmt, 0);
+  record->watch_id = sqlite3_column_int64 (stmt, 1);
+  record->path = column_dup (stmt, 2);
+  record->album_name = column_dup (stmt, 3);
+  record->stat.dev = (guint64) sqlite3_column_int64 (stmt, 4);
+  record->stat.inode = (guint64) sqlite3_column_int64 (stmt, 5);
+  record->stat.size = sqlite3_column_int64 (stmt, 6);
+  record->stat.mtime_ns = sqlite3_column_int64 (stmt, 7);
+  record->stat.ctime_ns = sqlite3_column_int64 (stmt, 8);
+  record->state = sqlite3_column_int (stmt, 9);
+  record->reason = column_dup (stmt, 10);
+  record->attempts = sqlite3_column_int (stmt, 11);
+  record->next_retry_us = sqlite3_column_int64 (stmt, 12);
+  record->hash = column_dup (stmt, 13);
+  record->file_type = sqlite3_column_int (stmt, 14);
+  record->remote_file_id = sqlite3_column_int64 (stmt, 15);
+  record->collection_id = sqlite3_column_int64 (stmt, 16);
+
+  return record;
+}
+
+/* Runs a SELECT of FILE_COLUMNS and collects the rows. */
+static GPtrArray *
+collect_files (EiderStore    *self,
+               sqlite3_stmt  *stmt,
+               const char    *what,
+               GError       **error)
+{
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func ((GDestroyNotify) eider_file_record_free);
+  int rc;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (files, file_from_row (stmt));
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (self, error, what);
+      return NULL;
+    }
+
+  return g_steal_pointer (&files);
+}
+
+static EiderFileRecord *
+file_lookup (EiderStore *self,
+             const char *sql,
+             gint64      id,
+             const char *path)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GError) error = NULL;
+  int rc;
+
+  stmt = store_prepare (self, sql, "Could not look up a file", &error);
+  if (stmt == NULL)
+    {
+      g_warning ("%s", error->message);
+      return NULL;
+    }
+  if (path != NULL)
+    bind_bytes (stmt, 1, path);
+  else
+    sqlite3_bind_int64 (stmt, 1, id);
+
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    return file_from_row (stmt);
+  if (rc != SQLITE_DONE)
+    g_warning ("Could not look up a file: %s", sqlite3_errmsg (self->db));
+
+  return NULL;
+}
+
+/**
+ * eider_store_get_file:
+ * @self: a store
+ * @file_id: a file record id
+ *
+ * Returns: (transfer full) (nullable): the record, or %NULL
+ */
+EiderFileRecord *
+eider_store_get_file (EiderStore *self,
+                      gint64      file_id)
+{
+  g_return_val_if_fail (EIDER_IS_STORE (self), NULL);
+
+  return file_lookup (self, "SELECT " FILE_COLUMNS " FROM files f WHERE f.id = ?1", file_id, NULL);
+}
+
+/**
+ * eider_store_find_file:
+ * @self: a store
+ * @path: the file's path, in the file system's encoding
+ *
+ * Returns: (transfer full) (nullable): the record, or %NULL
+ */
+EiderFileRecord *
+eider_store_find_file (EiderStore *self,
+                       const char *path)
+{
+  g_return_val_if_fail (EIDER_IS_STORE (self), NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+
+  return file_lookup (self, "SELECT " FILE_COLUMNS " FROM files f WHERE f.path = ?1", 0, path);
+}
+
+static gboolean
+stat_equal (const EiderStat *a,
+            const EiderStat *b)
+{
+  return a->dev == b->dev &&
+         a->inode == b->inode &&
+         a->size == b->size &&
+         a->mtime_ns == b->mtime_ns &&
+         a->ctime_ns == b->ctime_ns;
+}
+
+/**
+ * eider_store_note_file:
+ * @self: a store
+ * @watch_id: the watch the file belongs to
+ * @path: the file's path, in the file system's encoding
+ * @album_name: (nullable): the album it goes to
+ * @stat: what stat() says now
+ * @changed: (out) (optional): whether anything was written
+ * @error: return location for an error
+ *
+ * Inserts a new pending file. For a known file whose stat differs from the
+ * stored one, resets it to pending (attempts, reason, retry time and hash
+ * cleared; the remote file and collection ids are kept so that the engine
+ * can tell an edited file from a new one). A known file with the same stat
+ * is not written at all.
+ *
+ * Returns: the record's id, or 0 with @error set
+ */
+gint64
+eider_store_note_file (EiderStore       *self,
+                       gint64            watch_id,
+                       const char       *path,
+                       const char       *album_name,
+                       const EiderStat  *stat,
+                       gboolean         *changed,
+                       GError          **error)
+{
+  g_autoptr(EiderFileRecord) existing = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *display = NULL;
+  g_autofree char *what = NULL;
+  gint64 id;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), 0);
+  g_return_val_if_fail (path != NULL, 0);
+  g_return_val_if_fail (stat != NULL, 0);
+
+  if (changed != NULL)
+    *changed = FALSE;
+
+  existing = eider_store_find_file (self, path);
+  if (existing != NULL && stat_equal (&existing->stat, stat))
+    return existing->id;
+
+  display = display_name (path);
+  what = g_strdup_printf ("Could not record the file %s", display);
+
+  if (existing != NULL)
+    stmt = store_prepare (self,
+                          "UPDATE files SET watch_id = ?2, album_name = ?3, dev = ?4, inode = ?5, "
+                          "size = ?6, mtime_ns = ?7, ctime_ns = ?8, state = ?9, reason = NULL, "
+                          "attempts = 0, next_retry = 0, hash = NULL, file_type = -1, "
+                          "updated_at = ?10 WHERE id = ?1",
+                          what, error);
+  else
+    stmt = store_prepare (self,
+                          "INSERT INTO files (watch_id, album_name, dev, inode, size, mtime_ns, "
+                          "ctime_ns, state, updated_at, path) "
+                          "VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?1)",
+                          what, error);
+  if (stmt == NULL)
+    return 0;
+
+  if (existing != NULL)
+    sqlite3_bind_int64 (stmt, 1, existing->id);
+  else
+    bind_bytes (stmt, 1, path);
+  sqlite3_bind_int64 (stmt, 2, watch_id);
+  bind_bytes (stmt, 3, album_name);
+  sqlite3_bind_int64 (stmt, 4, (gint64) stat->dev);
+  sqlite3_bind_int64 (stmt, 5, (gint64) stat->inode);
+  sqlite3_bind_int64 (stmt, 6, stat->size);
+  sqlite3_bind_int64 (stmt, 7, stat->mtime_ns);
+  sqlite3_bind_int64 (stmt, 8, stat->ctime_ns);
+  sqlite3_bind_int (stmt, 9, EIDER_FILE_PENDING);
+  sqlite3_bind_int64 (stmt, 10, g_get_real_time ());
+
+  if (!store_step_done (self, stmt, what, error))
+    return 0;
+
+  id = existing != NULL ? existing->id : sqlite3_last_insert_rowid (self->db);
+  if (changed != NULL)
+    *changed = TRUE;
+
+  return id;
+}
+
+/**
+ * eider_store_set_file_state:
+ * @self: a store
+ * @file_id: a file record id
+ * @state: the new state
+ * @reason: (nullable): why (for skipped and failed files); %NULL clears it
+ * @error: return location for an error
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+eider_store_set_file_state (EiderStore      *self,
+                            gint64           file_id,
+                            EiderFileState   state,
+                            const char      *reason,
+                            GError         **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *what = NULL;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
+  g_return_val_if_fail (state <= EIDER_FILE_FAILED, FALSE);
+
+  what = g_strdup_printf ("Could not mark file %" G_GINT64_FORMAT " as %s",
+                          file_id, eider_file_state_to_string (state));
+  stmt = store_prepare (self,
+                        "UPDATE files SET state = ?2, reason = ?3, updated_at = ?4 WHERE id = ?1",
+                        what, error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, file_id);
+  sqlite3_bind_int (stmt, 2, state);
+  bind_text (stmt, 3, reason);
+  sqlite3_bind_int64 (stmt, 4, g_get_real_time ());
+
+  return store_change_one (self, stmt, what, "file", file_id, error);
+}
+
+/**
+ * eider_store_set_file_failed:
+ * @self: a store
+ * @file_id: a file record id
+ * @reason: why, for people
+ * @next_retry_us: not before this real time (µs)
+ * @error: return location for an error
+ *
+ * Marks a file failed and counts the attempt.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+eider_store_set_file_failed (EiderStore  *self,
+                             gint64       file_id,
+                             const char  *reason,
+                             gint64       next_retry_us,
+                             GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *what = NULL;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
+
+  what = g_strdup_printf ("Could not mark file %" G_GINT64_FORMAT " as failed", file_id);
+  stmt = store_prepare (self,
+                        "UPDATE files SET state = ?2, reason = ?3, attempts = attempts + 1, "
+                        "next_retry = ?4, updated_at = ?5 WHERE id = ?1",
+                        what, error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, file_id);
+  sqlite3_bind_int (stmt, 2, EIDER_FILE_FAILED);
+  bind_text (stmt, 3, reason);
+  sqlite3_bind_int64 (stmt, 4, next_retry_us);
+  sqlite3_bind_int64 (stmt, 5, g_get_real_time ());
+
+  return store_change_one (self, stmt, what, "file", file_id, error);
+}
+
+gboolean
+eider_store_set_file_hash (EiderStore  *self,
+                           gint64       file_id,
+                           const char  *hash,
+                           gint         file_type,
+                           GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *what = NULL;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
+
+  what = g_strdup_printf ("Could not save the hash of file %" G_GINT64_FORMAT, file_id);
+  stmt = store_prepare (self,
+                        "UPDATE files SET hash = ?2, file_type = ?3, updated_at = ?4 WHERE id = ?1",
+                        what, error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, file_id);
+  bind_text (stmt, 2, hash);
+  sqlite3_bind_int (stmt, 3, file_type);
+  sqlite3_bind_int64 (stmt, 4, g_get_real_time ());
+
+  return store_change_one (self, stmt, what, "file", file_id, error);
+}
+
+gboolean
+eider_store_set_file_uploaded (EiderStore  *self,
+                               gint64       file_id,
+                               gint64       remote_file_id,
+                               gint64       collection_id,
+                               GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *what = NULL;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
+
+  what = g_strdup_printf ("Could not mark file %" G_GINT64_FORMAT " as uploaded", file_id);
+  stmt = store_prepare (self,
+                        "UPDATE files SET state = ?2, reason = NULL, next_retry = 0, "
+                        "remote_file_id = ?3, collection_id = ?4, updated_at = ?5 WHERE id = ?1",
+                        what, error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, file_id);
+  sqlite3_bind_int (stmt, 2, EIDER_FILE_UPLOADED);
+  sqlite3_bind_int64 (stmt, 3, remote_file_id);
+  sqlite3_bind_int64 (stmt, 4, collection_id);
+  sqlite3_bind_int64 (stmt, 5, g_get_real_time ());
+
+  return store_change_one (self, stmt, what, "file", file_id, error);
+}
+
+/**
+ * eider_store_delete_file:
+ * @self: a store
+ * @file_id: a file record id
+ * @error: return location for an error
+ *
+ * Forgets a local file (and its upload in flight).
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+eider_store_delete_file (EiderStore  *self,
+                         gint64       file_id,
+                         GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
+
+  stmt = store_prepare (self, "DELETE FROM files WHERE id = ?1", "Could not forget the file", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, file_id);
+
+  return store_change_one (self, stmt, "Could not forget the file", "file", file_id, error);
+}
+
+/**
+ * eider_store_list_files:
+ * @self: a store
+ * @watch_id: a watch
+ * @error: return location for an error
+ *
+ * Returns: (transfer container) (element-type EiderFileRecord): the watch's
+ *   files in every state, ordered by path (bytewise)
+ */
+GPtrArray *
+eider_store_list_files (EiderStore  *self,
+                        gint64       watch_id,
+                        GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), NULL);
+
+  stmt = store_prepare (self,
+                        "SELECT " FILE_COLUMNS " FROM files f WHERE f.watch_id = ?1 ORDER BY f.path",
+                        "Could not list the files", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, watch_id);
+
+  return collect_files (self, stmt, "Could not list the files", error);
+}
+
+/**
+ * eider_store_list_due_files:
+ * @self: a store
+ * @now_us: the real time now (µs)
+ * @limit: at most this many; 0 for all
+ * @error: return location for an error
+ *
+ * Files to work on: pending, working (interrupted) and failed whose retry
+ * time has come, in watches that are not paused, oldest record first.
+ *
+ * Returns: (transfer container) (element-type EiderFileRecord): the files
+ */
+GPtrArray *
+eider_store_list_due_files (EiderStore  *self,
+                            gint64       now_us,
+                            guint        limit,
+                            GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), NULL);
+
+  stmt = store_prepare (self,
+                        "SELECT " FILE_COLUMNS " FROM files f JOIN watches w ON w.id = f.watch_id "
+                        "WHERE w.paused = 0 AND (f.state IN (?1, ?2) OR "
+                        "(f.state = ?3 AND f.next_retry <= ?4)) "
+                        "ORDER BY f.id LIMIT ?5",
+                        "Could not list the files to work on", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int (stmt, 1, EIDER_FILE_PENDING);
+  sqlite3_bind_int (stmt, 2, EIDER_FILE_WORKING);
+  sqlite3_bind_int (stmt, 3, EIDER_FILE_FAILED);
+  sqlite3_bind_int64 (stmt, 4, now_us);
+  sqlite3_bind_int64 (stmt, 5, limit > 0 ? (gint64) limit : -1);
+
+  return collect_files (self, stmt, "Could not list the files to work on", error);
+}
+
+/**
+ * eider_store_list_files_in_state:
+ * @self: a store
+ * @state: a state
+ * @error: return location for an error
+ *
+ * Returns: (transfer container) (element-type EiderFileRecord): every file
+ *   in @state, in any watch, by id
+ */
+GPtrArray *
+eider_store_list_files_in_state (EiderStore      *self,
+                                 EiderFileState   state,
+                                 GError         **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), NULL);
+
+  stmt = store_prepare (self,
+                        "SELECT " FILE_COLUMNS " FROM files f WHERE f.state = ?1 ORDER BY f.id",
+                        "Could not list the files", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int (stmt, 1, state);
+
+  return collect_files (self, stmt, "Could not list the files", error);
+}
+
+/**
+ * eider_store_retry_failed:
+ * @self: a store
+ * @error: return location for an error
+ *
+ * Puts every failed file back to pending, with its attempts and retry time
+ * reset. On error, 0 is returned with @error set.
+ *
+ * Returns: how many files were failed
+ */
+guint
+eider_store_retry_failed (EiderStore  *self,
+                          GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), 0);
+
+  stmt = store_prepare (self,
+                        "UPDATE files SET state = ?1, reason = NULL, attempts = 0, next_retry = 0, "
+                        "updated_at = ?3 WHERE state = ?2",
+                        "Could not retry the failed files", error);
+  if (stmt == NULL)
+    return 0;
+  sqlite3_bind_int (stmt, 1, EIDER_FILE_PENDING);
+  sqlite3_bind_int (stmt, 2, EIDER_FILE_FAILED);
+  sqlite3_bind_int64 (stmt, 3, g_get_real_time ());
+  if (!store_step_done (self, stmt, "Could not retry the failed files", error))
+    return 0;
+
+  return (guint) sqlite3_changes (self->db);
+}
+
+/**
+ * eider_store_get_counts:
+ * @self: a store
+ * @counts: (out caller-allocates): the counts
+ * @error: return location for an error
+ *
+ * Counts the files of all watches per state, and the bytes left to upload
+ * (the sizes of pending, working and failed files).
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+eider_store_get_counts (EiderStore        *self,
+                        EiderStoreCounts  *counts,
+                        GError           **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
+  g_return_val_if_fail (counts != NULL, FALSE);
+
+  memset (counts, 0, sizeof *counts);
+
+  stmt = store_prepare (self, "SELECT state, COUNT(*), TOTAL(size) FROM files GROUP BY state",
+                        "Could not count the files", error);
+  if (stmt == NULL)
+    return FALSE;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      int state = sqlite3_column_int (stmt, 0);
+      gint64 n = sqlite3_column_int64 (stmt, 1);
+
+      if (state < 0 || state > EIDER_FILE_FAILED)
+        continue;
+      counts->n_by_state[state] = (guint) n;
+      if (state == EIDER_FILE_PENDING || state == EIDER_FILE_WORKING || state == EIDER_FILE_FAILED)
+        counts->bytes_left += (gint64) sqlite3_column_double (stmt, 2);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      memset (counts, 0, sizeof *counts);
+      return set_sqlite_error (self, error, "Could not count the files");
+    }
+
+  return TRUE;
+}
+
+/* Uploads in flight */
+
+#define UPLOAD_COLUMNS \
+  "file_id, collection_id, hash, plain_size, mtime_ns, encrypted_key, key_nonce, file_header, " \
+  "encrypted_size, object_key, part_size, part_md5s, part_urls, complete_url, urls_expire_us, " \
+  "etags, file_done, thumb_data, thumb_object_key, thumb_header, thumb_size, thumb_done, " \
+  "metadata_data, metadata_header, pubmm_data, pubmm_header, pubmm_count"
+
+/**
+ * eider_store_save_upload:
+ * @self: a store
+ * @record: the upload (its file_id names the file record)
+ * @error: return location for an error
+ *
+ * Inserts or replaces the upload in flight of a file.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+eider_store_save_upload (EiderStore               *self,
+                         const EiderUploadRecord  *record,
+                         GError                  **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *what = NULL;
+  int i = 1;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
+  g_return_val_if_fail (record != NULL, FALSE);
+
+  what = g_strdup_printf ("Could not save the upload of file %" G_GINT64_FORMAT, record->file_id);
+  stmt = store_prepare (self,
+                        "INSERT OR REPLACE INTO uploads (" UPLOAD_COLUMNS ", updated_at) VALUES "
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        what, error);
+  if (stmt == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (stmt, i++, record->file_id);
+  sqlite3_bind_int64 (stmt, i++, record->collection_id);
+  bind_text (stmt, i++, record->hash);
+  sqlite3_bind_int64 (stmt, i++, record->plain_size);
+  sqlite3_bind_int64 (stmt, i++, record->mtime_ns);
+  bind_text (stmt, i++, record->encrypted_key);
+  bind_text (stmt, i++, record->key_nonce);
+  bind_text (stmt, i++, record->file_header);
+  sqlite3_bind_int64 (stmt, i++, record->encrypted_size);
+  bind_text (stmt, i++, record->object_key);
+  sqlite3_bind_int64 (stmt, i++, record->part_size);
+  bind_strv (stmt, i++, (const char * const *) record->part_md5s);
+  bind_strv (stmt, i++, (const char * const *) record->part_urls);
+  bind_text (stmt, i++, record->complete_url);
+  sqlite3_bind_int64 (stmt, i++, record->urls_expire_us);
+  bind_strv (stmt, i++, (const char * const *) record->etags);
+  sqlite3_bind_int (stmt, i++, record->file_done ? 1 : 0);
+  if (record->thumb_data == NULL)
+    sqlite3_bind_null (stmt, i++);
+  else if (g_bytes_get_size (record->thumb_data) == 0)
+    sqlite3_bind_zeroblob (stmt, i++, 0);
+  else
+    sqlite3_bind_blob64 (stmt, i++, g_bytes_get_data (record->thumb_data, NULL),
+                         g_bytes_get_size (record->thumb_data), SQLITE_STATIC);
+  bind_text (stmt, i++, record->thumb_object_key);
+  bind_text (stmt, i++, record->thumb_header);
+  sqlite3_bind_int64 (stmt, i++, record->thumb_size);
+  sqlite3_bind_int (stmt, i++, record->thumb_done ? 1 : 0);
+  bind_text (stmt, i++, record->metadata_data);
+  bind_text (stmt, i++, record->metadata_header);
+  bind_text (stmt, i++, record->pubmm_data);
+  bind_text (stmt, i++, record->pubmm_header);
+  sqlite3_bind_int (stmt, i++, record->pubmm_count);
+  sqlite3_bind_int64 (stmt, i++, g_get_real_time ());
+  g_assert (i - 1 == sqlite3_bind_parameter_count (stmt));
+
+  return store_step_done (self, stmt, what, error);
+}
+
+static EiderUploadRecord *
+upload_from_row (sqlite3_stmt  *stmt,
+                 GError       **error)
+{
+  g_autoptr(EiderUploadRecord) record = g_new0 (EiderUploadRecord, 1);
+  int i = 0;
+
+  record->file_id = sqlite3_column_int64 (stmt, i++);
+  record->collection_id = sqlite3_column_int64 (stmt, i++);
+  record->hash = column_dup (stmt, i++);
+  record->plain_size = sqlite3_column_int64 (stmt, i++);
+  record->mtime_ns = sqlite3_column_int64 (stmt, i++);
+  record->encrypted_key = column_dup (stmt, i++);
+  record->key_nonce = column_dup (stmt, i++);
+  record->file_header = column_dup (stmt, i++);
+  record->encrypted_size = sqlite3_column_int64 (stmt, i++);
+  record->object_key = column_dup (stmt, i++);
+  record->part_size = sqlite3_column_int64 (stmt, i++);
+  if (!column_strv (stmt, i++, &record->part_md5s, error))
+    return NULL;
+  if (!column_strv (stmt, i++, &record->part_urls, error))
+    return NULL;
+  record->complete_url = column_dup (stmt, i++);
+  record->urls_expire_us = sqlite3_column_int64 (stmt, i++);
+  if (!column_strv (stmt, i++, &record->etags, error))
+    return NULL;
+  record->file_done = sqlite3_column_int (stmt, i++) != 0;
+  if (sqlite3_column_type (stmt, i) != SQLITE_NULL)
+    record->thumb_data = g_bytes_new (sqlite3_column_blob (stmt, i), sqlite3_column_bytes (stmt, i));
+  i++;
+  record->thumb_object_key = column_dup (stmt, i++);
+  record->thumb_header = column_dup (stmt, i++);
+  record->thumb_size = sqlite3_column_int64 (stmt, i++);
+  record->thumb_done = sqlite3_column_int (stmt, i++) != 0;
+  record->metadata_data = column_dup (stmt, i++);
+  record->metadata_header = column_dup (stmt, i++);
+  record->pubmm_data = column_dup (stmt, i++);
+  record->pubmm_header = column_dup (stmt, i++);
+  record->pubmm_count = sqlite3_column_int (stmt, i++);
+  g_assert (i == sqlite3_column_count (stmt));
+
+  return g_steal_pointer (&record);
+}
+
+static EiderUploadRecord *
+upload_lookup (EiderStore  *self,
+               gint64       file_id,
+               GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GError) local_error = NULL;
+  EiderUploadRecord *record;
+  int rc;
+
+  stmt = store_prepare (self, "SELECT " UPLOAD_COLUMNS " FROM uploads WHERE file_id = ?1",
+                        "Could not read an upload in flight", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, file_id);
+
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_NOT_FOUND,
+                   "There is no upload in flight for file %" G_GINT64_FORMAT, file_id);
+      return NULL;
+    }
+  if (rc != SQLITE_ROW)
+    {
+      set_sqlite_error (self, error, "Could not read an upload in flight");
+      return NULL;
+    }
+
+  record = upload_from_row (stmt, &local_error);
+  if (record == NULL)
+    g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_FAILED,
+                 "The upload in flight of file %" G_GINT64_FORMAT " is damaged: %s",
+                 file_id, local_error->message);
+
+  return record;
+}
+
+/**
+ * eider_store_get_upload:
+ * @self: a store
+ * @file_id: a file record id
+ *
+ * Returns: (transfer full) (nullable): the file's upload in flight, or %NULL
+ */
+EiderUploadRecord *
+eider_store_get_upload (EiderStore *self,
+                        gint64      file_id)
+{
+  g_autoptr(GError) error = NULL;
+  EiderUploadRecord *record;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), NULL);
+
+  record = upload_lookup (self, file_id, &error);
+  if (record == NULL && !g_error_matches (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_NOT_FOUND))
+    g_warning ("%s", error->message);
+
+  return record;
+}
+
+/**
+ * eider_store_set_part_etag:
+ * @self: a store
+ * @file_id: a file record id
+ * @part_index: the part, from 0
+ * @etag: the ETag S3 returned for it
+ * @error: return location for an error
+ *
+ * Records that a part was acknowledged. The etags list grows (with "") up
+ * to the number of parts when it is shorter.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+eider_store_set_part_etag (EiderStore  *self,
+                           gint64       file_id,
+                           guint        part_index,
+                           const char  *etag,
+                           GError     **error)
+{
+  g_autoptr(EiderUploadRecord) record = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *what = NULL;
+  guint n_parts;
+  guint n_etags;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
+  g_return_val_if_fail (etag != NULL, FALSE);
+
+  what = g_strdup_printf ("Could not save the ETag of part %u of file %" G_GINT64_FORMAT,
+                          part_index + 1, file_id);
+
+  if (!eider_store_begin (self, error))
+    return FALSE;
+
+  record = upload_lookup (self, file_id, error);
+  if (record == NULL)
+    {
+      g_prefix_error (error, "%s: ", what);
+      goto fail;
+    }
+
+  n_etags = record->etags != NULL ? g_strv_length (record->etags) : 0;
+  n_parts = record->part_md5s != NULL ? g_strv_length (record->part_md5s) : 0;
+  n_parts = MAX (n_parts, n_etags);
+  if (part_index >= n_parts)
+    {
+      g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_NOT_FOUND,
+                   "%s: the upload has %u parts", what, n_parts);
+      goto fail;
+    }
+
+  if (n_etags < n_parts)
+    {
+      record->etags = g_renew (char *, record->etags, n_parts + 1);
+      for (guint i = n_etags; i < n_parts; i++)
+        record->etags[i] = g_strdup ("");
+      record->etags[n_parts] = NULL;
+    }
+  g_free (record->etags[part_index]);
+  record->etags[part_index] = g_strdup (etag);
+
+  stmt = store_prepare (self, "UPDATE uploads SET etags = ?2, updated_at = ?3 WHERE file_id = ?1",
+                        what, error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_int64 (stmt, 1, file_id);
+  bind_strv (stmt, 2, (const char * const *) record->etags);
+  sqlite3_bind_int64 (stmt, 3, g_get_real_time ());
+  if (!store_step_done (self, stmt, what, error))
+    goto fail;
+
+  return eider_store_commit (self, error);
+
+fail:
+  eider_store_rollback (self);
+  return FALSE;
+}
+
+/**
+ * eider_store_delete_upload:
+ * @self: a store
+ * @file_id: a file record id
+ * @error: return location for an error
+ *
+ * Forgets a file's upload in flight; no upload is not an error.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+eider_store_delete_upload (EiderStore  *self,
+                           gint64       file_id,
+                           GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
+
+  stmt = store_prepare (self, "DELETE FROM uploads WHERE file_id = ?1",
+                        "Could not forget an upload in flight", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, file_id);
+
+  return store_step_done (self, stmt, "Could not forget an upload in flight", error);
+}
+
+/* Remote index */
+
+#define COLLECTION_COLUMNS \
+  "id, owner_id, type, name, encrypted_key, key_nonce, is_deleted, updation_time, files_since"
+
+static EiderCollectionRecord *
+collection_from_row (sqlite3_stmt *stmt)
+{
+  EiderCollectionRecord *record = g_new0 (EiderCollectionRecord, 1);
+
+  record->id = sqlite3_column_int64 (stmt, 0);
+  record->owner_id = sqlite3_column_int64 (stmt, 1);
+  record->type = column_dup (stmt, 2);
+  record->name = column_dup (stmt, 3);
+  record->encrypted_key = column_dup (stmt, 4);
+  record->key_nonce = column_dup (stmt, 5);
+  record->is_deleted = sqlite3_column_int (stmt, 6) != 0;
+  record->updation_time = sqlite3_column_int64 (stmt, 7);
+  record->files_since = sqlite3_column_int64 (stmt, 8);
+
+  return record;
+}
+
+/**
+ * eider_store_upsert_collection:
+ * @self: a store
+ * @record: the collection as the server describes it
+ * @error: return location for an error
+ *
+ * Inserts or updates a collection. The diff cursor of a known collection
+ * never goes back here (the larger of the stored and the given one is
+ * kept, so that a record built from a collection listing, with
+ * files_since 0, does not reset it); eider_store_set_collection_cursor()
+ * sets it to any value.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+eider_store_upsert_collection (EiderStore                   *self,
+                               const EiderCollectionRecord  *record,
+                               GError                      **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *what = NULL;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
+  g_return_val_if_fail (record != NULL, FALSE);
+
+  what = g_strdup_printf ("Could not save collection %" G_GINT64_FORMAT, record->id);
+  stmt = store_prepare (self,
+                        "INSERT INTO collections (" COLLECTION_COLUMNS ") "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+                        "ON CONFLICT (id) DO UPDATE SET owner_id = excluded.owner_id, "
+                        "type = excluded.type, name = excluded.name, "
+                        "encrypted_key = excluded.encrypted_key, key_nonce = excluded.key_nonce, "
+                        "is_deleted = excluded.is_deleted, updation_time = excluded.updation_time, "
+                        "files_since = MAX (files_since, excluded.files_since)",
+                        what, error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, record->id);
+  sqlite3_bind_int64 (stmt, 2, record->owner_id);
+  bind_text (stmt, 3, record->type);
+  bind_text (stmt, 4, record->name);
+  bind_text (stmt, 5, record->encrypted_key);
+  bind_text (stmt, 6, record->key_nonce);
+  sqlite3_bind_int (stmt, 7, record->is_deleted ? 1 : 0);
+  sqlite3_bind_int64 (stmt, 8, record->updation_time);
+  sqlite3_bind_int64 (stmt, 9, record->files_since);
+
+  return store_step_done (self, stmt, what, error);
+}
+
+/**
+ * eider_store_delete_collection:
+ * @self: a store
+ * @collection_id: a collection id
+ * @error: return location for an error
+ *
+ * Forgets a collection and its files from the remote index. An unknown
+ * collection is not an error.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+eider_store_delete_collection (EiderStore  *self,
+                               gint64       collection_id,
+                               GError     **error)
+{
+  g_autoptr(sqlite3_stmt) files = NULL;
+  g_autoptr(sqlite3_stmt) collection = NULL;
+  g_autofree char *what = NULL;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
+
+  what = g_strdup_printf ("Could not forget collection %" G_GINT64_FORMAT, collection_id);
+
+  if (!eider_store_begin (self, error))
+    return FALSE;
+
+  files = store_prepare (self, "DELETE FROM remote_files WHERE collection_id = ?1", what, error);
+  if (files == NULL)
+    goto fail;
+  sqlite3_bind_int64 (files, 1, collection_id);
+  if (!store_step_done (self, files, what, error))
+    goto fail;
+
+  collection = store_prepare (self, "DELETE FROM collections WHERE id = ?1", what, error);
+  if (collection == NULL)
+    goto fail;
+  sqlite3_bind_int64 (collection, 1, collection_id);
+  if (!store_step_done (self, collection, what, error))
+    goto fail;
+
+  return eider_store_commit (self, error);
+
+fail:
+  eider_store_rollback (self);
+  return FALSE;
+}
+
+/**
+ * eider_store_get_collection:
+ * @self: a store
+ * @collection_id: a collection id
+ *
+ * Returns: (transfer full) (nullable): the collection, or %NULL
+ */
+EiderCollectionRecord *
+eider_store_get_collection (EiderStore *self,
+                            gint64      collection_id)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GError) error = NULL;
+  int rc;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), NULL);
+
+  stmt = store_prepare (self, "SELECT " COLLECTION_COLUMNS " FROM collections WHERE id = ?1",
+                        "Could not read a collection", &error);
+  if (stmt == NULL)
+    {
+      g_warning ("%s", error->message);
+      return NULL;
+    }
+  sqlite3_bind_int64 (stmt, 1, collection_id);
+
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    return collection_from_row (stmt);
+  if (rc != SQLITE_DONE)
+    g_warning ("Could not read collection %" G_GINT64_FORMAT ": %s",
+               collection_id, sqlite3_errmsg (self->db));
+
+  return NULL;
+}
+
+/**
+ * eider_store_list_collections:
+ * @self: a store
+ * @error: return location for an error
+ *
+ * Returns: (transfer container) (element-type EiderCollectionRecord): every
+ *   known collection (deleted ones included), by id
+ */
+GPtrArray *
+eider_store_list_collections (EiderStore  *self,
+                              GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) collections = NULL;
+  int rc;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), NULL);
+
+  stmt = store_prepare (self, "SELECT " COLLECTION_COLUMNS " FROM collections ORDER BY id",
+                        "Could not list the collections", error);
+  if (stmt == NULL)
+    return NULL;
+
+  collections = g_ptr_array_new_with_free_func ((GDestroyNotify) eider_collection_record_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (collections, collection_from_row (stmt));
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (self, error, "Could not list the collections");
+      return NULL;
+    }
+
+  return g_steal_pointer (&collections);
+}
+
+gboolean
+eider_store_set_collection_cursor (EiderStore  *self,
+                                   gint64       collection_id,
+                                   gint64       files_since,
+                                   GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *what = NULL;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
+
+  what = g_strdup_printf ("Could not save the diff cursor of collection %" G_GINT64_FORMAT, collection_id);
+  stmt = store_prepare (self, "UPDATE collections SET files_since = ?2 WHERE id = ?1", what, error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, collection_id);
+  sqlite3_bind_int64 (stmt, 2, files_since);
+
+  return store_change_one (self, stmt, what, "collection", collection_id, error);
+}
+
+#define REMOTE_FILE_COLUMNS \
+  "id, collection_id, title, file_type, hash, encrypted_key, key_nonce, file_header, " \
+  "file_size, creation_time, updation_time"
+
+static EiderRemoteFileRecord *
+remote_file_from_row (sqlite3_stmt *stmt)
+{
+  EiderRemoteFileRecord *record = g_new0 (EiderRemoteFileRecord, 1);
+
+  record->id = sqlite3_column_int64 (stmt, 0);
+  record->collection_id = sqlite3_column_int64 (stmt, 1);
+  record->title = column_dup (stmt, 2);
+  record->file_type = sqlite3_column_int (stmt, 3);
+  record->hash = column_dup (stmt, 4);
+  record->encrypted_key = column_dup (stmt, 5);
+  record->key_nonce = column_dup (stmt, 6);
+  record->file_header = column_dup (stmt, 7);
+  record->file_size = sqlite3_column_int64 (stmt, 8);
+  record->creation_time = sqlite3_column_int64 (stmt, 9);
+  record->updation_time = sqlite3_column_int64 (stmt, 10);
+
+  return record;
+}
+
+/**
+ * eider_store_upsert_remote_file:
+ * @self: a store
+ * @record: a file in a collection, as the server describes it
+ * @error: return location for an error
+ *
+ * Inserts or updates the entry of (record->id, record->collection_id): one
+ * file in several collections has one entry in each.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+eider_store_upsert_remote_file (EiderStore                   *self,
+                                const EiderRemoteFileRecord  *record,
+                                GError                      **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *what = NULL;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
+  g_return_val_if_fail (record != NULL, FALSE);
+
+  what = g_strdup_printf ("Could not save remote file %" G_GINT64_FORMAT " of collection %"
+                          G_GINT64_FORMAT, record->id, record->collection_id);
+  stmt = store_prepare (self,
+                        "INSERT OR REPLACE INTO remote_files (" REMOTE_FILE_COLUMNS ") "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                        what, error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, record->id);
+  sqlite3_bind_int64 (stmt, 2, record->collection_id);
+  bind_text (stmt, 3, record->title);
+  sqlite3_bind_int (stmt, 4, record->file_type);
+  bind_text (stmt, 5, record->hash);
+  bind_text (stmt, 6, record->encrypted_key);
+  bind_text (stmt, 7, record->key_nonce);
+  bind_text (stmt, 8, record->file_header);
+  sqlite3_bind_int64 (stmt, 9, record->file_size);
+  sqlite3_bind_int64 (stmt, 10, record->creation_time);
+  sqlite3_bind_int64 (stmt, 11, record->updation_time);
+
+  return store_step_done (self, stmt, what, error);
+}
+
+/**
+ * eider_store_delete_remote_file:
+ * @self: a store
+ * @file_id: a remote file id
+ * @collection_id: the collection it is removed from
+ * @error: return location for an error
+ *
+ * An unknown entry is not an error (diffs repeat deletions).
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+eider_store_delete_remote_file (EiderStore  *self,
+                                gint64       file_id,
+                                gint64       collection_id,
+                                GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *what = NULL;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
+
+  what = g_strdup_printf ("Could not forget remote file %" G_GINT64_FORMAT " of collection %"
+                          G_GINT64_FORMAT, file_id, collection_id);
+  stmt = store_prepare (self, "DELETE FROM remote_files WHERE id = ?1 AND collection_id = ?2",
+                        what, error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, file_id);
+  sqlite3_bind_int64 (stmt, 2, collection_id);
+
+  return store_step_done (self, stmt, what, error);
+}
+
+/**
+ * eider_store_find_remote_files:
+ * @self: a store
+ * @title: the file's title
+ * @file_type: its file type
+ * @hash: its hash
+ * @error: return location for an error
+ *
+ * Ente's desktop de-duplication key: every entry, in any collection, with
+ * this title, file type and hash, ordered by collection then file id.
+ *
+ * Returns: (transfer container) (element-type EiderRemoteFileRecord): the
+ *   matches (possibly none)
+ */
+GPtrArray *
+eider_store_find_remote_files (EiderStore  *self,
+                               const char  *title,
+                               gint         file_type,
+                               const char  *hash,
+                               GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) files = NULL;
+  int rc;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), NULL);
+  g_return_val_if_fail (title != NULL, NULL);
+  g_return_val_if_fail (hash != NULL, NULL);
+
+  stmt = store_prepare (self,
+                        "SELECT " REMOTE_FILE_COLUMNS " FROM remote_files "
+                        "WHERE title = ?1 AND file_type = ?2 AND hash = ?3 "
+                        "ORDER BY collection_id, id",
+                        "Could not look up the remote index", error);
+  if (stmt == NULL)
+    return NULL;
+  bind_text (stmt, 1, title);
+  sqlite3_bind_int (stmt, 2, file_type);
+  bind_text (stmt, 3, hash);
+
+  files = g_ptr_array_new_with_free_func ((GDestroyNotify) eider_remote_file_record_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (files, remote_file_from_row (stmt));
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (self, error, "Could not look up the remote index");
+      return NULL;
+    }
+
+  return g_steal_pointer (&files);
+}
