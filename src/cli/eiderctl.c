@@ -27,6 +27,13 @@ static const char summary[] =
   "  account login    Log into an Ente account\n"
   "  account logout   Log out and remove the keys from this computer\n"
   "  account status   Show the account and its session\n"
+  "  watch add PATH   Back up a folder (--one-album, --album-per-folder, --album NAME)\n"
+  "  watch list       Show the watched folders\n"
+  "  watch remove PATH  Stop watching a folder (nothing in Ente changes)\n"
+  "  backup --once    Back up every watched folder now, then exit\n"
+  "  status           Files per state, what is left, what is being worked on\n"
+  "  failures         Files that failed, and why (--skipped: also the skipped ones)\n"
+  "  retry            Try the failed files again at the next backup\n"
   "\n"
   "Run “eiderctl COMMAND --help” for a command's options.";
 
@@ -125,6 +132,17 @@ eiderctl_read_stdin_line (GError **error)
 }
 
 static char *
+default_data_dir (void)
+{
+  const char *env = g_getenv ("EIDER_DATA_DIR");
+
+  if (env != NULL && env[0] != '\0')
+    return g_strdup (env);
+
+  return g_build_filename (g_get_user_data_dir (), "eider", NULL);
+}
+
+static char *
 default_config_dir (void)
 {
   const char *env = g_getenv ("EIDER_CONFIG_DIR");
@@ -142,12 +160,15 @@ main (int   argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *config_dir = NULL;
+  g_autofree char *data_dir = NULL;
   EiderctlGlobals globals = { NULL };
   gboolean version = FALSE;
   GOptionEntry entries[] = {
     { "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Show the version and exit", NULL },
     { "config-dir", 0, 0, G_OPTION_ARG_FILENAME, &config_dir,
       "Where the account's settings live (default: $EIDER_CONFIG_DIR or ~/.config/eider)", "DIR" },
+    { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir,
+      "Where the backup's state lives (default: $EIDER_DATA_DIR or ~/.local/share/eider)", "DIR" },
     { NULL }
   };
 
@@ -178,6 +199,7 @@ main (int   argc,
     }
 
   globals.config_dir = config_dir != NULL ? g_strdup (config_dir) : default_config_dir ();
+  globals.data_dir = data_dir != NULL ? g_strdup (data_dir) : default_data_dir ();
 
   if (argc < 2)
     {
@@ -185,6 +207,7 @@ main (int   argc,
 
       g_print ("%s", help);
       g_free (globals.config_dir);
+      g_free (globals.data_dir);
       return EIDERCTL_EXIT_OK;
     }
 
@@ -193,11 +216,20 @@ main (int   argc,
       int status = eiderctl_account (&globals, argc - 1, argv + 1);
 
       g_free (globals.config_dir);
+      g_free (globals.data_dir);
       return status;
     }
 
+  {
+    int status = eiderctl_backup_command (&globals, argc - 1, argv + 1);
+
+    g_free (globals.config_dir);
+    g_free (globals.data_dir);
+    if (status >= 0)
+      return status;
+  }
+
   g_printerr ("eiderctl: unknown command “%s”.\nTry “eiderctl --help”.\n", argv[1]);
-  g_free (globals.config_dir);
 
   return EIDERCTL_EXIT_USAGE;
 }

@@ -19,6 +19,7 @@ G_BEGIN_DECLS
 typedef struct
 {
   char *config_dir;
+  char *data_dir;
 } EiderctlGlobals;
 
 /* Runs the main context until *result is set by eiderctl_result_cb. */
@@ -37,5 +38,9 @@ void          eiderctl_error       (const char    *format,
 int           eiderctl_account     (EiderctlGlobals *globals,
                                     int              argc,
                                     char           **argv);
+/* watch, backup, status, failures, retry; -1 when argv[0] is none of them */
+int           eiderctl_backup_command (EiderctlGlobals *globals,
+                                       int              argc,
+                                       char           **argv);
 
 G_END_DECLS

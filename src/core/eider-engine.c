@@ -1,1 +1,1187 @@
-/* eider-engine.c: being written */
+/* eider-engine.c
+ *
+ * Copyright 2026 The Eider Authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "eider-engine"
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "eider-engine.h"
+#include "eider-media.h"
+#include "eider-remote.h"
+#include "eider-scanner.h"
+#include "eider-uploader.h"
+
+G_DEFINE_QUARK (eider-engine-error-quark, eider_engine_error)
+
+#define DEFAULT_MAX_JOBS      4
+#define DEFAULT_RETRY_BASE_MS 2000
+#define DEFAULT_MAX_ATTEMPTS  5
+#define MAX_RETRY_DELAY_MS    (5 * 60 * 1000)
+/* How long a run waits for a failed file's retry before giving up on it. */
+#define MAX_RUN_WAIT_MS       (2 * 60 * 1000)
+
+struct _EiderEngine
+{
+  GObject        parent_instance;
+
+  EiderAccount  *account;
+  EiderStore    *store;
+  EiderRemote   *remote;
+  EiderUploader *uploader;
+
+  guint          max_jobs;
+  guint          retry_base_ms;
+  guint          max_attempts;
+
+  /* the current run */
+  GTask         *run;
+  GCancellable  *cancellable;
+  GPtrArray     *watches;
+  guint          watch_index;
+  guint          n_jobs;
+  GHashTable    *busy_files;   /* file id → the job */
+  GHashTable    *busy_keys;    /* dedupe key → GPtrArray of jobs waiting for it */
+  GHashTable    *run_attempts; /* file id → attempts within this run */
+  guint          retry_source;
+  char          *pause_reason;
+  gboolean       stopping;
+};
+
+G_DEFINE_FINAL_TYPE (EiderEngine, eider_engine, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_PAUSE_REASON,
+  N_PROPS
+};
+
+enum {
+  FILE_STARTED,
+  FILE_FINISHED,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static void pump (EiderEngine *self);
+
+static void
+eider_engine_dispose (GObject *object)
+{
+  EiderEngine *self = (EiderEngine *) object;
+
+  g_clear_handle_id (&self->retry_source, g_source_remove);
+  g_clear_object (&self->uploader);
+  g_clear_object (&self->remote);
+  g_clear_object (&self->store);
+  g_clear_object (&self->account);
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->watches, g_ptr_array_unref);
+  g_clear_pointer (&self->busy_files, g_hash_table_unref);
+  g_clear_pointer (&self->busy_keys, g_hash_table_unref);
+  g_clear_pointer (&self->run_attempts, g_hash_table_unref);
+
+  G_OBJECT_CLASS (eider_engine_parent_class)->dispose (object);
+}
+
+static void
+eider_engine_finalize (GObject *object)
+{
+  EiderEngine *self = (EiderEngine *) object;
+
+  g_free (self->pause_reason);
+
+  G_OBJECT_CLASS (eider_engine_parent_class)->finalize (object);
+}
+
+static void
+eider_engine_get_property (GObject    *object,
+                           guint       prop_id,
+                           GValue     *value,
+                           GParamSpec *pspec)
+{
+  EiderEngine *self = EIDER_ENGINE (object);
+
+  switch (prop_id)
+    {
+    case PROP_PAUSE_REASON:
+      g_value_set_string (value, self->pause_reason);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+eider_engine_class_init (EiderEngineClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = eider_engine_dispose;
+  object_class->finalize = eider_engine_finalize;
+  object_class->get_property = eider_engine_get_property;
+
+  properties[PROP_PAUSE_REASON] =
+    g_param_spec_string ("pause-reason", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * EiderEngine::file-started:
+   * @path: the file's path
+   */
+  signals[FILE_STARTED] =
+    g_signal_new ("file-started", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 3, G_TYPE_INT64, G_TYPE_STRING, G_TYPE_INT64);
+
+  /**
+   * EiderEngine::file-finished:
+   * @file_id: the store's id
+   * @path: the file's path
+   * @state: its EiderFileState now
+   * @reason: (nullable): why it was skipped or failed, or how it got to Ente
+   */
+  signals[FILE_FINISHED] =
+    g_signal_new ("file-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 5, G_TYPE_INT64, G_TYPE_STRING, G_TYPE_INT, G_TYPE_STRING,
+                  G_TYPE_INT64);
+}
+
+static void
+eider_engine_init (EiderEngine *self)
+{
+  self->max_jobs = DEFAULT_MAX_JOBS;
+  self->retry_base_ms = DEFAULT_RETRY_BASE_MS;
+  self->max_attempts = DEFAULT_MAX_ATTEMPTS;
+}
+
+EiderEngine *
+eider_engine_new (EiderAccount *account,
+                  EiderStore   *store)
+{
+  EiderEngine *self;
+
+  g_return_val_if_fail (EIDER_IS_ACCOUNT (account), NULL);
+  g_return_val_if_fail (EIDER_IS_STORE (store), NULL);
+
+  self = g_object_new (EIDER_TYPE_ENGINE, NULL);
+  self->account = g_object_ref (account);
+  self->store = g_object_ref (store);
+
+  return self;
+}
+
+EiderStore *
+eider_engine_get_store (EiderEngine *self)
+{
+  g_return_val_if_fail (EIDER_IS_ENGINE (self), NULL);
+
+  return self->store;
+}
+
+guint
+eider_engine_get_max_jobs (EiderEngine *self)
+{
+  g_return_val_if_fail (EIDER_IS_ENGINE (self), 0);
+
+  return self->max_jobs;
+}
+
+void
+eider_engine_set_max_jobs (EiderEngine *self,
+                           guint        max_jobs)
+{
+  g_return_if_fail (EIDER_IS_ENGINE (self));
+
+  self->max_jobs = CLAMP (max_jobs, 1, 16);
+}
+
+void
+eider_engine_set_retry_base_ms (EiderEngine *self,
+                                guint        base_ms)
+{
+  g_return_if_fail (EIDER_IS_ENGINE (self));
+
+  self->retry_base_ms = MAX (base_ms, 1);
+  if (self->uploader != NULL)
+    eider_uploader_set_retry_delay_ms (self->uploader, self->retry_base_ms);
+}
+
+void
+eider_engine_set_max_attempts (EiderEngine *self,
+                               guint        attempts)
+{
+  g_return_if_fail (EIDER_IS_ENGINE (self));
+
+  self->max_attempts = MAX (attempts, 1);
+}
+
+const char *
+eider_engine_get_pause_reason (EiderEngine *self)
+{
+  g_return_val_if_fail (EIDER_IS_ENGINE (self), NULL);
+
+  return self->pause_reason;
+}
+
+static void
+set_pause_reason (EiderEngine *self,
+                  const char  *reason)
+{
+  if (g_strcmp0 (self->pause_reason, reason) == 0)
+    return;
+
+  g_free (self->pause_reason);
+  self->pause_reason = g_strdup (reason);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAUSE_REASON]);
+
+  /* Stop the files in flight: they keep their persisted state and resume
+   * when the reason is gone. */
+  if (reason != NULL && self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+}
+
+static void
+log_store_error (GError *error)
+{
+  if (error != NULL)
+    g_warning ("Could not record a file's state: %s", error->message);
+}
+
+/* Jobs: one file through the pipeline */
+
+typedef struct
+{
+  EiderEngine       *engine;
+  EiderFileRecord   *record;
+  EiderStat          stat;
+  char              *title;
+  gint64             collection_id;
+  EiderSecret       *collection_key;
+  EiderUploadRecord *upload;
+  GBytes            *content;
+  char              *hash;
+  gint               file_type;
+  char              *dedupe_key;
+  gboolean           owns_key;     /* others with the same content wait for this job */
+  gboolean           placeholder;
+} Job;
+
+static void
+job_free (Job *job)
+{
+  g_clear_pointer (&job->record, eider_file_record_free);
+  g_free (job->title);
+  g_clear_pointer (&job->collection_key, eider_secret_free);
+  g_clear_pointer (&job->upload, eider_upload_record_free);
+  g_clear_pointer (&job->content, g_bytes_unref);
+  g_free (job->hash);
+  g_free (job->dedupe_key);
+  g_clear_object (&job->engine);
+  g_free (job);
+}
+
+static void job_dedupe (Job *job);
+
+/* Lets the jobs that waited for the same content go on. */
+static void
+release_dedupe_key (EiderEngine *self,
+                    Job         *job)
+{
+  g_autoptr(GPtrArray) waiting = NULL;
+
+  if (!job->owns_key)
+    return;
+
+  job->owns_key = FALSE;
+  if (!g_hash_table_steal_extended (self->busy_keys, job->dedupe_key, NULL, (gpointer *) &waiting))
+    return;
+
+  for (guint i = 0; i < waiting->len; i++)
+    job_dedupe (g_ptr_array_index (waiting, i));
+}
+
+static void
+job_done (Job             *job,
+          EiderFileState   state,
+          const char      *reason)
+{
+  EiderEngine *self = job->engine;
+  gint64 file_id = job->record->id;
+
+  g_signal_emit (self, signals[FILE_FINISHED], 0, file_id, job->record->path, (int) state,
+                 reason, job->stat.size);
+
+  release_dedupe_key (self, job);
+  g_hash_table_remove (self->busy_files, &file_id);
+  self->n_jobs--;
+  job_free (job);
+  pump (self);
+}
+
+static gint64
+retry_delay_us (EiderEngine *self,
+                gint         attempts)
+{
+  guint64 delay = (guint64) self->retry_base_ms << MIN (attempts, 16);
+
+  delay = MIN (delay, MAX_RETRY_DELAY_MS);
+  /* ±25 % jitter, so retries of many files do not arrive together. */
+  delay = delay * g_random_int_range (75, 126) / 100;
+
+  return (gint64) delay * 1000;
+}
+
+static void
+job_fail (Job        *job,
+          const char *reason)
+{
+  EiderEngine *self = job->engine;
+  g_autoptr(GError) error = NULL;
+  gint64 next = g_get_real_time () + retry_delay_us (self, job->record->attempts);
+  gint64 file_id = job->record->id;
+  guint run_attempts = GPOINTER_TO_UINT (g_hash_table_lookup (self->run_attempts, &file_id));
+
+  g_hash_table_insert (self->run_attempts, g_memdup2 (&file_id, sizeof file_id),
+                       GUINT_TO_POINTER (run_attempts + 1));
+  if (!eider_store_set_file_failed (self->store, file_id, reason, next, &error))
+    log_store_error (error);
+  job_done (job, EIDER_FILE_FAILED, reason);
+}
+
+static void
+job_skip (Job        *job,
+          const char *reason)
+{
+  g_autoptr(GError) error = NULL;
+
+  eider_store_delete_upload (job->engine->store, job->record->id, NULL);
+  if (!eider_store_set_file_state (job->engine->store, job->record->id, EIDER_FILE_SKIPPED,
+                                   reason, &error))
+    log_store_error (error);
+  job_done (job, EIDER_FILE_SKIPPED, reason);
+}
+
+/* Back to pending, untouched: the engine stopped or paused under it. */
+static void
+job_requeue (Job *job)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!eider_store_set_file_state (job->engine->store, job->record->id, EIDER_FILE_PENDING,
+                                   NULL, &error))
+    log_store_error (error);
+  job_done (job, EIDER_FILE_PENDING, NULL);
+}
+
+static void
+job_uploaded (Job        *job,
+              gint64      remote_file_id,
+              const char *reason)
+{
+  EiderEngine *self = job->engine;
+  g_autoptr(GError) error = NULL;
+
+  if (!eider_store_begin (self->store, &error) ||
+      !eider_store_set_file_uploaded (self->store, job->record->id, remote_file_id,
+                                      job->collection_id, &error) ||
+      (reason != NULL &&
+       !eider_store_set_file_state (self->store, job->record->id, EIDER_FILE_UPLOADED, reason,
+                                    &error)) ||
+      !eider_store_delete_upload (self->store, job->record->id, &error) ||
+      !eider_store_commit (self->store, &error))
+    {
+      eider_store_rollback (self->store);
+      log_store_error (error);
+    }
+
+  job_done (job, EIDER_FILE_UPLOADED, reason);
+}
+
+/* One place decides what an error means for the file and for the run. */
+static void
+job_error (Job    *job,
+           GError *error)
+{
+  EiderEngine *self = job->engine;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      /* Stopped: the file keeps its last persisted state. */
+      job_done (job, EIDER_FILE_WORKING, NULL);
+      return;
+    }
+
+  if (error->domain == EIDER_API_ERROR)
+    {
+      switch (error->code)
+        {
+        case EIDER_API_ERROR_UNAUTHORIZED:
+          set_pause_reason (self, "The Ente session has ended: log in again");
+          job_requeue (job);
+          return;
+
+        case EIDER_API_ERROR_STORAGE_FULL:
+          set_pause_reason (self, "Your Ente storage is full: free up space or upgrade your plan");
+          job_requeue (job);
+          return;
+
+        case EIDER_API_ERROR_PAYMENT_REQUIRED:
+          set_pause_reason (self, "Your Ente subscription has expired");
+          job_requeue (job);
+          return;
+
+        case EIDER_API_ERROR_TOO_LARGE:
+          job_skip (job, "too large (Ente stores files under 10 GiB)");
+          return;
+
+        default:
+          break;
+        }
+    }
+
+  if (error->domain == EIDER_UPLOAD_ERROR)
+    {
+      switch (error->code)
+        {
+        case EIDER_UPLOAD_ERROR_EMPTY:
+          job_skip (job, "empty file");
+          return;
+
+        case EIDER_UPLOAD_ERROR_TOO_LARGE:
+          job_skip (job, "too large (Ente stores files under 10 GiB)");
+          return;
+
+        case EIDER_UPLOAD_ERROR_NOT_REGULAR:
+          job_skip (job, "not a regular file");
+          return;
+
+        case EIDER_UPLOAD_ERROR_CHANGED:
+          /* Not recorded against the old content: the next attempt reads
+           * the new one. */
+          eider_store_delete_upload (self->store, job->record->id, NULL);
+          job_fail (job, "changed while being uploaded; will try again");
+          return;
+
+        default:
+          break;
+        }
+    }
+
+  job_fail (job, error->message);
+}
+
+/* Step 5: upload and register */
+
+static void
+upload_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Job *job = user_data;
+  EiderEngine *self = job->engine;
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 remote_id;
+
+  node = eider_uploader_upload_finish (EIDER_UPLOADER (object), result, &error);
+  if (node == NULL)
+    {
+      job_error (job, error);
+      return;
+    }
+
+  remote_id = JSON_NODE_HOLDS_OBJECT (node)
+              ? json_object_get_int_member_with_default (json_node_get_object (node), "id", 0) : 0;
+  if (remote_id <= 0)
+    {
+      job_fail (job, "The server's answer to the upload has no file id");
+      return;
+    }
+
+  if (!eider_remote_note_uploaded (self->remote, job->collection_id, node, job->title,
+                                   job->file_type,
+                                   job->upload->hash, job->stat.mtime_ns / 1000, &error))
+    g_warning ("Could not add an uploaded file to the index: %s", error->message);
+
+  job_uploaded (job, remote_id, NULL);
+}
+
+static void
+job_upload (Job *job)
+{
+  EiderEngine *self = job->engine;
+
+  eider_uploader_upload_async (self->uploader, job->upload, job->record->path, job->content,
+                               job->collection_key, self->cancellable, upload_cb, job);
+}
+
+/* Step 4: metadata and thumbnail (worker) */
+
+static void
+blobs_worker (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  Job *job = task_data;
+  g_auto(EiderMediaMetadata) md = { 0 };
+  g_autoptr(GBytes) thumbnail = NULL;
+  g_autofree char *json = NULL;
+  GError *error = NULL;
+
+  thumbnail = eider_media_thumbnail (job->content, job->record->path, job->file_type,
+                                     &job->placeholder);
+
+  md.file_type = job->file_type;
+  md.title = g_strdup (job->title);
+  md.creation_time = job->stat.mtime_ns / 1000;
+  md.modification_time = job->stat.mtime_ns / 1000;
+  md.hash = g_strdup (job->hash);
+  md.has_static_thumbnail = job->placeholder;
+  json = eider_media_metadata_to_json (&md);
+
+  if (!eider_upload_record_set_blobs (job->upload, job->collection_key, json, NULL, 0,
+                                      thumbnail, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+blobs_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  Job *job = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      job_error (job, error);
+      return;
+    }
+
+  /* Persist everything needed to resume before any byte is sent. */
+  if (!eider_store_save_upload (job->engine->store, job->upload, &error))
+    {
+      job_fail (job, error->message);
+      return;
+    }
+
+  job_upload (job);
+}
+
+/* Step 3: Ente's dedupe (title + type + hash), on the main thread */
+
+static void
+add_files_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Job *job = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) dups = NULL;
+  EiderRemoteFileRecord *dup;
+
+  if (!eider_remote_add_files_finish (EIDER_REMOTE (object), result, &error))
+    {
+      job_error (job, error);
+      return;
+    }
+
+  dups = eider_remote_find_duplicates (job->engine->remote, job->title, job->file_type, job->hash);
+  dup = dups->len > 0 ? g_ptr_array_index (dups, 0) : NULL;
+  job_uploaded (job, dup != NULL ? dup->id : 0, "already in Ente; added to this album");
+}
+
+static void
+job_dedupe (Job *job)
+{
+  EiderEngine *self = job->engine;
+  g_autoptr(GPtrArray) dups = NULL;
+  g_autoptr(GPtrArray) link = NULL;
+  GPtrArray *waiting;
+  g_autoptr(GTask) task = NULL;
+
+  dups = eider_remote_find_duplicates (self->remote, job->title, job->file_type, job->hash);
+  for (guint i = 0; i < dups->len; i++)
+    {
+      EiderRemoteFileRecord *dup = g_ptr_array_index (dups, i);
+
+      if (dup->collection_id == job->collection_id)
+        {
+          job_uploaded (job, dup->id, "already in Ente");
+          return;
+        }
+    }
+
+  if (dups->len > 0)
+    {
+      link = g_ptr_array_new ();
+      g_ptr_array_add (link, g_ptr_array_index (dups, 0));
+      eider_remote_add_files_async (self->remote, job->collection_id, link, self->cancellable,
+                                    add_files_cb, job);
+      return;
+    }
+
+  /* The same content for the same album may be in flight in another job
+   * (the same file twice in one folder's tree): wait for it, then dedupe. */
+  waiting = g_hash_table_lookup (self->busy_keys, job->dedupe_key);
+  if (waiting != NULL)
+    {
+      g_ptr_array_add (waiting, job);
+      return;
+    }
+  g_hash_table_insert (self->busy_keys, g_strdup (job->dedupe_key), g_ptr_array_new ());
+  job->owns_key = TRUE;
+
+  task = g_task_new (NULL, self->cancellable, blobs_cb, job);
+  g_task_set_task_data (task, job, NULL);
+  g_task_run_in_thread (task, blobs_worker);
+}
+
+/* Step 2: classify, hash and plan the encryption (worker) */
+
+typedef enum
+{
+  PREPARE_OK,
+  PREPARE_NOT_MEDIA,
+} PrepareResult;
+
+static void
+prepare_worker (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  Job *job = task_data;
+  guint8 head[EIDER_MEDIA_SNIFF_BYTES];
+  gssize n;
+  int fd;
+  GError *error = NULL;
+
+  fd = open (job->record->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0)
+    {
+      int errsv = errno;
+
+      g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (errsv),
+                               "Could not read the file: %s", g_strerror (errsv));
+      return;
+    }
+  n = read (fd, head, sizeof head);
+  close (fd);
+  if (n < 0)
+    {
+      int errsv = errno;
+
+      g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (errsv),
+                               "Could not read the file: %s", g_strerror (errsv));
+      return;
+    }
+
+  job->file_type = eider_media_classify (head, n, job->record->path);
+  if (job->file_type == EIDER_FILE_TYPE_UNKNOWN)
+    {
+      g_task_return_int (task, PREPARE_NOT_MEDIA);
+      return;
+    }
+
+  if (!eider_upload_prepare (job->record->path, &job->stat, job->record->id, job->collection_id,
+                             job->collection_key, &job->upload, &job->hash, &job->content,
+                             NULL, NULL, cancellable, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  g_task_return_int (task, PREPARE_OK);
+}
+
+static void
+prepare_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  Job *job = user_data;
+  EiderEngine *self = job->engine;
+  g_autoptr(GError) error = NULL;
+  gssize outcome;
+
+  outcome = g_task_propagate_int (G_TASK (result), &error);
+  if (error != NULL)
+    {
+      job_error (job, error);
+      return;
+    }
+
+  if (outcome == PREPARE_NOT_MEDIA)
+    {
+      job_skip (job, "not a photo or video");
+      return;
+    }
+
+  if (!eider_store_set_file_hash (self->store, job->record->id, job->hash, job->file_type, &error))
+    log_store_error (error);
+
+  job->dedupe_key = g_strdup_printf ("%" G_GINT64_FORMAT "|%d|%s|%s", job->collection_id,
+                                     job->file_type, job->hash, job->title);
+  job_dedupe (job);
+}
+
+/* Step 1: the album and its key */
+
+static void
+album_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  Job *job = user_data;
+  EiderEngine *self = job->engine;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTask) task = NULL;
+
+  job->collection_id = eider_remote_ensure_album_finish (EIDER_REMOTE (object), result, &error);
+  if (job->collection_id == 0)
+    {
+      job_error (job, error);
+      return;
+    }
+
+  job->collection_key = eider_remote_get_collection_key (self->remote, job->collection_id, &error);
+  if (job->collection_key == NULL)
+    {
+      job_fail (job, error->message);
+      return;
+    }
+
+  task = g_task_new (NULL, self->cancellable, prepare_cb, job);
+  g_task_set_task_data (task, job, NULL);
+  g_task_run_in_thread (task, prepare_worker);
+}
+
+static gboolean
+same_stat (const EiderStat *a,
+           const EiderStat *b)
+{
+  return a->dev == b->dev && a->inode == b->inode && a->size == b->size &&
+         a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
+}
+
+static void
+job_start (EiderEngine     *self,
+           EiderFileRecord *record)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EiderUploadRecord) upload = NULL;
+  struct stat st;
+  Job *job;
+
+  job = g_new0 (Job, 1);
+  job->engine = g_object_ref (self);
+  job->record = record;
+  job->title = g_filename_display_basename (record->path);
+  self->n_jobs++;
+  g_hash_table_insert (self->busy_files, g_memdup2 (&record->id, sizeof record->id), job);
+
+  if (lstat (record->path, &st) != 0)
+    {
+      /* Gone since the scan: nothing to back up, and nothing remote to
+       * touch — deleting locally never deletes from Ente. */
+      eider_store_delete_file (self->store, record->id, NULL);
+      job_done (job, EIDER_FILE_SKIPPED, "no longer on disk");
+      return;
+    }
+
+  job->stat.dev = st.st_dev;
+  job->stat.inode = st.st_ino;
+  job->stat.size = st.st_size;
+  job->stat.mtime_ns = (gint64) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+  job->stat.ctime_ns = (gint64) st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+
+  if (!S_ISREG (st.st_mode))
+    {
+      job_skip (job, "not a regular file");
+      return;
+    }
+
+  if (!same_stat (&job->stat, &record->stat))
+    {
+      gboolean changed = FALSE;
+
+      /* Edited since the scan: record the new stat, drop a stale upload. */
+      eider_store_note_file (self->store, record->watch_id, record->path, record->album_name,
+                             &job->stat, &changed, NULL);
+      eider_store_delete_upload (self->store, record->id, NULL);
+    }
+
+  if (!eider_store_set_file_state (self->store, record->id, EIDER_FILE_WORKING, NULL, &error))
+    log_store_error (error);
+  g_signal_emit (self, signals[FILE_STARTED], 0, record->id, record->path, job->stat.size);
+
+  /* An upload interrupted earlier continues where it stopped, if it is of
+   * this very content. */
+  upload = eider_store_get_upload (self->store, record->id);
+  if (upload != NULL && upload->mtime_ns == job->stat.mtime_ns &&
+      upload->plain_size == job->stat.size && upload->hash != NULL &&
+      upload->metadata_data != NULL)
+    {
+      job->collection_id = upload->collection_id;
+      job->collection_key = eider_remote_get_collection_key (self->remote, upload->collection_id,
+                                                             &error);
+      if (job->collection_key != NULL)
+        {
+          job->hash = g_strdup (upload->hash);
+          job->file_type = record->file_type;
+          job->upload = g_steal_pointer (&upload);
+          job_upload (job);
+          return;
+        }
+      g_clear_error (&error);
+    }
+  if (upload != NULL)
+    eider_store_delete_upload (self->store, record->id, NULL);
+
+  eider_remote_ensure_album_async (self->remote, record->album_name, self->cancellable,
+                                   album_cb, job);
+}
+
+/* The run */
+
+static void
+finish_run (EiderEngine *self,
+            GError      *error)
+{
+  g_autoptr(GTask) run = g_steal_pointer (&self->run);
+
+  g_clear_handle_id (&self->retry_source, g_source_remove);
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->watches, g_ptr_array_unref);
+
+  if (run == NULL)
+    return;
+
+  if (error != NULL)
+    g_task_return_error (run, error);
+  else
+    g_task_return_boolean (run, TRUE);
+}
+
+static gboolean
+retry_timeout_cb (gpointer user_data)
+{
+  EiderEngine *self = user_data;
+
+  self->retry_source = 0;
+  pump (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* When nothing is due: wait for the earliest failed file this run may
+ * still retry, or end the run. */
+static void
+wait_or_finish (EiderEngine *self)
+{
+  g_autoptr(GPtrArray) failed = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 now = g_get_real_time ();
+  gint64 earliest = G_MAXINT64;
+  guint n_failed;
+
+  failed = eider_store_list_files_in_state (self->store, EIDER_FILE_FAILED, &error);
+  n_failed = failed != NULL ? failed->len : 0;
+
+  for (guint i = 0; failed != NULL && i < failed->len; i++)
+    {
+      EiderFileRecord *record = g_ptr_array_index (failed, i);
+      guint tries = GPOINTER_TO_UINT (g_hash_table_lookup (self->run_attempts, &record->id));
+
+      if (tries < self->max_attempts && record->next_retry_us - now <= MAX_RUN_WAIT_MS * 1000)
+        earliest = MIN (earliest, record->next_retry_us);
+    }
+
+  if (earliest != G_MAXINT64)
+    {
+      gint64 wait_ms = MAX (0, (earliest - now) / 1000) + 10;
+
+      self->retry_source = g_timeout_add ((guint) wait_ms, retry_timeout_cb, self);
+      return;
+    }
+
+  if (n_failed > 0)
+    finish_run (self, g_error_new (EIDER_ENGINE_ERROR, EIDER_ENGINE_ERROR_INCOMPLETE,
+                                   g_dngettext (NULL, "%u file could not be uploaded",
+                                                "%u files could not be uploaded", n_failed),
+                                   n_failed));
+  else
+    finish_run (self, NULL);
+}
+
+static void
+pump (EiderEngine *self)
+{
+  g_autoptr(GPtrArray) due = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (self->run == NULL || self->retry_source != 0)
+    return;
+
+  if (self->pause_reason != NULL || g_cancellable_is_cancelled (self->cancellable))
+    {
+      if (self->n_jobs == 0)
+        {
+          if (self->pause_reason != NULL)
+            finish_run (self, g_error_new (EIDER_ENGINE_ERROR, EIDER_ENGINE_ERROR_PAUSED,
+                                           "Paused: %s", self->pause_reason));
+          else
+            finish_run (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                                   "The backup was stopped"));
+        }
+      return;
+    }
+
+  if (self->n_jobs >= self->max_jobs)
+    return;
+
+  due = eider_store_list_due_files (self->store, g_get_real_time (),
+                                    self->max_jobs + g_hash_table_size (self->busy_files), &error);
+  if (due == NULL)
+    {
+      finish_run (self, g_steal_pointer (&error));
+      return;
+    }
+
+  for (guint i = 0; i < due->len && self->n_jobs < self->max_jobs; i++)
+    {
+      EiderFileRecord *record = g_ptr_array_index (due, i);
+      guint tries = GPOINTER_TO_UINT (g_hash_table_lookup (self->run_attempts, &record->id));
+
+      if (g_hash_table_contains (self->busy_files, &record->id) ||
+          (record->state == EIDER_FILE_FAILED && tries >= self->max_attempts))
+        continue;
+
+      g_ptr_array_index (due, i) = NULL;
+      job_start (self, record);
+      if (self->run == NULL)
+        return;
+    }
+
+  if (self->n_jobs == 0)
+    wait_or_finish (self);
+}
+
+/* Scanning: stats only, results written in one transaction per watch. */
+
+static void
+apply_scan (EiderEngine *self,
+            EiderWatch  *watch,
+            GPtrArray   *entries)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) known = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!eider_store_begin (self->store, &error))
+    {
+      log_store_error (error);
+      return;
+    }
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      EiderScanEntry *entry = g_ptr_array_index (entries, i);
+      gboolean changed = FALSE;
+      gint64 id;
+
+      g_hash_table_add (seen, entry->path);
+      id = eider_store_note_file (self->store, watch->id, entry->path, entry->album_name,
+                                  &entry->stat, &changed, &error);
+      if (id <= 0)
+        {
+          log_store_error (error);
+          g_clear_error (&error);
+          continue;
+        }
+
+      if (changed && entry->skip_reason != NULL &&
+          !eider_store_set_file_state (self->store, id, EIDER_FILE_SKIPPED, entry->skip_reason,
+                                       &error))
+        {
+          log_store_error (error);
+          g_clear_error (&error);
+        }
+    }
+
+  /* Files gone from disk: forget them locally; nothing is deleted in Ente. */
+  known = eider_store_list_files (self->store, watch->id, &error);
+  for (guint i = 0; known != NULL && i < known->len; i++)
+    {
+      EiderFileRecord *record = g_ptr_array_index (known, i);
+
+      if (!g_hash_table_contains (seen, record->path) &&
+          !g_hash_table_contains (self->busy_files, &record->id))
+        eider_store_delete_file (self->store, record->id, NULL);
+    }
+
+  if (!eider_store_commit (self->store, &error))
+    {
+      eider_store_rollback (self->store);
+      log_store_error (error);
+    }
+}
+
+static void scan_next_watch (EiderEngine *self);
+
+static void
+scan_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(EiderEngine) self = user_data;
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GError) error = NULL;
+  EiderWatch *watch;
+
+  if (self->run == NULL)
+    return;
+
+  watch = g_ptr_array_index (self->watches, self->watch_index);
+  entries = eider_scanner_scan_finish (result, &error);
+  if (entries == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          finish_run (self, g_steal_pointer (&error));
+          return;
+        }
+      /* An unavailable folder (unmounted disk) is not "all files deleted". */
+      g_message ("Skipping %s for now: %s", watch->path, error->message);
+    }
+  else
+    apply_scan (self, watch, entries);
+
+  self->watch_index++;
+  scan_next_watch (self);
+}
+
+static void
+scan_next_watch (EiderEngine *self)
+{
+  while (self->watch_index < self->watches->len)
+    {
+      EiderWatch *watch = g_ptr_array_index (self->watches, self->watch_index);
+
+      if (!watch->paused)
+        {
+          eider_scanner_scan_async (watch, EIDER_SCAN_NONE, self->cancellable, scan_cb,
+                                    g_object_ref (self));
+          return;
+        }
+      self->watch_index++;
+    }
+
+  pump (self);
+}
+
+static void
+sync_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(EiderEngine) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (self->run == NULL)
+    return;
+
+  if (!eider_remote_sync_finish (EIDER_REMOTE (object), result, &error))
+    {
+      if (g_error_matches (error, EIDER_API_ERROR, EIDER_API_ERROR_UNAUTHORIZED))
+        set_pause_reason (self, "The Ente session has ended: log in again");
+
+      finish_run (self, g_steal_pointer (&error));
+      return;
+    }
+
+  self->watches = eider_store_list_watches (self->store, &error);
+  if (self->watches == NULL)
+    {
+      finish_run (self, g_steal_pointer (&error));
+      return;
+    }
+
+  self->watch_index = 0;
+  scan_next_watch (self);
+}
+
+void
+eider_engine_run_once_async (EiderEngine         *self,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (EIDER_IS_ENGINE (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, eider_engine_run_once_async);
+
+  if (self->run != NULL)
+    {
+      g_task_return_new_error (task, EIDER_ENGINE_ERROR, EIDER_ENGINE_ERROR_BUSY,
+                               "A backup is already running");
+      return;
+    }
+
+  if (eider_account_get_state (self->account) != EIDER_ACCOUNT_STATE_LOGGED_IN)
+    {
+      g_task_return_new_error (task, EIDER_ENGINE_ERROR, EIDER_ENGINE_ERROR_NOT_LOGGED_IN,
+                               eider_account_get_state (self->account) == EIDER_ACCOUNT_STATE_NEEDS_LOGIN
+                               ? "The Ente session has ended: log in again with “eiderctl account login”"
+                               : "Not logged in: log in with “eiderctl account login”");
+      return;
+    }
+
+  if (self->remote == NULL)
+    {
+      self->remote = eider_remote_new (self->account, self->store);
+      self->uploader = eider_uploader_new (eider_account_get_api (self->account), self->store);
+      eider_uploader_set_retry_delay_ms (self->uploader, self->retry_base_ms);
+      self->busy_files = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+      self->busy_keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                               (GDestroyNotify) g_ptr_array_unref);
+    }
+
+  g_clear_pointer (&self->run_attempts, g_hash_table_unref);
+  self->run_attempts = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  set_pause_reason (self, NULL);
+  self->run = g_steal_pointer (&task);
+  self->cancellable = cancellable != NULL ? g_object_ref (cancellable) : g_cancellable_new ();
+
+  eider_remote_sync_async (self->remote, self->cancellable, sync_cb, g_object_ref (self));
+}
+
+gboolean
+eider_engine_run_once_finish (EiderEngine   *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

@@ -1,0 +1,570 @@
+/* eiderctl-backup.c
+ *
+ * Copyright 2026 The Eider Authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * eiderctl watch add|list|remove, backup --once, status, failures, retry
+ */
+#define G_LOG_DOMAIN "eiderctl"
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "eider-account.h"
+#include "eider-engine.h"
+#include "eider-scanner.h"
+#include "eider-store.h"
+#include "eiderctl.h"
+
+static EiderStore *
+open_store (EiderctlGlobals  *globals,
+            GError          **error)
+{
+  g_autofree char *path = NULL;
+
+  if (g_mkdir_with_parents (globals->data_dir, 0700) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Could not create %s: %s",
+                   globals->data_dir, g_strerror (errno));
+      return NULL;
+    }
+
+  path = g_build_filename (globals->data_dir, "eider.db", NULL);
+
+  return eider_store_open (path, error);
+}
+
+static const char *
+mapping_text (const EiderWatch *watch,
+              char            **owned)
+{
+  g_autofree char *album = NULL;
+
+  if (watch->mapping == EIDER_MAPPING_ALBUM_PER_FOLDER)
+    return "one album per folder";
+
+  album = watch->album_name != NULL ? g_strdup (watch->album_name)
+                                    : g_filename_display_basename (watch->path);
+  *owned = g_strdup_printf ("album “%s”", album);
+
+  return *owned;
+}
+
+/* watch */
+
+static int
+watch_add (EiderctlGlobals  *globals,
+           int               argc,
+           char            **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new ("PATH");
+  g_autoptr(EiderStore) store = NULL;
+  g_autoptr(EiderWatch) watch = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *album = NULL;
+  g_autofree char *real = NULL;
+  g_autofree char *text = NULL;
+  gboolean one_album = FALSE;
+  gboolean per_folder = FALSE;
+  GOptionEntry entries[] = {
+    { "one-album", 0, 0, G_OPTION_ARG_NONE, &one_album, "Put every file in one album named after the folder (default)", NULL },
+    { "album-per-folder", 0, 0, G_OPTION_ARG_NONE, &per_folder, "One album per subfolder, named after the folder that holds the files", NULL },
+    { "album", 0, 0, G_OPTION_ARG_STRING, &album, "The album's name, with --one-album (default: the folder's name)", "NAME" },
+    { NULL }
+  };
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error) || argc != 2 ||
+      (one_album && per_folder) || (album != NULL && per_folder))
+    {
+      g_printerr ("eiderctl watch add: %s\n", error != NULL ? error->message
+                  : "give one folder, and at most one of --one-album / --album-per-folder (--album goes with --one-album)");
+      return EIDERCTL_EXIT_USAGE;
+    }
+
+  real = realpath (argv[1], NULL);
+  if (real == NULL || !g_file_test (real, G_FILE_TEST_IS_DIR))
+    {
+      eiderctl_error ("%s is not a folder", argv[1]);
+      return EIDERCTL_EXIT_FAILED;
+    }
+
+  if ((store = open_store (globals, &error)) == NULL ||
+      (watch = eider_store_add_watch (store, real,
+                                      per_folder ? EIDER_MAPPING_ALBUM_PER_FOLDER : EIDER_MAPPING_ONE_ALBUM,
+                                      album, &error)) == NULL)
+    {
+      eiderctl_error ("%s", error->message);
+      return EIDERCTL_EXIT_FAILED;
+    }
+
+  g_print ("Watching %s → %s.\n", watch->path, mapping_text (watch, &text));
+  return EIDERCTL_EXIT_OK;
+}
+
+static int
+watch_list (EiderctlGlobals  *globals,
+            int               argc,
+            char            **argv)
+{
+  g_autoptr(EiderStore) store = NULL;
+  g_autoptr(GPtrArray) watches = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if ((store = open_store (globals, &error)) == NULL ||
+      (watches = eider_store_list_watches (store, &error)) == NULL)
+    {
+      eiderctl_error ("%s", error->message);
+      return EIDERCTL_EXIT_FAILED;
+    }
+
+  if (watches->len == 0)
+    g_print ("No folders are watched. Add one with “eiderctl watch add PATH”.\n");
+
+  for (guint i = 0; i < watches->len; i++)
+    {
+      EiderWatch *watch = g_ptr_array_index (watches, i);
+      g_autofree char *text = NULL;
+
+      g_print ("%s → %s%s%s\n", watch->path, mapping_text (watch, &text),
+               watch->paused ? " (paused)" : "",
+               g_file_test (watch->path, G_FILE_TEST_IS_DIR) ? "" : " (unavailable)");
+    }
+
+  return EIDERCTL_EXIT_OK;
+}
+
+static int
+watch_remove (EiderctlGlobals  *globals,
+              int               argc,
+              char            **argv)
+{
+  g_autoptr(EiderStore) store = NULL;
+  g_autoptr(EiderWatch) watch = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *real = NULL;
+
+  if (argc != 2)
+    {
+      g_printerr ("eiderctl watch remove: give the watched folder\n");
+      return EIDERCTL_EXIT_USAGE;
+    }
+
+  if ((store = open_store (globals, &error)) == NULL)
+    {
+      eiderctl_error ("%s", error->message);
+      return EIDERCTL_EXIT_FAILED;
+    }
+
+  /* The folder may be gone (that is one reason to stop watching it). */
+  real = realpath (argv[1], NULL);
+  watch = eider_store_find_watch (store, real != NULL ? real : argv[1]);
+  if (watch == NULL)
+    {
+      eiderctl_error ("%s is not watched", argv[1]);
+      return EIDERCTL_EXIT_FAILED;
+    }
+
+  if (!eider_store_remove_watch (store, watch->id, &error))
+    {
+      eiderctl_error ("%s", error->message);
+      return EIDERCTL_EXIT_FAILED;
+    }
+
+  g_print ("Stopped watching %s. Nothing in Ente was changed.\n", watch->path);
+  return EIDERCTL_EXIT_OK;
+}
+
+static int
+eiderctl_watch (EiderctlGlobals  *globals,
+                int               argc,
+                char            **argv)
+{
+  const char *command = argc > 1 ? argv[1] : NULL;
+
+  if (g_strcmp0 (command, "add") == 0)
+    return watch_add (globals, argc - 1, argv + 1);
+  if (g_strcmp0 (command, "list") == 0)
+    return watch_list (globals, argc - 1, argv + 1);
+  if (g_strcmp0 (command, "remove") == 0)
+    return watch_remove (globals, argc - 1, argv + 1);
+
+  g_printerr ("eiderctl watch: use add, list or remove\n");
+  return EIDERCTL_EXIT_USAGE;
+}
+
+/* backup */
+
+typedef struct
+{
+  gboolean  tty;
+  guint     n_uploaded;
+  guint     n_skipped;
+  guint     n_failed;
+  guint64   bytes_done;
+  gint64    started_us;
+  char     *current;
+} Progress;
+
+static void
+progress_line (Progress   *progress,
+               EiderStore *store)
+{
+  EiderStoreCounts counts = { { 0 } };
+  g_autofree char *done = NULL;
+  g_autofree char *left = NULL;
+  g_autofree char *speed = NULL;
+  double seconds = (g_get_monotonic_time () - progress->started_us) / 1e6;
+  double rate = seconds > 0.5 ? progress->bytes_done / seconds : 0;
+
+  eider_store_get_counts (store, &counts, NULL);
+  done = g_format_size (progress->bytes_done);
+  left = g_format_size (counts.bytes_left);
+  speed = g_format_size ((guint64) rate);
+
+  g_printerr ("\r\033[K%u uploaded, %u to go · %s done, %s left · %s/s",
+              progress->n_uploaded, counts.n_by_state[EIDER_FILE_PENDING] + counts.n_by_state[EIDER_FILE_WORKING],
+              done, left, speed);
+  if (rate > 0 && counts.bytes_left > 0)
+    {
+      guint eta = (guint) (counts.bytes_left / rate);
+
+      g_printerr (" · about %u:%02u left", eta / 60, eta % 60);
+    }
+  if (progress->current != NULL)
+    g_printerr (" · %s", progress->current);
+}
+
+static void
+file_started_cb (EiderEngine *engine,
+                 gint64       file_id,
+                 const char  *path,
+                 gint64       size,
+                 Progress    *progress)
+{
+  g_free (progress->current);
+  progress->current = g_filename_display_basename (path);
+  if (progress->tty)
+    progress_line (progress, eider_engine_get_store (engine));
+}
+
+static void
+file_finished_cb (EiderEngine *engine,
+                  gint64       file_id,
+                  const char  *path,
+                  int          state,
+                  const char  *reason,
+                  gint64       size,
+                  Progress    *progress)
+{
+  g_autofree char *display = g_filename_display_name (path);
+  const char *what;
+
+  switch (state)
+    {
+    case EIDER_FILE_UPLOADED:
+      progress->n_uploaded++;
+      progress->bytes_done += size;
+      what = "uploaded";
+      break;
+    case EIDER_FILE_SKIPPED:
+      progress->n_skipped++;
+      what = "skipped";
+      break;
+    case EIDER_FILE_FAILED:
+      progress->n_failed++;
+      what = "failed";
+      break;
+    default:
+      return;
+    }
+
+  if (progress->tty)
+    {
+      if (state != EIDER_FILE_UPLOADED)
+        g_printerr ("\r\033[K%s %s: %s\n", what, display, reason);
+      progress_line (progress, eider_engine_get_store (engine));
+    }
+  else if (reason != NULL)
+    g_print ("%s\t%s\t%s\n", what, display, reason);
+  else
+    g_print ("%s\t%s\n", what, display);
+}
+
+static EiderAccount *
+load_account (EiderctlGlobals  *globals,
+              GError          **error)
+{
+  g_autoptr(EiderAccount) account = eider_account_new (globals->config_dir);
+
+  if (!eider_account_load (account, error))
+    return NULL;
+
+  return g_steal_pointer (&account);
+}
+
+static int
+eiderctl_backup (EiderctlGlobals  *globals,
+                 int               argc,
+                 char            **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr(EiderAccount) account = NULL;
+  g_autoptr(EiderStore) store = NULL;
+  g_autoptr(EiderEngine) engine = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  Progress progress = { 0 };
+  gboolean once = FALSE;
+  int jobs = 0;
+  gboolean ok;
+  GOptionEntry entries[] = {
+    { "once", 0, 0, G_OPTION_ARG_NONE, &once, "Back up everything now, then exit (0 when every file is in Ente or skipped with a reason)", NULL },
+    { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Files uploaded at once (default 4)", "N" },
+    { NULL }
+  };
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error) || argc != 1 || !once)
+    {
+      g_printerr ("eiderctl backup: %s\n", error != NULL ? error->message : "use --once");
+      return EIDERCTL_EXIT_USAGE;
+    }
+
+  if ((account = load_account (globals, &error)) == NULL ||
+      (store = open_store (globals, &error)) == NULL)
+    {
+      eiderctl_error ("%s", error->message);
+      return EIDERCTL_EXIT_FAILED;
+    }
+
+  engine = eider_engine_new (account, store);
+  if (jobs > 0)
+    eider_engine_set_max_jobs (engine, jobs);
+  if (g_getenv ("EIDER_RETRY_BASE_MS") != NULL)
+    eider_engine_set_retry_base_ms (engine, atoi (g_getenv ("EIDER_RETRY_BASE_MS")));
+
+  progress.tty = isatty (STDERR_FILENO);
+  progress.started_us = g_get_monotonic_time ();
+  g_signal_connect (engine, "file-started", G_CALLBACK (file_started_cb), &progress);
+  g_signal_connect (engine, "file-finished", G_CALLBACK (file_finished_cb), &progress);
+
+  eider_engine_run_once_async (engine, NULL, eiderctl_result_cb, &result);
+  ok = eider_engine_run_once_finish (engine, eiderctl_wait (&result), &error);
+
+  if (progress.tty)
+    g_printerr ("\r\033[K");
+  g_free (progress.current);
+
+  g_print ("%u uploaded, %u skipped, %u failed.\n", progress.n_uploaded, progress.n_skipped,
+           progress.n_failed);
+  if (!ok)
+    {
+      eiderctl_error ("%s", error->message);
+      if (g_error_matches (error, EIDER_ENGINE_ERROR, EIDER_ENGINE_ERROR_INCOMPLETE))
+        g_printerr ("See “eiderctl failures”; “eiderctl retry” tries them again.\n");
+      return EIDERCTL_EXIT_FAILED;
+    }
+
+  return EIDERCTL_EXIT_OK;
+}
+
+/* status, failures, retry */
+
+static int
+eiderctl_status (EiderctlGlobals  *globals,
+                 int               argc,
+                 char            **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr(EiderAccount) account = NULL;
+  g_autoptr(EiderStore) store = NULL;
+  g_autoptr(GPtrArray) working = NULL;
+  g_autoptr(GError) error = NULL;
+  EiderStoreCounts counts = { { 0 } };
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { NULL }
+  };
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error) || argc != 1)
+    {
+      g_printerr ("eiderctl status: %s\n", error != NULL ? error->message : "no arguments expected");
+      return EIDERCTL_EXIT_USAGE;
+    }
+
+  account = eider_account_new (globals->config_dir);
+  eider_account_load (account, NULL);
+
+  if ((store = open_store (globals, &error)) == NULL ||
+      !eider_store_get_counts (store, &counts, &error) ||
+      (working = eider_store_list_files_in_state (store, EIDER_FILE_WORKING, &error)) == NULL)
+    {
+      eiderctl_error ("%s", error->message);
+      return EIDERCTL_EXIT_FAILED;
+    }
+
+  if (json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+      g_autofree char *text = NULL;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "account");
+      json_builder_add_string_value (builder, eider_account_get_state_name (account));
+      json_builder_set_member_name (builder, "files");
+      json_builder_begin_object (builder);
+      for (guint s = EIDER_FILE_PENDING; s <= EIDER_FILE_FAILED; s++)
+        {
+          json_builder_set_member_name (builder, eider_file_state_to_string (s));
+          json_builder_add_int_value (builder, counts.n_by_state[s]);
+        }
+      json_builder_end_object (builder);
+      json_builder_set_member_name (builder, "bytesLeft");
+      json_builder_add_int_value (builder, counts.bytes_left);
+      json_builder_set_member_name (builder, "current");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < working->len; i++)
+        {
+          g_autofree char *display = g_filename_display_name (((EiderFileRecord *) g_ptr_array_index (working, i))->path);
+
+          json_builder_add_string_value (builder, display);
+        }
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+
+      root = json_builder_get_root (builder);
+      text = json_to_string (root, TRUE);
+      g_print ("%s\n", text);
+      return EIDERCTL_EXIT_OK;
+    }
+
+  {
+    g_autofree char *left = g_format_size (counts.bytes_left);
+
+    g_print ("Account: %s\n", eider_account_get_state_name (account));
+    g_print ("Files: %u uploaded, %u pending, %u in progress, %u skipped, %u failed\n",
+             counts.n_by_state[EIDER_FILE_UPLOADED], counts.n_by_state[EIDER_FILE_PENDING],
+             counts.n_by_state[EIDER_FILE_WORKING], counts.n_by_state[EIDER_FILE_SKIPPED],
+             counts.n_by_state[EIDER_FILE_FAILED]);
+    g_print ("Left to back up: %s\n", left);
+    for (guint i = 0; i < working->len; i++)
+      {
+        g_autofree char *display = g_filename_display_name (((EiderFileRecord *) g_ptr_array_index (working, i))->path);
+
+        g_print ("  working on %s\n", display);
+      }
+  }
+
+  return EIDERCTL_EXIT_OK;
+}
+
+static int
+eiderctl_failures (EiderctlGlobals  *globals,
+                   int               argc,
+                   char            **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr(EiderStore) store = NULL;
+  g_autoptr(GPtrArray) failed = NULL;
+  g_autoptr(GPtrArray) skipped = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean with_skipped = FALSE;
+  GOptionEntry entries[] = {
+    { "skipped", 0, 0, G_OPTION_ARG_NONE, &with_skipped, "Also list the skipped files and why", NULL },
+    { NULL }
+  };
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error) || argc != 1)
+    {
+      g_printerr ("eiderctl failures: %s\n", error != NULL ? error->message : "no arguments expected");
+      return EIDERCTL_EXIT_USAGE;
+    }
+
+  if ((store = open_store (globals, &error)) == NULL ||
+      (failed = eider_store_list_files_in_state (store, EIDER_FILE_FAILED, &error)) == NULL ||
+      (with_skipped &&
+       (skipped = eider_store_list_files_in_state (store, EIDER_FILE_SKIPPED, &error)) == NULL))
+    {
+      eiderctl_error ("%s", error->message);
+      return EIDERCTL_EXIT_FAILED;
+    }
+
+  if (failed->len == 0 && (skipped == NULL || skipped->len == 0))
+    g_print ("No failures.\n");
+
+  for (guint i = 0; i < failed->len; i++)
+    {
+      EiderFileRecord *record = g_ptr_array_index (failed, i);
+      g_autofree char *display = g_filename_display_name (record->path);
+
+      g_print ("failed\t%s\t%s (%d attempt%s)\n", display, record->reason, record->attempts,
+               record->attempts == 1 ? "" : "s");
+    }
+
+  for (guint i = 0; skipped != NULL && i < skipped->len; i++)
+    {
+      EiderFileRecord *record = g_ptr_array_index (skipped, i);
+      g_autofree char *display = g_filename_display_name (record->path);
+
+      g_print ("skipped\t%s\t%s\n", display, record->reason);
+    }
+
+  return EIDERCTL_EXIT_OK;
+}
+
+static int
+eiderctl_retry (EiderctlGlobals  *globals,
+                int               argc,
+                char            **argv)
+{
+  g_autoptr(EiderStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  guint n;
+
+  if ((store = open_store (globals, &error)) == NULL)
+    {
+      eiderctl_error ("%s", error->message);
+      return EIDERCTL_EXIT_FAILED;
+    }
+
+  n = eider_store_retry_failed (store, &error);
+  if (error != NULL)
+    {
+      eiderctl_error ("%s", error->message);
+      return EIDERCTL_EXIT_FAILED;
+    }
+
+  g_print ("%u failed file%s will be tried again at the next backup.\n", n, n == 1 ? "" : "s");
+  return EIDERCTL_EXIT_OK;
+}
+
+int
+eiderctl_backup_command (EiderctlGlobals  *globals,
+                         int               argc,
+                         char            **argv)
+{
+  const char *command = argv[0];
+
+  if (g_str_equal (command, "watch"))
+    return eiderctl_watch (globals, argc, argv);
+  if (g_str_equal (command, "backup"))
+    return eiderctl_backup (globals, argc, argv);
+  if (g_str_equal (command, "status"))
+    return eiderctl_status (globals, argc, argv);
+  if (g_str_equal (command, "failures"))
+    return eiderctl_failures (globals, argc, argv);
+  if (g_str_equal (command, "retry"))
+    return eiderctl_retry (globals, argc, argv);
+
+  return -1;
+}

@@ -1,0 +1,70 @@
+/* eider-engine.h
+ *
+ * Copyright 2026 The Eider Authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "eider-account.h"
+#include "eider-store.h"
+
+G_BEGIN_DECLS
+
+/* The scheduler of the backup: pull the remote index, scan the watched
+ * folders (stats only), then take every due file through classify → hash
+ * and encrypt plan → Ente's dedupe → thumbnail and metadata → resumable
+ * upload → POST /files, a bounded number at a time. Every step ends in a
+ * state written to the store before the next begins.
+ *
+ * Errors end where they belong: a session ended by the server or a full
+ * account pauses the whole engine with a reason; a transient failure is
+ * retried with exponential back-off and jitter; a file that cannot be
+ * uploaded is skipped or failed with a reason a person can read.
+ *
+ * Thread contract: main-thread only; signals are emitted on the main
+ * context. CPU and disk work runs in worker threads.
+ */
+
+#define EIDER_ENGINE_ERROR (eider_engine_error_quark ())
+
+typedef enum
+{
+  EIDER_ENGINE_ERROR_NOT_LOGGED_IN,
+  EIDER_ENGINE_ERROR_PAUSED,
+  EIDER_ENGINE_ERROR_INCOMPLETE,
+  EIDER_ENGINE_ERROR_BUSY,
+} EiderEngineError;
+
+GQuark eider_engine_error_quark (void);
+
+#define EIDER_TYPE_ENGINE (eider_engine_get_type ())
+G_DECLARE_FINAL_TYPE (EiderEngine, eider_engine, EIDER, ENGINE, GObject)
+
+EiderEngine *eider_engine_new                (EiderAccount        *account,
+                                              EiderStore          *store);
+EiderStore  *eider_engine_get_store          (EiderEngine         *self);
+guint        eider_engine_get_max_jobs       (EiderEngine         *self);
+void         eider_engine_set_max_jobs       (EiderEngine         *self,
+                                              guint                max_jobs);
+/* Base of the retry back-off (default 2 s; tests make it short). */
+void         eider_engine_set_retry_base_ms  (EiderEngine         *self,
+                                              guint                base_ms);
+/* How many attempts a file gets within one run before the run gives up on
+ * it (it stays failed, and is retried by the next run). */
+void         eider_engine_set_max_attempts   (EiderEngine         *self,
+                                              guint                attempts);
+const char  *eider_engine_get_pause_reason   (EiderEngine         *self);
+
+/* One full pass: sync, scan, upload everything due (retrying transient
+ * failures within the pass). finish returns TRUE when every file is
+ * uploaded or skipped with a reason. */
+void         eider_engine_run_once_async     (EiderEngine         *self,
+                                              GCancellable        *cancellable,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data);
+gboolean     eider_engine_run_once_finish    (EiderEngine         *self,
+                                              GAsyncResult        *result,
+                                              GError             **error);
+
+G_END_DECLS
