@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 
 #include "eider-test-server-harness.h"
@@ -47,34 +48,40 @@ test_rm_rf (const char *path)
   g_file_delete (file, NULL, NULL);
 }
 
-TestServer *
-test_server_start (const char * const *extra_args)
+static void
+spawn (TestServer         *server,
+       const char * const *extra_args)
 {
   const char *binary = g_getenv ("EIDER_TEST_SERVER");
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GDataInputStream) out = NULL;
   g_autoptr(GError) error = NULL;
-  TestServer *server;
 
   g_assert_nonnull (binary);
 
-  server = g_new0 (TestServer, 1);
-  server->data_dir = test_make_tmpdir ("eider-ets-XXXXXX");
-
-  g_ptr_array_add (argv, (gpointer) binary);
-  g_ptr_array_add (argv, (gpointer) "--listen");
-  g_ptr_array_add (argv, (gpointer) "127.0.0.1:0");
-  g_ptr_array_add (argv, (gpointer) "--data-dir");
-  g_ptr_array_add (argv, server->data_dir);
-  g_ptr_array_add (argv, (gpointer) "--fixed-ott");
-  g_ptr_array_add (argv, (gpointer) "123456");
+  g_ptr_array_add (argv, g_strdup (binary));
+  g_ptr_array_add (argv, g_strdup ("--listen"));
+  g_ptr_array_add (argv, g_strdup_printf ("127.0.0.1:%u", server->port));
+  g_ptr_array_add (argv, g_strdup ("--data-dir"));
+  g_ptr_array_add (argv, g_strdup (server->data_dir));
+  g_ptr_array_add (argv, g_strdup ("--fixed-ott"));
+  g_ptr_array_add (argv, g_strdup ("123456"));
+  g_ptr_array_add (argv, g_strdup ("--log-requests"));
   for (guint i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) extra_args[i]);
+    g_ptr_array_add (argv, g_strdup (extra_args[i]));
   g_ptr_array_add (argv, NULL);
 
-  server->process = g_subprocess_newv ((const char * const *) argv->pdata,
-                                       G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                       G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  /* Appends: a restarted server adds to the same log. */
+  {
+    int fd = open (server->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+    g_assert_cmpint (fd, >=, 0);
+    g_subprocess_launcher_take_stderr_fd (launcher, fd);
+  }
+  server->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata,
+                                                  &error);
   g_assert_no_error (error);
 
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
@@ -86,12 +93,43 @@ test_server_start (const char * const *extra_args)
       g_assert_nonnull (line);   /* the server died before it was ready */
       if (g_str_has_prefix (line, "listening on "))
         {
+          const char *colon;
+
+          g_free (server->url);
           server->url = g_strdup (line + strlen ("listening on "));
+          colon = strrchr (server->url, ':');
+          server->port = (guint16) g_ascii_strtoull (colon + 1, NULL, 10);
           break;
         }
     }
+}
+
+TestServer *
+test_server_start (const char * const *extra_args)
+{
+  TestServer *server = g_new0 (TestServer, 1);
+
+  server->data_dir = test_make_tmpdir ("eider-ets-XXXXXX");
+  server->log_path = g_build_filename (server->data_dir, "server.log", NULL);
+  spawn (server, extra_args);
 
   return server;
+}
+
+static void
+terminate (TestServer *server)
+{
+  g_subprocess_send_signal (server->process, SIGTERM);
+  g_subprocess_wait (server->process, NULL, NULL);
+  g_clear_object (&server->process);
+}
+
+void
+test_server_restart (TestServer         *server,
+                     const char * const *extra_args)
+{
+  terminate (server);
+  spawn (server, extra_args);
 }
 
 void
@@ -100,13 +138,31 @@ test_server_stop (TestServer *server)
   if (server == NULL)
     return;
 
-  g_subprocess_send_signal (server->process, SIGTERM);
-  g_subprocess_wait (server->process, NULL, NULL);
-  g_object_unref (server->process);
+  terminate (server);
   test_rm_rf (server->data_dir);
   g_free (server->data_dir);
+  g_free (server->log_path);
   g_free (server->url);
   g_free (server);
+}
+
+guint
+test_server_count_log_lines (TestServer *server,
+                             const char *line)
+{
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint n = 0;
+
+  if (!g_file_get_contents (server->log_path, &contents, NULL, NULL))
+    return 0;
+
+  lines = g_strsplit (contents, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_equal (lines[i], line))
+      n++;
+
+  return n;
 }
 
 void

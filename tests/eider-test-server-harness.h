@@ -18,10 +18,19 @@ typedef struct
   GSubprocess *process;
   char        *url;
   char        *data_dir;
+  char        *log_path;   /* the server's stderr: "request …" and "ott …" lines */
+  guint16      port;
 } TestServer;
 
 TestServer   *test_server_start    (const char * const *extra_args);
+/* Stops the server and starts it again on the same address and data
+ * directory (state survives), with other options. */
+void          test_server_restart  (TestServer         *server,
+                                    const char * const *extra_args);
 void          test_server_stop     (TestServer         *server);
+/* How many lines of the server's log equal @line exactly. */
+guint         test_server_count_log_lines (TestServer  *server,
+                                           const char  *line);
 GAsyncResult *test_wait            (GAsyncResult      **slot);
 void          test_result_cb       (GObject            *object,
                                     GAsyncResult       *result,

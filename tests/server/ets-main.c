@@ -101,9 +101,7 @@ reply_fault (SoupServerMessage *msg,
     }
 
   body = kind == ETS_FAULT_429 ? "{\"error\":\"Rate limit breached, try later\"}" : "{}";
-  soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, "application/json; charset=utf-8", SOUP_MEMORY_STATIC,
-                                    body, strlen (body));
+  ets_set_json_response (msg, status, body);
 }
 
 static void
@@ -186,10 +184,21 @@ request_finished_cb (SoupServer        *server,
                      gpointer           user_data)
 {
   GUri *uri = soup_server_message_get_uri (msg);
+  g_autoptr(GHashTable) params = NULL;
+  const char *part = NULL;
 
-  fprintf (stderr, "request %s %s %u\n",
+  /* Multipart parts are told apart in the log (signatures are left out):
+   * "request PUT /s3/1/uuid?partNumber=2 200". */
+  if (g_uri_get_query (uri) != NULL)
+    params = g_uri_parse_params (g_uri_get_query (uri), -1, "&", G_URI_PARAMS_NONE, NULL);
+  if (params != NULL)
+    part = g_hash_table_lookup (params, "partNumber");
+
+  fprintf (stderr, "request %s %s%s%s %u\n",
            soup_server_message_get_method (msg),
            g_uri_get_path (uri),
+           part != NULL ? "?partNumber=" : "",
+           part != NULL ? part : "",
            soup_server_message_get_status (msg));
   fflush (stderr);
 }

@@ -1,0 +1,529 @@
+/* test-backup.c
+ *
+ * Copyright 2026 The Eider Authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The backup core end to end, through eiderctl, against a real
+ * eider-test-server: every file in the right album exactly once, bytes
+ * that decrypt to the originals, a second run that reads nothing, a
+ * kill -9 in the middle of a multipart upload, faults, and a full account.
+ * What is in Ente is checked independently: a fresh remote index is pulled
+ * and every file is downloaded and decrypted.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <libsoup/soup.h>
+#include <sqlite3.h>
+
+#include "eider-account.h"
+#include "eider-remote.h"
+#include "eider-signup.h"
+#include "eider-store.h"
+#include "eider-test-server-harness.h"
+
+#define PASSWORD "backup test password"
+#define MiB (1024 * 1024)
+
+typedef struct
+{
+  TestServer *server;
+  char       *home;      /* config, data and the photo tree live here */
+  char       *config;
+  char       *data;
+  char       *tree;
+  char       *email;
+} Fixture;
+
+static void
+write_bytes (const char   *path,
+             const guint8 *data,
+             gsize         len)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_file_set_contents (path, (const char *) data, len, &error);
+  g_assert_no_error (error);
+}
+
+static void
+write_text (const char *root,
+            const char *rel,
+            const char *data,
+            gsize       len)
+{
+  g_autofree char *path = g_build_filename (root, rel, NULL);
+
+  write_bytes (path, (const guint8 *) data, len);
+}
+
+static void
+write_photo (const char *root,
+             const char *rel,
+             int         width,
+             int         height)
+{
+  g_autofree char *path = g_build_filename (root, rel, NULL);
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, width, height);
+  g_autofree char *buffer = NULL;
+  gsize size = 0;
+
+  gdk_pixbuf_fill (pixbuf, g_random_int () | 0xff);
+  g_assert_true (gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &size, "jpeg", NULL, NULL));
+  write_bytes (path, (const guint8 *) buffer, size);
+}
+
+/* A video-looking file: an ISO ftyp box, then random bytes. */
+static void
+write_video (const char *root,
+             const char *rel,
+             gsize       size)
+{
+  g_autofree char *path = g_build_filename (root, rel, NULL);
+  g_autofree guint8 *data = g_malloc (size);
+
+  for (gsize i = 0; i < size; i += 4)
+    *(guint32 *) (data + i) = g_random_int ();
+  memcpy (data, "\x00\x00\x00\x20" "ftypisom", 12);
+  write_bytes (path, data, size);
+}
+
+static void
+fixture_set_up (Fixture    *fx,
+                const char *const *server_args)
+{
+  g_autoptr(EiderSignup) signup = NULL;
+  g_autoptr(EiderSession) session = NULL;
+  g_autoptr(EiderAccount) account = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  fx->server = test_server_start (server_args);
+  fx->home = test_make_tmpdir ("eider-backup-XXXXXX");
+  fx->config = g_build_filename (fx->home, "config", NULL);
+  fx->data = g_build_filename (fx->home, "data", NULL);
+  fx->tree = g_build_filename (fx->home, "Photos", NULL);
+  fx->email = g_strdup_printf ("backup-%u@example.org", g_random_int ());
+
+  signup = eider_signup_new (fx->server->url, fx->email);
+  eider_signup_request_code_async (signup, NULL, test_result_cb, &result);
+  g_assert_true (eider_signup_request_code_finish (signup, test_wait (&result), &error));
+  g_clear_object (&result);
+  eider_signup_complete_async (signup, "123456", PASSWORD, NULL, test_result_cb, &result);
+  g_assert_true (eider_signup_complete_finish (signup, test_wait (&result), &error));
+  g_assert_no_error (error);
+
+  session = eider_signup_steal_session (signup);
+  account = eider_account_new (fx->config);
+  g_assert_true (eider_account_set_session (account, session, EIDER_SECRET_BACKEND_FILE, &error));
+  g_assert_no_error (error);
+}
+
+static void
+fixture_tear_down (Fixture *fx)
+{
+  test_server_stop (fx->server);
+  test_rm_rf (fx->home);
+  g_free (fx->home);
+  g_free (fx->config);
+  g_free (fx->data);
+  g_free (fx->tree);
+  g_free (fx->email);
+}
+
+static GSubprocess *
+spawn_eiderctl (Fixture            *fx,
+                const char * const *prefix,
+                const char         *first,
+                va_list             args)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  GSubprocess *proc;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_setenv (launcher, "EIDER_CONFIG_DIR", fx->config, TRUE);
+  g_subprocess_launcher_setenv (launcher, "EIDER_DATA_DIR", fx->data, TRUE);
+  g_subprocess_launcher_setenv (launcher, "EIDER_RETRY_BASE_MS", "100", TRUE);
+
+  for (guint i = 0; prefix != NULL && prefix[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) prefix[i]);
+  g_ptr_array_add (argv, (gpointer) g_getenv ("EIDERCTL"));
+  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (gpointer) arg);
+  g_ptr_array_add (argv, NULL);
+
+  proc = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+
+  return proc;
+}
+
+/* Runs eiderctl to the end; returns its exit status, its output in *out. */
+static int
+eiderctl (Fixture            *fx,
+          const char * const *prefix,
+          char              **out,
+          const char         *first,
+          ...)
+{
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  va_list args;
+
+  va_start (args, first);
+  proc = spawn_eiderctl (fx, prefix, first, args);
+  va_end (args);
+
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &text, NULL, &error);
+  g_assert_no_error (error);
+  if (g_test_verbose ())
+    g_printerr ("eiderctl %s …\n%s", first, text);
+  if (!g_subprocess_get_if_exited (proc))
+    g_error ("eiderctl %s died of signal %d:\n%s", first, g_subprocess_get_term_sig (proc), text);
+  if (out != NULL)
+    *out = g_steal_pointer (&text);
+
+  return g_subprocess_get_exit_status (proc);
+}
+
+/* What is in Ente, seen from the outside: a fresh index pulled from the
+ * server into a throwaway store. */
+typedef struct
+{
+  EiderAccount *account;
+  EiderStore   *store;
+  EiderRemote  *remote;
+  char         *dir;
+} RemoteView;
+
+static void
+remote_view_free (RemoteView *view)
+{
+  g_clear_object (&view->remote);
+  g_clear_object (&view->store);
+  g_clear_object (&view->account);
+  test_rm_rf (view->dir);
+  g_free (view->dir);
+  g_free (view);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RemoteView, remote_view_free)
+
+static RemoteView *
+remote_view_new (Fixture *fx)
+{
+  RemoteView *view = g_new0 (RemoteView, 1);
+  g_autofree char *db = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  view->dir = test_make_tmpdir ("eider-view-XXXXXX");
+  db = g_build_filename (view->dir, "view.db", NULL);
+  view->account = eider_account_new (fx->config);
+  g_assert_true (eider_account_load (view->account, &error));
+  g_assert_cmpint (eider_account_get_state (view->account), ==, EIDER_ACCOUNT_STATE_LOGGED_IN);
+  view->store = eider_store_open (db, &error);
+  g_assert_no_error (error);
+  view->remote = eider_remote_new (view->account, view->store);
+
+  eider_remote_sync_async (view->remote, NULL, test_result_cb, &result);
+  g_assert_true (eider_remote_sync_finish (view->remote, test_wait (&result), &error));
+  g_assert_no_error (error);
+
+  return view;
+}
+
+static EiderCollectionRecord *
+find_album (RemoteView *view,
+            const char *name)
+{
+  g_autoptr(GPtrArray) collections = eider_store_list_collections (view->store, NULL);
+  EiderCollectionRecord *found = NULL;
+
+  for (guint i = 0; i < collections->len; i++)
+    {
+      EiderCollectionRecord *c = g_ptr_array_index (collections, i);
+
+      if (!c->is_deleted && g_strcmp0 (c->name, name) == 0)
+        {
+          g_assert_null (found);   /* one album per name */
+          found = c;
+        }
+    }
+
+  return found != NULL ? eider_store_get_collection (view->store, found->id) : NULL;
+}
+
+static GBytes *
+download (Fixture *fx,
+          gint64   file_id)
+{
+  g_autoptr(EiderAccount) account = eider_account_new (fx->config);
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = NULL;
+  GBytes *body;
+
+  g_assert_true (eider_account_load (account, &error));
+  url = g_strdup_printf ("%s/files/download/%" G_GINT64_FORMAT, fx->server->url, file_id);
+  msg = soup_message_new ("GET", url);
+  {
+    /* The token is what the account's API sends; ask it for a header. */
+    g_autoptr(EiderSecretStore) store = NULL;
+    g_autoptr(EiderSecret) master = NULL;
+    g_autoptr(EiderSecret) token = NULL;
+    g_autofree char *secrets = g_build_filename (fx->config, "secrets.json", NULL);
+
+    store = eider_secret_store_new (EIDER_SECRET_BACKEND_FILE, secrets);
+    g_assert_true (eider_secret_store_load (store, fx->server->url, fx->email, &master, &token, &error));
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "X-Auth-Token",
+                                  (const char *) eider_secret_peek (token));
+  }
+  body = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+
+  return body;
+}
+
+/* Downloads a remote entry and decrypts it to the plaintext. */
+static GBytes *
+fetch_plain (Fixture               *fx,
+             RemoteView            *view,
+             EiderRemoteFileRecord *file)
+{
+  g_autoptr(GBytes) encrypted = download (fx, file->id);
+  g_autoptr(EiderSecret) collection_key = NULL;
+  g_autoptr(EiderSecret) file_key = NULL;
+  g_autoptr(GInputStream) in = NULL;
+  g_autoptr(GOutputStream) out = NULL;
+  g_autoptr(GError) error = NULL;
+  guint8 header[EIDER_STREAM_HEADER_BYTES];
+
+  collection_key = eider_remote_get_collection_key (view->remote, file->collection_id, &error);
+  g_assert_no_error (error);
+  file_key = eider_crypto_unwrap_key (file->encrypted_key, file->key_nonce, collection_key, &error);
+  g_assert_no_error (error);
+  g_assert_true (eider_base64_decode_exact (file->file_header, header, sizeof header, &error));
+
+  in = g_memory_input_stream_new_from_bytes (encrypted);
+  out = g_memory_output_stream_new_resizable ();
+  g_assert_true (eider_crypto_decrypt_stream (in, out, file_key, header,
+                                              g_bytes_get_size (encrypted), NULL, &error));
+  g_assert_no_error (error);
+  g_output_stream_close (out, NULL, NULL);
+
+  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+}
+
+/* The file at @rel is in album @album exactly once, under its name, and
+ * decrypts to the same bytes. */
+static void
+assert_backed_up (Fixture    *fx,
+                  RemoteView *view,
+                  const char *rel,
+                  const char *album)
+{
+  g_autofree char *path = g_build_filename (fx->tree, rel, NULL);
+  g_autofree char *title = g_filename_display_basename (path);
+  g_autoptr(EiderCollectionRecord) collection = find_album (view, album);
+  g_autoptr(GPtrArray) matches = NULL;
+  g_autoptr(GBytes) plain = NULL;
+  g_autoptr(GMappedFile) local = NULL;
+  g_autofree char *hash = NULL;
+  EiderRemoteFileRecord *in_album = NULL;
+
+  g_assert_nonnull (collection);
+
+  local = g_mapped_file_new (path, FALSE, NULL);
+  g_assert_nonnull (local);
+  hash = eider_hash_data_base64 ((const guint8 *) g_mapped_file_get_contents (local),
+                                 g_mapped_file_get_length (local));
+
+  matches = eider_remote_find_duplicates (view->remote, title,
+                                          g_str_has_suffix (rel, ".mp4") ? 1 : 0, hash);
+  for (guint i = 0; i < matches->len; i++)
+    {
+      EiderRemoteFileRecord *m = g_ptr_array_index (matches, i);
+
+      if (m->collection_id == collection->id)
+        {
+          if (in_album != NULL)
+            g_error ("%s is in album %s more than once", rel, album);
+          in_album = m;
+        }
+    }
+
+  if (in_album == NULL)
+    g_error ("%s is not in album %s (%u entries elsewhere)", rel, album, matches->len);
+
+  plain = fetch_plain (fx, view, in_album);
+  g_assert_cmpuint (g_bytes_get_size (plain), ==, g_mapped_file_get_length (local));
+  g_assert_true (memcmp (g_bytes_get_data (plain, NULL), g_mapped_file_get_contents (local),
+                         g_bytes_get_size (plain)) == 0);
+}
+
+static guint
+count_in_album (RemoteView *view,
+                const char *album)
+{
+  g_autoptr(EiderCollectionRecord) collection = find_album (view, album);
+
+  g_assert_nonnull (collection);
+
+  /* Straight from the index's table: the store has no call for this. */
+  {
+    g_autofree char *db = g_build_filename (view->dir, "view.db", NULL);
+    sqlite3 *conn = NULL;
+    sqlite3_stmt *stmt = NULL;
+    guint n;
+
+    g_assert_cmpint (sqlite3_open_v2 (db, &conn, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_prepare_v2 (conn, "SELECT COUNT(*) FROM remote_files WHERE collection_id = ?",
+                                         -1, &stmt, NULL), ==, SQLITE_OK);
+    sqlite3_bind_int64 (stmt, 1, collection->id);
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+    n = sqlite3_column_int (stmt, 0);
+    sqlite3_finalize (stmt);
+    sqlite3_close (conn);
+
+    return n;
+  }
+}
+
+/* The generated tree of the issue. */
+static void
+make_tree (Fixture *fx)
+{
+  g_autofree char *fifo = g_build_filename (fx->tree, "Other", "pipe.jpg", NULL);
+  g_autofree char *latin1 = g_build_filename (fx->tree, "2024", "caf\xe9.jpg", NULL);
+  g_autofree char *same_a = NULL;
+  g_autofree char *same_b = NULL;
+  g_autofree char *dup = NULL;
+  g_autofree char *dup2 = NULL;
+  g_autofree char *contents = NULL;
+  gsize len;
+
+  write_photo (fx->tree, "top.jpg", 320, 200);
+  write_photo (fx->tree, "2024/Trip/a.jpg", 1600, 1200);
+  write_photo (fx->tree, "2024/b.jpg", 200, 300);
+  write_photo (fx->tree, "2024/Trip/same.jpg", 100, 100);
+  write_photo (fx->tree, "Other/dup1.jpg", 150, 150);
+  write_photo (fx->tree, "Other/Beach day 🌊.jpg", 64, 64);
+  write_video (fx->tree, "2024/Trip/clip.mp4", 3 * MiB + 5);
+
+  /* identical file in two folders */
+  same_a = g_build_filename (fx->tree, "2024", "Trip", "same.jpg", NULL);
+  same_b = g_build_filename (fx->tree, "Other", "same.jpg", NULL);
+  g_assert_true (g_file_get_contents (same_a, &contents, &len, NULL));
+  write_bytes (same_b, (const guint8 *) contents, len);
+  g_clear_pointer (&contents, g_free);
+
+  /* the same file twice in one folder, under two names */
+  dup = g_build_filename (fx->tree, "Other", "dup1.jpg", NULL);
+  dup2 = g_build_filename (fx->tree, "Other", "dup2.jpg", NULL);
+  g_assert_true (g_file_get_contents (dup, &contents, &len, NULL));
+  write_bytes (dup2, (const guint8 *) contents, len);
+
+  write_bytes (latin1, (const guint8 *) "\xff\xd8\xff\xe0 tiny", 9);
+  write_text (fx->tree, "empty.jpg", "", 0);
+  write_text (fx->tree, ".hidden.jpg", "\xff\xd8\xff", 3);
+  write_text (fx->tree, "notes.txt", "text", 4);
+  write_text (fx->tree, "fake.jpg", "just some text\n", 15);
+  g_assert_cmpint (mkfifo (fifo, 0644), ==, 0);
+}
+
+static void
+test_backup_tree (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(RemoteView) view = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *strace_log = NULL;
+  g_autofree char *trace = NULL;
+  g_autofree char *tree_root = NULL;
+  g_autofree char *root_album = NULL;
+  int rc;
+
+  fixture_set_up (&fx, NULL);
+  make_tree (&fx);
+  root_album = g_filename_display_basename (fx.tree);
+
+  rc = eiderctl (&fx, NULL, &out, "watch", "add", fx.tree, "--album-per-folder", NULL);
+  g_assert_cmpint (rc, ==, 0);
+
+  g_clear_pointer (&out, g_free);
+  rc = eiderctl (&fx, NULL, &out, "backup", "--once", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_nonnull (strstr (out, "skipped\t"));
+  g_assert_nonnull (strstr (out, "empty file"));
+  g_assert_nonnull (strstr (out, "not a photo or video"));
+  g_assert_nonnull (strstr (out, "not a regular file (a pipe)"));
+  g_assert_null (strstr (out, ".hidden.jpg"));
+
+  view = remote_view_new (&fx);
+  assert_backed_up (&fx, view, "top.jpg", root_album);
+  assert_backed_up (&fx, view, "2024/Trip/a.jpg", "Trip");
+  assert_backed_up (&fx, view, "2024/Trip/clip.mp4", "Trip");
+  assert_backed_up (&fx, view, "2024/Trip/same.jpg", "Trip");
+  assert_backed_up (&fx, view, "2024/b.jpg", "2024");
+  assert_backed_up (&fx, view, "2024/caf\xe9.jpg", "2024");
+  assert_backed_up (&fx, view, "Other/same.jpg", "Other");
+  assert_backed_up (&fx, view, "Other/dup1.jpg", "Other");
+  assert_backed_up (&fx, view, "Other/dup2.jpg", "Other");
+  assert_backed_up (&fx, view, "Other/Beach day 🌊.jpg", "Other");
+  g_assert_cmpuint (count_in_album (view, root_album), ==, 1);
+  g_assert_cmpuint (count_in_album (view, "Trip"), ==, 3);
+  g_assert_cmpuint (count_in_album (view, "2024"), ==, 2);
+  g_assert_cmpuint (count_in_album (view, "Other"), ==, 4);
+
+  /* The same bytes in Trip and Other are one Ente file in two albums: the
+   * second was linked with add-files, not uploaded again. */
+  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request POST /files 200"), ==, 9);
+
+  /* A second run uploads nothing and opens no file of the tree (only its
+   * folders, to list them). */
+  strace_log = g_build_filename (fx.home, "strace.log", NULL);
+  g_clear_pointer (&out, g_free);
+  rc = eiderctl (&fx, (const char *[]) { "strace", "-f", "-qq", "-e", "trace=open,openat",
+                                         "-o", strace_log, NULL },
+                 &out, "backup", "--once", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_nonnull (strstr (out, "0 uploaded, 0 skipped, 0 failed"));
+  g_assert_true (g_file_get_contents (strace_log, &trace, NULL, NULL));
+  {
+    g_auto(GStrv) lines = g_strsplit (trace, "\n", -1);
+
+    tree_root = g_strconcat ("\"", fx.tree, "/", NULL);
+    for (guint i = 0; lines[i] != NULL; i++)
+      if (strstr (lines[i], tree_root) != NULL && strstr (lines[i], "O_DIRECTORY") == NULL)
+        g_error ("The second run opened a file: %s", lines[i]);
+  }
+  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request POST /files 200"), ==, 9);
+
+  fixture_tear_down (&fx);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_assert_true (eider_crypto_init (NULL));
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/backup/tree", test_backup_tree);
+
+  return g_test_run ();
+}
