@@ -27,15 +27,72 @@ set_common_headers (EtsRequest *req)
     soup_message_headers_replace (headers, "Cache-Control", "no-store");
 }
 
+/* gin-contrib/gzip (spec/ente-auth.md §1.3): a request whose
+ * Accept-Encoding lists gzip with a non-zero quality gets a gzipped body. */
+static gboolean
+accepts_gzip (SoupServerMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *accept = soup_message_headers_get_list (headers, "Accept-Encoding");
+  GSList *codings;
+  gboolean found = FALSE;
+
+  if (accept == NULL)
+    return FALSE;
+  codings = soup_header_parse_quality_list (accept, NULL);
+  for (GSList *l = codings; l != NULL && !found; l = l->next)
+    found = g_ascii_strcasecmp (l->data, "gzip") == 0;
+  soup_header_free_list (codings);
+  return found;
+}
+
+static GBytes *
+gzip_compress (const char *data,
+               gsize       len)
+{
+  g_autoptr(GZlibCompressor) compressor = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, -1);
+  g_autoptr(GOutputStream) memory = g_memory_output_stream_new_resizable ();
+  g_autoptr(GOutputStream) out = g_converter_output_stream_new (memory, G_CONVERTER (compressor));
+
+  if (!g_output_stream_write_all (out, data, len, NULL, NULL, NULL) ||
+      !g_output_stream_close (out, NULL, NULL))
+    return NULL;
+  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (memory));
+}
+
+void
+ets_set_json_response (SoupServerMessage *msg,
+                       guint              status,
+                       const char        *text)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  const char *content_type = "application/json; charset=utf-8";
+  gsize len = strlen (text);
+  g_autoptr(GBytes) gzipped = NULL;
+
+  soup_server_message_set_status (msg, status, NULL);
+  if (len > 0)
+    soup_message_headers_append (headers, "Vary", "Accept-Encoding");
+  if (len > 0 && accepts_gzip (msg))
+    gzipped = gzip_compress (text, len);
+  if (gzipped == NULL)
+    {
+      soup_server_message_set_response (msg, content_type, SOUP_MEMORY_COPY, text, len);
+      return;
+    }
+  soup_message_headers_replace (headers, "Content-Encoding", "gzip");
+  soup_server_message_set_response (msg, content_type, SOUP_MEMORY_COPY,
+                                    g_bytes_get_data (gzipped, NULL),
+                                    g_bytes_get_size (gzipped));
+}
+
 static void
 reply_text (EtsRequest *req,
             guint       status,
             const char *text)
 {
   set_common_headers (req);
-  soup_server_message_set_status (req->msg, status, NULL);
-  soup_server_message_set_response (req->msg, "application/json; charset=utf-8",
-                                    SOUP_MEMORY_COPY, text, strlen (text));
+  ets_set_json_response (req->msg, status, text);
 }
 
 void

@@ -104,6 +104,9 @@ gint64       ets_page_upper         (sqlite3_stmt *times,
                                      gboolean     *has_more);
 
 /* ets-http.c: replies */
+void         ets_set_json_response  (SoupServerMessage *msg,
+                                     guint         status,
+                                     const char   *text);
 void         ets_reply_empty        (EtsRequest   *req,
                                      guint         status);
 void         ets_reply_sentinel     (EtsRequest   *req,

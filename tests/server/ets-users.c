@@ -535,6 +535,55 @@ handle_set_attributes (EtsRequest *req)
   ets_reply_empty (req, SOUP_STATUS_OK);
 }
 
+/* Accounts created without recovery fields add them once (spec/ente-server.md
+ * §1.5). Museum answers a second attempt, or an account without key
+ * attributes, with a plain error: 500 {}. */
+static void
+handle_set_recovery_key (EtsRequest *req)
+{
+  g_autoptr(JsonObject) body = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  EtsBind bind = { TRUE };
+  const char *mk_rk, *mk_nonce, *rk_mk, *rk_nonce;
+
+  if (!ets_require_auth (req))
+    return;
+
+  body = ets_body_object (req);
+  mk_rk = ets_bind_string (&bind, body, "masterKeyEncryptedWithRecoveryKey", TRUE);
+  mk_nonce = ets_bind_string (&bind, body, "masterKeyDecryptionNonce", TRUE);
+  rk_mk = ets_bind_string (&bind, body, "recoveryKeyEncryptedWithMasterKey", TRUE);
+  rk_nonce = ets_bind_string (&bind, body, "recoveryKeyDecryptionNonce", TRUE);
+  if (body == NULL || !bind.ok)
+    {
+      ets_reply_sentinel (req, SOUP_STATUS_BAD_REQUEST);
+      return;
+    }
+
+  stmt = ets_db_prepare (req->ets,
+                         "UPDATE key_attributes SET"
+                         " master_key_encrypted_with_recovery_key = ?,"
+                         " master_key_decryption_nonce = ?,"
+                         " recovery_key_encrypted_with_master_key = ?,"
+                         " recovery_key_decryption_nonce = ?"
+                         " WHERE user_id = ?"
+                         " AND COALESCE (master_key_encrypted_with_recovery_key, '') = ''"
+                         " AND COALESCE (master_key_decryption_nonce, '') = ''"
+                         " AND COALESCE (recovery_key_encrypted_with_master_key, '') = ''"
+                         " AND COALESCE (recovery_key_decryption_nonce, '') = ''");
+  sqlite3_bind_text (stmt, 1, mk_rk, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, mk_nonce, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 3, rk_mk, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 4, rk_nonce, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 5, req->user_id);
+  if (sqlite3_step (stmt) != SQLITE_DONE || sqlite3_changes (req->ets->db) != 1)
+    {
+      ets_reply_sentinel (req, SOUP_STATUS_INTERNAL_SERVER_ERROR);
+      return;
+    }
+  ets_reply_empty (req, SOUP_STATUS_OK);
+}
+
 static void
 handle_session_validity (EtsRequest *req)
 {
@@ -1515,6 +1564,8 @@ ets_users_route (EtsRequest *req)
     handle_verify_email (req);
   else if (put && g_str_equal (p, "/users/attributes"))
     handle_set_attributes (req);
+  else if (put && g_str_equal (p, "/users/recovery-key"))
+    handle_set_recovery_key (req);
   else if (get && g_str_equal (p, "/users/session-validity/v2"))
     handle_session_validity (req);
   else if (get && g_str_equal (p, "/users/srp/attributes"))
