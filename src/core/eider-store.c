@@ -135,14 +135,15 @@ static const char * const migrations[] = {
 
 struct _EiderStore
 {
-  GObject   parent_instance;
+  GObject     parent_instance;
 
-  sqlite3  *db;
-  char     *path;
-  gint      schema_version;
+  sqlite3    *db;
+  char       *path;
+  GHashTable *statements;   /* SQL literal → sqlite3_stmt */
+  gint        schema_version;
 
-  guint     tx_depth;
-  gboolean  tx_failed;   /* an inner transaction rolled back */
+  guint       tx_depth;
+  gboolean    tx_failed;   /* an inner transaction rolled back */
 };
 
 G_DEFINE_FINAL_TYPE (EiderStore, eider_store, G_TYPE_OBJECT)
@@ -159,11 +160,12 @@ set_sqlite_error (EiderStore  *self,
   return FALSE;
 }
 
+/* A statement used once (settings, migrations). */
 static sqlite3_stmt *
-store_prepare (EiderStore  *self,
-               const char  *sql,
-               const char  *what,
-               GError     **error)
+store_prepare_once (EiderStore  *self,
+                    const char  *sql,
+                    const char  *what,
+                    GError     **error)
 {
   sqlite3_stmt *stmt = NULL;
 
@@ -172,6 +174,47 @@ store_prepare (EiderStore  *self,
       set_sqlite_error (self, error, what);
       return NULL;
     }
+
+  return stmt;
+}
+
+/* The statements of the API are prepared once per connection and kept
+ * (parsing SQL costs more than running these small queries: a rescan
+ * checks every file). g_autoptr(StoreStatement) hands one back reset, with
+ * its bindings cleared, so that no read transaction stays open. */
+typedef sqlite3_stmt StoreStatement;
+
+static void
+store_statement_release (StoreStatement *stmt)
+{
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (StoreStatement, store_statement_release)
+
+/* @sql must be a string literal: it is the cache key and is not copied. */
+static StoreStatement *
+store_prepare (EiderStore  *self,
+               const char  *sql,
+               const char  *what,
+               GError     **error)
+{
+  sqlite3_stmt *stmt = g_hash_table_lookup (self->statements, sql);
+
+  if (stmt != NULL)
+    {
+      /* The same statement twice at once would be a programming error. */
+      g_assert (!sqlite3_stmt_busy (stmt));
+      return stmt;
+    }
+
+  if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
+    {
+      set_sqlite_error (self, error, what);
+      return NULL;
+    }
+  g_hash_table_insert (self->statements, (gpointer) sql, stmt);
 
   return stmt;
 }
@@ -216,7 +259,7 @@ store_pragma_int (EiderStore  *self,
                   gint64      *value,
                   GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = store_prepare (self, sql, "Could not read the database settings", error);
+  g_autoptr(sqlite3_stmt) stmt = store_prepare_once (self, sql, "Could not read the database settings", error);
 
   if (stmt == NULL)
     return FALSE;
@@ -501,7 +544,8 @@ eider_store_finalize (GObject *object)
   if (self->tx_depth > 0)
     g_warning ("Store closed inside a transaction: it is rolled back");
 
-  /* Every statement is finalised where it was prepared, so this closes. */
+  /* Every other statement is finalised where it was prepared. */
+  g_clear_pointer (&self->statements, g_hash_table_unref);
   if (self->db != NULL && sqlite3_close (self->db) != SQLITE_OK)
     g_warning ("Could not close %s: %s", self->path, sqlite3_errmsg (self->db));
   self->db = NULL;
@@ -519,8 +563,15 @@ eider_store_class_init (EiderStoreClass *klass)
 }
 
 static void
+statement_finalize (gpointer stmt)
+{
+  sqlite3_finalize (stmt);
+}
+
+static void
 eider_store_init (EiderStore *self)
 {
+  self->statements = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, statement_finalize);
 }
 
 /* Opening and migrations */
@@ -616,7 +667,7 @@ store_configure (EiderStore  *self,
       return FALSE;
     }
 
-  stmt = store_prepare (self, "PRAGMA journal_mode = WAL", "Could not switch the database to WAL", error);
+  stmt = store_prepare_once (self, "PRAGMA journal_mode = WAL", "Could not switch the database to WAL", error);
   if (stmt == NULL)
     return FALSE;
   if (sqlite3_step (stmt) != SQLITE_ROW)
@@ -818,7 +869,7 @@ char *
 eider_store_get_meta (EiderStore *self,
                       const char *key)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
   g_autoptr(GError) error = NULL;
   int rc;
 
@@ -857,7 +908,7 @@ eider_store_set_meta (EiderStore  *self,
                       const char  *value,
                       GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
   g_autofree char *what = NULL;
 
   g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
@@ -931,7 +982,7 @@ GPtrArray *
 eider_store_list_watches (EiderStore  *self,
                           GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
   g_autoptr(GPtrArray) watches = NULL;
   int rc;
 
@@ -976,7 +1027,7 @@ eider_store_add_watch (EiderStore    *self,
                        const char    *album_name,
                        GError       **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
   g_autoptr(GPtrArray) watches = NULL;
   g_autofree char *normal = NULL;
   g_autofree char *display = NULL;
@@ -1087,7 +1138,7 @@ EiderWatch *
 eider_store_find_watch (EiderStore *self,
                         const char *path)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *normal = NULL;
   int rc;
@@ -1155,7 +1206,7 @@ eider_store_remove_watch (EiderStore  *self,
                           gint64       watch_id,
                           GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
 
   g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
 
@@ -1175,7 +1226,7 @@ eider_store_set_watch_paused (EiderStore  *self,
                               gboolean     paused,
                               GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
   const char *what = paused ? "Could not pause the watched folder" : "Could not resume the watched folder";
 
   g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
@@ -1249,7 +1300,7 @@ file_lookup (EiderStore *self,
              gint64      id,
              const char *path)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
   g_autoptr(GError) error = NULL;
   int rc;
 
@@ -1345,7 +1396,7 @@ eider_store_note_file (EiderStore       *self,
                        GError          **error)
 {
   g_autoptr(EiderFileRecord) existing = NULL;
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
   g_autofree char *display = NULL;
   g_autofree char *what = NULL;
   gint64 id;
@@ -1421,7 +1472,7 @@ eider_store_set_file_state (EiderStore      *self,
                             const char      *reason,
                             GError         **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
   g_autofree char *what = NULL;
 
   g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
@@ -1461,7 +1512,7 @@ eider_store_set_file_failed (EiderStore  *self,
                              gint64       next_retry_us,
                              GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
   g_autofree char *what = NULL;
 
   g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
@@ -1489,7 +1540,7 @@ eider_store_set_file_hash (EiderStore  *self,
                            gint         file_type,
                            GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
   g_autofree char *what = NULL;
 
   g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
@@ -1515,7 +1566,7 @@ eider_store_set_file_uploaded (EiderStore  *self,
                                gint64       collection_id,
                                GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
   g_autofree char *what = NULL;
 
   g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
@@ -1551,7 +1602,7 @@ eider_store_delete_file (EiderStore  *self,
                          gint64       file_id,
                          GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
 
   g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
 
@@ -1577,7 +1628,7 @@ eider_store_list_files (EiderStore  *self,
                         gint64       watch_id,
                         GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
 
   g_return_val_if_fail (EIDER_IS_STORE (self), NULL);
 
@@ -1609,7 +1660,7 @@ eider_store_list_due_files (EiderStore  *self,
                             guint        limit,
                             GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
 
   g_return_val_if_fail (EIDER_IS_STORE (self), NULL);
 
@@ -1644,7 +1695,7 @@ eider_store_list_files_in_state (EiderStore      *self,
                                  EiderFileState   state,
                                  GError         **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
 
   g_return_val_if_fail (EIDER_IS_STORE (self), NULL);
 
@@ -1672,7 +1723,7 @@ guint
 eider_store_retry_failed (EiderStore  *self,
                           GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
 
   g_return_val_if_fail (EIDER_IS_STORE (self), 0);
 
@@ -1707,7 +1758,7 @@ eider_store_get_counts (EiderStore        *self,
                         EiderStoreCounts  *counts,
                         GError           **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
   int rc;
 
   g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
@@ -1763,7 +1814,7 @@ eider_store_save_upload (EiderStore               *self,
                          const EiderUploadRecord  *record,
                          GError                  **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
   g_autofree char *what = NULL;
   int i = 1;
 
@@ -1866,7 +1917,7 @@ upload_lookup (EiderStore  *self,
                gint64       file_id,
                GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
   g_autoptr(GError) local_error = NULL;
   EiderUploadRecord *record;
   int rc;
@@ -1943,7 +1994,7 @@ eider_store_set_part_etag (EiderStore  *self,
                            GError     **error)
 {
   g_autoptr(EiderUploadRecord) record = NULL;
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
   g_autofree char *what = NULL;
   guint n_parts;
   guint n_etags;
@@ -2016,7 +2067,7 @@ eider_store_delete_upload (EiderStore  *self,
                            gint64       file_id,
                            GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
 
   g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
 
@@ -2071,7 +2122,7 @@ eider_store_upsert_collection (EiderStore                   *self,
                                const EiderCollectionRecord  *record,
                                GError                      **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
   g_autofree char *what = NULL;
 
   g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
@@ -2118,8 +2169,8 @@ eider_store_delete_collection (EiderStore  *self,
                                gint64       collection_id,
                                GError     **error)
 {
-  g_autoptr(sqlite3_stmt) files = NULL;
-  g_autoptr(sqlite3_stmt) collection = NULL;
+  g_autoptr(StoreStatement) files = NULL;
+  g_autoptr(StoreStatement) collection = NULL;
   g_autofree char *what = NULL;
 
   g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
@@ -2161,7 +2212,7 @@ EiderCollectionRecord *
 eider_store_get_collection (EiderStore *self,
                             gint64      collection_id)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
   g_autoptr(GError) error = NULL;
   int rc;
 
@@ -2198,7 +2249,7 @@ GPtrArray *
 eider_store_list_collections (EiderStore  *self,
                               GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
   g_autoptr(GPtrArray) collections = NULL;
   int rc;
 
@@ -2227,7 +2278,7 @@ eider_store_set_collection_cursor (EiderStore  *self,
                                    gint64       files_since,
                                    GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
   g_autofree char *what = NULL;
 
   g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
@@ -2282,7 +2333,7 @@ eider_store_upsert_remote_file (EiderStore                   *self,
                                 const EiderRemoteFileRecord  *record,
                                 GError                      **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
   g_autofree char *what = NULL;
 
   g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
@@ -2328,7 +2379,7 @@ eider_store_delete_remote_file (EiderStore  *self,
                                 gint64       collection_id,
                                 GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
   g_autofree char *what = NULL;
 
   g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
@@ -2366,7 +2417,7 @@ eider_store_find_remote_files (EiderStore  *self,
                                const char  *hash,
                                GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(StoreStatement) stmt = NULL;
   g_autoptr(GPtrArray) files = NULL;
   int rc;
 
