@@ -1246,6 +1246,66 @@ test_two_connections (Fixture       *fixture,
   g_assert_finalize_object (g_steal_pointer (&reader));
 }
 
+/* A second writer waits for the first (busy timeout) instead of failing. */
+
+typedef struct
+{
+  const char *path;
+  gint64      waited_us;
+  GError     *error;
+} WriterData;
+
+static gpointer
+second_writer_worker (gpointer user_data)
+{
+  WriterData *data = user_data;
+  g_autoptr(EiderStore) store = eider_store_open (data->path, &data->error);
+  gint64 start;
+
+  if (store == NULL)
+    return NULL;
+
+  start = g_get_monotonic_time ();
+  eider_store_set_meta (store, "second", "written", &data->error);
+  data->waited_us = g_get_monotonic_time () - start;
+
+  return NULL;
+}
+
+static void
+test_busy_writer (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EiderStore) opened = NULL;
+  WriterData writer = { fixture->path, 0, NULL };
+  GThread *thread;
+  char *value;
+
+  g_assert_true (eider_store_begin (fixture->store, &error));
+  g_assert_true (eider_store_set_meta (fixture->store, "first", "written", &error));
+
+  /* Opening while a write transaction is open works (no migration due). */
+  opened = eider_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+  g_assert_null (eider_store_get_meta (opened, "first"));
+
+  thread = g_thread_new ("second-writer", second_writer_worker, &writer);
+  g_usleep (300 * 1000);
+  g_assert_true (eider_store_commit (fixture->store, &error));
+  g_assert_no_error (error);
+  g_thread_join (thread);
+
+  g_assert_no_error (writer.error);
+  g_assert_cmpint (writer.waited_us, >=, 150 * 1000);
+  value = eider_store_get_meta (fixture->store, "second");
+  g_assert_cmpstr (value, ==, "written");
+  g_free (value);
+  value = eider_store_get_meta (opened, "first");
+  g_assert_cmpstr (value, ==, "written");
+  g_free (value);
+}
+
 /* Removing a watch */
 
 static void
@@ -1334,6 +1394,7 @@ main (int   argc,
   ADD ("remote-dedupe", test_remote_dedupe);
   ADD ("non-utf8", test_non_utf8);
   ADD ("two-connections", test_two_connections);
+  ADD ("busy-writer", test_busy_writer);
   ADD ("remove-watch", test_remove_watch);
 
 #undef ADD
