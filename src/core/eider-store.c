@@ -259,13 +259,13 @@ store_pragma_int (EiderStore  *self,
                   gint64      *value,
                   GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = store_prepare_once (self, sql, "Could not read the database settings", error);
+  g_autoptr(sqlite3_stmt) stmt = store_prepare_once (self, sql, "reading its settings", error);
 
   if (stmt == NULL)
     return FALSE;
 
   if (sqlite3_step (stmt) != SQLITE_ROW)
-    return set_sqlite_error (self, error, "Could not read the database settings");
+    return set_sqlite_error (self, error, "reading its settings");
 
   *value = sqlite3_column_int64 (stmt, 0);
 
@@ -547,7 +547,11 @@ eider_store_finalize (GObject *object)
   /* Every other statement is finalised where it was prepared. */
   g_clear_pointer (&self->statements, g_hash_table_unref);
   if (self->db != NULL && sqlite3_close (self->db) != SQLITE_OK)
-    g_warning ("Could not close %s: %s", self->path, sqlite3_errmsg (self->db));
+    {
+      g_autofree char *display = g_filename_display_name (self->path);
+
+      g_warning ("Could not close %s: %s", display, sqlite3_errmsg (self->db));
+    }
   self->db = NULL;
   g_clear_pointer (&self->path, g_free);
 
@@ -580,6 +584,7 @@ static gboolean
 store_migrate (EiderStore  *self,
                GError     **error)
 {
+  g_autofree char *display = g_filename_display_name (self->path);
   gint64 version;
 
   if (!store_pragma_int (self, "PRAGMA user_version", &version, error))
@@ -591,7 +596,7 @@ store_migrate (EiderStore  *self,
                    "The database %s has schema version %" G_GINT64_FORMAT
                    ", newer than this Eider understands (%d): it was written by a newer "
                    "version of Eider; run that version or move the database aside",
-                   self->path, version, SCHEMA_VERSION);
+                   display, version, SCHEMA_VERSION);
       return FALSE;
     }
 
@@ -613,8 +618,8 @@ store_migrate (EiderStore  *self,
 
       if (current == version)
         {
-          what = g_strdup_printf ("Could not upgrade the database %s to schema version %"
-                                  G_GINT64_FORMAT, self->path, version + 1);
+          what = g_strdup_printf ("Could not upgrade it to schema version %" G_GINT64_FORMAT,
+                                  version + 1);
           bump = g_strdup_printf ("PRAGMA user_version = %" G_GINT64_FORMAT, version + 1);
           if (!store_exec (self, migrations[version], what, error) ||
               !store_exec (self, bump, what, error))
@@ -633,7 +638,7 @@ store_migrate (EiderStore  *self,
           g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_TOO_NEW,
                        "The database %s was upgraded to schema version %" G_GINT64_FORMAT
                        " by a newer Eider while opening it (this one understands %d)",
-                       self->path, current, SCHEMA_VERSION);
+                       display, current, SCHEMA_VERSION);
           return FALSE;
         }
 
@@ -662,22 +667,22 @@ store_configure (EiderStore  *self,
   if (app_id != 0 && app_id != EIDER_STORE_APPLICATION_ID)
     {
       g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_FAILED,
-                   "%s is an SQLite database of another program (application id %#" G_GINT64_MODIFIER "x)",
-                   self->path, app_id);
+                   "it is an SQLite database of another program (application id %#" G_GINT64_MODIFIER "x)",
+                   app_id);
       return FALSE;
     }
 
-  stmt = store_prepare_once (self, "PRAGMA journal_mode = WAL", "Could not switch the database to WAL", error);
+  stmt = store_prepare_once (self, "PRAGMA journal_mode = WAL", "switching it to WAL", error);
   if (stmt == NULL)
     return FALSE;
   if (sqlite3_step (stmt) != SQLITE_ROW)
-    return set_sqlite_error (self, error, "Could not switch the database to WAL");
+    return set_sqlite_error (self, error, "switching it to WAL");
   mode = (const char *) sqlite3_column_text (stmt, 0);
   if (g_strcmp0 (mode, "wal") != 0 && g_strcmp0 (mode, "memory") != 0)
     {
       g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_FAILED,
-                   "Could not switch the database %s to WAL (journal mode is %s)",
-                   self->path, mode != NULL ? mode : "unknown");
+                   "switching it to WAL: the journal mode stayed %s",
+                   mode != NULL ? mode : "unknown");
       return FALSE;
     }
   g_clear_pointer (&stmt, sqlite3_finalize);
@@ -685,7 +690,7 @@ store_configure (EiderStore  *self,
   return store_exec (self,
                      "PRAGMA synchronous = NORMAL;"
                      "PRAGMA foreign_keys = ON;",
-                     "Could not configure the database", error);
+                     "configuring it", error);
 }
 
 /**
@@ -1766,7 +1771,7 @@ eider_store_get_counts (EiderStore        *self,
 
   memset (counts, 0, sizeof *counts);
 
-  stmt = store_prepare (self, "SELECT state, COUNT(*), TOTAL(size) FROM files GROUP BY state",
+  stmt = store_prepare (self, "SELECT state, COUNT(*), SUM(size) FROM files GROUP BY state",
                         "Could not count the files", error);
   if (stmt == NULL)
     return FALSE;
@@ -1780,7 +1785,7 @@ eider_store_get_counts (EiderStore        *self,
         continue;
       counts->n_by_state[state] = (guint) n;
       if (state == EIDER_FILE_PENDING || state == EIDER_FILE_WORKING || state == EIDER_FILE_FAILED)
-        counts->bytes_left += (gint64) sqlite3_column_double (stmt, 2);
+        counts->bytes_left += sqlite3_column_int64 (stmt, 2);
     }
   if (rc != SQLITE_DONE)
     {
