@@ -613,6 +613,7 @@ typedef struct
   gint64        mtime_ns;
   gint64        plain_done;
   guint8       *inbuf;
+  GBytes       *partbuf;   /* one buffer for every part, so memory stays flat */
 } PartSource;
 
 static void
@@ -625,6 +626,7 @@ part_source_free (PartSource *src)
   g_clear_pointer (&src->content, g_bytes_unref);
   g_clear_pointer (&src->file_key, eider_secret_free);
   g_clear_pointer (&src->state, push_state_free);
+  g_clear_pointer (&src->partbuf, g_bytes_unref);
   if (src->inbuf != NULL)
     sodium_memzero (src->inbuf, EIDER_STREAM_CHUNK_SIZE);
   g_free (src->inbuf);
@@ -680,14 +682,24 @@ part_source_next (PartSource    *src,
                   GCancellable  *cancellable,
                   GError       **error)
 {
-  g_autofree guint8 *buf = NULL;
   g_autofree char *md5 = NULL;
   gint64 produced = 0;
+  guint8 *buf;
 
   if (src->state == NULL && !part_source_open (src, cancellable, error))
     return NULL;
 
-  buf = g_malloc (part_len);
+  /* Parts are produced one after the other, and each is sent before the
+   * next is made: one buffer (allocated in whichever thread comes first)
+   * serves them all. A GBytes, so a request still holding a part keeps it
+   * alive. */
+  if (src->partbuf == NULL || (gint64) g_bytes_get_size (src->partbuf) < part_len)
+    {
+      g_clear_pointer (&src->partbuf, g_bytes_unref);
+      src->partbuf = g_bytes_new_take (g_malloc (part_len), part_len);
+    }
+  buf = (guint8 *) g_bytes_get_data (src->partbuf, NULL);
+
   while (produced < part_len)
     {
       gsize len = (gsize) MIN ((gint64) EIDER_STREAM_CHUNK_SIZE, src->plain_size - src->plain_done);
@@ -739,7 +751,7 @@ part_source_next (PartSource    *src,
       return NULL;
     }
 
-  return g_bytes_new_take (g_steal_pointer (&buf), part_len);
+  return g_bytes_new_from_bytes (src->partbuf, 0, part_len);
 }
 
 typedef struct
@@ -1433,6 +1445,8 @@ s3_error_code (GBytes *body)
   if (body == NULL)
     return NULL;
   data = g_bytes_get_data (body, &len);
+  if (data == NULL || len == 0)
+    return NULL;
   text = g_strndup (data, len);
   if (strstr (text, "<Error>") == NULL)
     return NULL;
