@@ -1960,6 +1960,65 @@ job_continue (GTask *task)
   create_file (task);
 }
 
+/* A caller may hand in an older copy of an upload the store has moved on
+ * from (the record from prepare, after a transient failure): the store's
+ * progress on the same encryption wins, so nothing acknowledged is lost. */
+static void
+adopt_stored_progress (EiderUploadRecord       *r,
+                       const EiderUploadRecord *stored)
+{
+  if (stored == NULL ||
+      g_strcmp0 (stored->encrypted_key, r->encrypted_key) != 0 ||
+      g_strcmp0 (stored->file_header, r->file_header) != 0 ||
+      stored->plain_size != r->plain_size || stored->mtime_ns != r->mtime_ns ||
+      stored->part_size != r->part_size)
+    return;
+
+  if (stored->object_key != NULL && g_strcmp0 (stored->object_key, r->object_key) != 0)
+    {
+      g_free (r->object_key);
+      r->object_key = g_strdup (stored->object_key);
+      g_strfreev (r->part_urls);
+      r->part_urls = g_strdupv (stored->part_urls);
+      g_free (r->complete_url);
+      r->complete_url = g_strdup (stored->complete_url);
+      r->urls_expire_us = stored->urls_expire_us;
+      g_strfreev (r->etags);
+      r->etags = g_strdupv (stored->etags);
+      r->file_done = stored->file_done;
+    }
+  else if (stored->object_key != NULL && stored->etags != NULL)
+    {
+      /* Same object: keep every ETag either copy knows. */
+      for (guint i = 0; r->etags != NULL && r->etags[i] != NULL && stored->etags[i] != NULL; i++)
+        if (r->etags[i][0] == '\0' && stored->etags[i][0] != '\0')
+          {
+            g_free (r->etags[i]);
+            r->etags[i] = g_strdup (stored->etags[i]);
+          }
+      r->file_done = r->file_done || stored->file_done;
+    }
+
+  /* The thumbnail went up, so POST /files may have been sent with the
+   * stored blobs: replay exactly those. */
+  if (stored->thumb_done && stored->thumb_object_key != NULL && !r->thumb_done &&
+      g_strcmp0 (stored->thumb_header, r->thumb_header) == 0)
+    {
+      g_free (r->thumb_object_key);
+      r->thumb_object_key = g_strdup (stored->thumb_object_key);
+      r->thumb_done = TRUE;
+      g_free (r->metadata_data);
+      r->metadata_data = g_strdup (stored->metadata_data);
+      g_free (r->metadata_header);
+      r->metadata_header = g_strdup (stored->metadata_header);
+      g_free (r->pubmm_data);
+      r->pubmm_data = g_strdup (stored->pubmm_data);
+      g_free (r->pubmm_header);
+      r->pubmm_header = g_strdup (stored->pubmm_header);
+      r->pubmm_count = stored->pubmm_count;
+    }
+}
+
 static gboolean
 record_is_valid (const EiderUploadRecord *r,
                  guint                   *n_parts)
@@ -1988,8 +2047,9 @@ record_is_valid (const EiderUploadRecord *r,
  * @content: (nullable): the plaintext eider_upload_prepare() kept
  * @collection_key: the key @record's file key is wrapped with
  *
- * Stores @record (so it survives a crash from here on), then brings the
- * upload to its end. The upload record stays in the store: the caller
+ * Stores @record (so it survives a crash from here on; progress the store
+ * already holds for the same encryption is kept), then brings the upload
+ * to its end. The upload record stays in the store: the caller
  * records the result (the file id) and deletes it, in one transaction.
  * Several uploads may run at once.
  */
@@ -2021,6 +2081,12 @@ eider_uploader_upload_async (EiderUploader           *self,
   job->content = content != NULL ? g_bytes_ref (content) : NULL;
   job->collection_key = eider_secret_copy (collection_key);
   g_task_set_task_data (task, job, (GDestroyNotify) upload_job_free);
+
+  {
+    g_autoptr(EiderUploadRecord) stored = eider_store_get_upload (self->store, record->file_id);
+
+    adopt_stored_progress (job->record, stored);
+  }
 
   if (!record_is_valid (job->record, &job->n_parts))
     {
