@@ -988,6 +988,7 @@ test_deleted_collection (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(EiderRemoteFileRecord) r = NULL;
   g_autoptr(EiderSecret) key = NULL;
+  g_autoptr(EiderCollectionRecord) kept = NULL;
   g_autofree char *path = NULL;
   gint64 album = ensure_album (ctx, "Doomed");
   gint64 keep = ensure_album (ctx, "Kept");
@@ -1003,7 +1004,8 @@ test_deleted_collection (void)
   sync_ok (ctx);
 
   g_assert_null (eider_store_get_collection (ctx->store, album));
-  g_assert_nonnull (eider_store_get_collection (ctx->store, keep));
+  kept = eider_store_get_collection (ctx->store, keep);
+  g_assert_nonnull (kept);
   found = find (ctx, "gone.jpg", 0, "Z29uZQ==");
   g_assert_cmpuint (found->len, ==, 0);
   key = eider_remote_get_collection_key (ctx->remote, album, &error);
