@@ -497,6 +497,7 @@ upload_cb (GObject      *object,
   gint64 remote_id;
 
   node = eider_uploader_upload_finish (EIDER_UPLOADER (object), result, &error);
+  g_debug ("%s: uploaded (%s)", job->record->path, error != NULL ? error->message : "ok");
   if (node == NULL)
     {
       job_error (job, error);
@@ -568,6 +569,7 @@ blobs_cb (GObject      *object,
   Job *job = user_data;
   g_autoptr(GError) error = NULL;
 
+  g_debug ("%s: thumbnail and metadata ready", job->record->path);
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       job_error (job, error);
@@ -722,6 +724,7 @@ prepare_cb (GObject      *object,
   gssize outcome;
 
   outcome = g_task_propagate_int (G_TASK (result), &error);
+  g_debug ("%s: prepared (%d)", job->record->path, (int) outcome);
   if (error != NULL)
     {
       job_error (job, error);
@@ -755,6 +758,7 @@ album_cb (GObject      *object,
   g_autoptr(GTask) task = NULL;
 
   job->collection_id = eider_remote_ensure_album_finish (EIDER_REMOTE (object), result, &error);
+  g_debug ("%s: album %" G_GINT64_FORMAT, job->record->path, job->collection_id);
   if (job->collection_id == 0)
     {
       job_error (job, error);
@@ -1017,12 +1021,16 @@ apply_scan (EiderEngine *self,
           continue;
         }
 
-      if (changed && entry->skip_reason != NULL &&
-          !eider_store_set_file_state (self->store, id, EIDER_FILE_SKIPPED, entry->skip_reason,
-                                       &error))
+      if (changed && entry->skip_reason != NULL)
         {
-          log_store_error (error);
-          g_clear_error (&error);
+          if (!eider_store_set_file_state (self->store, id, EIDER_FILE_SKIPPED, entry->skip_reason,
+                                           &error))
+            {
+              log_store_error (error);
+              g_clear_error (&error);
+            }
+          g_signal_emit (self, signals[FILE_FINISHED], 0, id, entry->path, (int) EIDER_FILE_SKIPPED,
+                         entry->skip_reason, entry->stat.size);
         }
     }
 

@@ -28,6 +28,12 @@ static const char * const video_extensions[] = {
   "mpeg", "wmv", "flv", "ogv",
 };
 
+/* Formats whose files always begin with a signature classify_* knows. */
+static const char * const signed_extensions[] = {
+  "jpg", "jpeg", "jpe", "png", "gif", "webp", "heic", "heif", "avif", "bmp", "tif", "tiff",
+  "mp4", "m4v", "mov", "qt", "mkv", "webm", "avi", "3gp", "3g2",
+};
+
 static gboolean
 has_extension (const char         *name,
                const char * const *list,
@@ -97,15 +103,24 @@ eider_media_classify (const guint8 *head,
   if (len >= 12 && memcmp (head + 4, "ftyp", 4) == 0)
     return classify_ftyp (head, len);
 
+  /* Older QuickTime files start straight with an atom other than ftyp. */
+  if (len >= 8 && (memcmp (head + 4, "moov", 4) == 0 || memcmp (head + 4, "mdat", 4) == 0 ||
+                   memcmp (head + 4, "wide", 4) == 0 || memcmp (head + 4, "pnot", 4) == 0 ||
+                   memcmp (head + 4, "skip", 4) == 0 || memcmp (head + 4, "free", 4) == 0))
+    return EIDER_FILE_TYPE_VIDEO;
+
   if (STARTS ("\x1a\x45\xdf\xa3") || STARTS ("OggS") || STARTS ("\x00\x00\x01\xba") ||
       STARTS ("FLV") || STARTS ("\x30\x26\xb2\x75\x8e\x66\xcf\x11"))
     return EIDER_FILE_TYPE_VIDEO;
 
-  /* MPEG transport streams (.mts/.m2ts) have no magic at offset 0 that is
-   * safe to trust: fall back to the extension, as Ente's web does. */
-  if (has_extension (name, image_extensions, G_N_ELEMENTS (image_extensions)) &&
-      !(len > 0 && g_utf8_validate ((const char *) head, MIN (len, 16), NULL) &&
-        (STARTS ("<") || STARTS ("{"))))
+  /* No known signature. Formats that always carry one (listed below) are
+   * not taken on their name's word: a text file called .jpg is not a photo.
+   * Formats without a dependable signature at offset 0 (MPEG transport
+   * streams, some RAW variants) fall back to the extension, as Ente's web
+   * client does. */
+  if (has_extension (name, signed_extensions, G_N_ELEMENTS (signed_extensions)))
+    return EIDER_FILE_TYPE_UNKNOWN;
+  if (has_extension (name, image_extensions, G_N_ELEMENTS (image_extensions)))
     return EIDER_FILE_TYPE_IMAGE;
   if (has_extension (name, video_extensions, G_N_ELEMENTS (video_extensions)))
     return EIDER_FILE_TYPE_VIDEO;
