@@ -776,6 +776,18 @@ diff_page_done_cb (GObject      *object,
       return;
     }
 
+  /* A tombstone applied meanwhile (another pull): nothing to write. */
+  {
+    g_autoptr(EiderCollectionRecord) still = eider_store_get_collection (self->store, item->id);
+
+    if (still == NULL || still->is_deleted)
+      {
+        data->next++;
+        sync_next_collection (g_steal_pointer (&task));
+        return;
+      }
+  }
+
   /* An empty page, or the last one: the collection is complete up to its
    * updationTime (which is ≥ every file's). */
   done = page->n_entries == 0 || !page->has_more || page->max_time <= item->files_since;
