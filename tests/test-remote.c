@@ -1110,6 +1110,36 @@ test_note_uploaded (void)
   g_assert_error (error, EIDER_API_ERROR, EIDER_API_ERROR_NOT_ENTE);
 }
 
+/* Errors come through: an unknown album, and a session that has ended. */
+static void
+test_errors (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EiderSecret) key = NULL;
+  g_autoptr(JsonNode) reply = NULL;
+  gint64 id;
+
+  key = eider_remote_get_collection_key (ctx->remote, 12345, &error);
+  g_assert_null (key);
+  g_assert_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* The server ends the session (logout elsewhere): a 401 reaches the caller. */
+  reply = api_ok (ctx, "POST", "/users/logout", NULL);
+  eider_remote_ensure_album_async (ctx->remote, "Never", NULL, test_result_cb, &result);
+  id = eider_remote_ensure_album_finish (ctx->remote, test_wait (&result), &error);
+  g_assert_cmpint (id, ==, 0);
+  g_assert_error (error, EIDER_API_ERROR, EIDER_API_ERROR_UNAUTHORIZED);
+  g_clear_error (&error);
+
+  g_clear_object (&result);
+  eider_remote_sync_async (ctx->remote, NULL, test_result_cb, &result);
+  g_assert_false (eider_remote_sync_finish (ctx->remote, test_wait (&result), &error));
+  g_assert_error (error, EIDER_API_ERROR, EIDER_API_ERROR_UNAUTHORIZED);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1133,6 +1163,7 @@ main (int   argc,
   g_test_add_func ("/remote/deleted-collection", test_deleted_collection);
   g_test_add_func ("/remote/hidden-and-quick-link", test_hidden_and_quick_link);
   g_test_add_func ("/remote/note-uploaded", test_note_uploaded);
+  g_test_add_func ("/remote/errors", test_errors);
 
   status = g_test_run ();
   test_server_stop (server);

@@ -1170,9 +1170,13 @@ eider_remote_ensure_album_finish (EiderRemote   *self,
                                   GAsyncResult  *result,
                                   GError       **error)
 {
+  gint64 id;
+
   g_return_val_if_fail (g_task_is_valid (result, self), 0);
 
-  return g_task_propagate_int (G_TASK (result), error);
+  id = g_task_propagate_int (G_TASK (result), error);
+
+  return id > 0 ? id : 0;
 }
 
 void
@@ -1191,9 +1195,13 @@ eider_remote_ensure_uncategorized_finish (EiderRemote   *self,
                                           GAsyncResult  *result,
                                           GError       **error)
 {
+  gint64 id;
+
   g_return_val_if_fail (g_task_is_valid (result, self), 0);
 
-  return g_task_propagate_int (G_TASK (result), error);
+  id = g_task_propagate_int (G_TASK (result), error);
+
+  return id > 0 ? id : 0;
 }
 
 /* ------------------------------------------------------------------------ */
