@@ -88,10 +88,14 @@ write_video (const char *root,
              gsize       size)
 {
   g_autofree char *path = g_build_filename (root, rel, NULL);
-  g_autofree guint8 *data = g_malloc (size);
+  g_autofree guint8 *data = g_malloc (size + 4);
 
   for (gsize i = 0; i < size; i += 4)
-    *(guint32 *) (data + i) = g_random_int ();
+    {
+      guint32 r = g_random_int ();
+
+      memcpy (data + i, &r, 4);
+    }
   memcpy (data, "\x00\x00\x00\x20" "ftypisom", 12);
   write_bytes (path, data, size);
 }
@@ -140,10 +144,9 @@ fixture_tear_down (Fixture *fx)
 }
 
 static GSubprocess *
-spawn_eiderctl (Fixture            *fx,
-                const char * const *prefix,
-                const char         *first,
-                va_list             args)
+spawn_eiderctl_argv (Fixture            *fx,
+                     const char * const *prefix,
+                     GPtrArray          *args)
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
@@ -154,18 +157,38 @@ spawn_eiderctl (Fixture            *fx,
   g_subprocess_launcher_setenv (launcher, "EIDER_CONFIG_DIR", fx->config, TRUE);
   g_subprocess_launcher_setenv (launcher, "EIDER_DATA_DIR", fx->data, TRUE);
   g_subprocess_launcher_setenv (launcher, "EIDER_RETRY_BASE_MS", "100", TRUE);
+  if (prefix != NULL)
+    {
+      /* LeakSanitizer cannot run under ptrace (strace). */
+      g_autofree char *asan = g_strconcat (g_getenv ("ASAN_OPTIONS") != NULL ? g_getenv ("ASAN_OPTIONS") : "",
+                                           ":detect_leaks=0", NULL);
+
+      g_subprocess_launcher_setenv (launcher, "ASAN_OPTIONS", asan, TRUE);
+    }
 
   for (guint i = 0; prefix != NULL && prefix[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer) prefix[i]);
   g_ptr_array_add (argv, (gpointer) g_getenv ("EIDERCTL"));
-  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, (gpointer) arg);
+  for (guint i = 0; i < args->len; i++)
+    g_ptr_array_add (argv, g_ptr_array_index (args, i));
   g_ptr_array_add (argv, NULL);
 
   proc = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
 
   return proc;
+}
+
+static GSubprocess *
+spawn_eiderctl_v (Fixture            *fx,
+                  const char * const *args)
+{
+  g_autoptr(GPtrArray) list = g_ptr_array_new ();
+
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (list, (gpointer) args[i]);
+
+  return spawn_eiderctl_argv (fx, NULL, list);
 }
 
 /* Runs eiderctl to the end; returns its exit status, its output in *out. */
@@ -181,9 +204,15 @@ eiderctl (Fixture            *fx,
   g_autofree char *text = NULL;
   va_list args;
 
-  va_start (args, first);
-  proc = spawn_eiderctl (fx, prefix, first, args);
-  va_end (args);
+  {
+    g_autoptr(GPtrArray) list = g_ptr_array_new ();
+
+    va_start (args, first);
+    for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
+      g_ptr_array_add (list, (gpointer) arg);
+    va_end (args);
+    proc = spawn_eiderctl_argv (fx, prefix, list);
+  }
 
   g_subprocess_communicate_utf8 (proc, NULL, NULL, &text, NULL, &error);
   g_assert_no_error (error);
@@ -516,6 +545,203 @@ test_backup_tree (void)
   fixture_tear_down (&fx);
 }
 
+/* Reads the acknowledged part numbers of a file's upload in flight from
+ * the daemon's database, as a second connection (WAL). */
+static GPtrArray *
+acknowledged_parts (Fixture *fx)
+{
+  g_autofree char *db = g_build_filename (fx->data, "eider.db", NULL);
+  g_autoptr(EiderStore) store = NULL;
+  g_autoptr(GPtrArray) working = NULL;
+  GPtrArray *parts = g_ptr_array_new_with_free_func (g_free);
+
+  if (!g_file_test (db, G_FILE_TEST_EXISTS))
+    return parts;
+
+  store = eider_store_open (db, NULL);
+  if (store == NULL)
+    return parts;
+
+  working = eider_store_list_files_in_state (store, EIDER_FILE_WORKING, NULL);
+  for (guint i = 0; working != NULL && i < working->len; i++)
+    {
+      EiderFileRecord *record = g_ptr_array_index (working, i);
+      g_autoptr(EiderUploadRecord) upload = eider_store_get_upload (store, record->id);
+
+      for (guint p = 0; upload != NULL && upload->etags != NULL && upload->etags[p] != NULL; p++)
+        if (upload->etags[p][0] != '\0')
+          g_ptr_array_add (parts, g_strdup_printf ("%u", p + 1));
+    }
+
+  return parts;
+}
+
+/* kill -9 in the middle of a 100 MiB multipart upload, then a restart:
+ * acknowledged parts are not sent again, and there is one file record. */
+static void
+test_backup_kill_resume (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(RemoteView) view = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GPtrArray) acked = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *object_path = NULL;
+  gint64 deadline;
+  int rc;
+
+  fixture_set_up (&fx, NULL);
+  write_video (fx.tree, "big.mp4", 100 * MiB + 7);
+  g_assert_cmpint (eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
+
+  proc = spawn_eiderctl_v (&fx, (const char *[]) { "backup", "--once", NULL });
+
+  /* Wait until at least one part is acknowledged, then kill it hard. */
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  for (;;)
+    {
+      g_autoptr(GPtrArray) parts = acknowledged_parts (&fx);
+
+      if (parts->len > 0)
+        break;
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (2000);
+    }
+  kill (atoi (g_subprocess_get_identifier (proc)), SIGKILL);
+  g_subprocess_wait (proc, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_signaled (proc));
+
+  /* What the dead process had recorded as acknowledged. */
+  acked = acknowledged_parts (&fx);
+  g_assert_cmpuint (acked->len, >=, 1);
+  g_assert_cmpuint (acked->len, <, 5);
+
+  rc = eiderctl (&fx, NULL, &out, "backup", "--once", NULL);
+  g_assert_cmpint (rc, ==, 0);
+
+  /* Every part that was acknowledged before the kill went over the wire
+   * exactly once. */
+  for (guint i = 0; i < acked->len; i++)
+    {
+      g_autofree char *contents = NULL;
+      g_auto(GStrv) lines = NULL;
+      g_autofree char *suffix = g_strdup_printf ("?partNumber=%s 200", (char *) g_ptr_array_index (acked, i));
+      guint n = 0;
+
+      g_assert_true (g_file_get_contents (fx.server->log_path, &contents, NULL, NULL));
+      lines = g_strsplit (contents, "\n", -1);
+      for (guint l = 0; lines[l] != NULL; l++)
+        if (g_str_has_prefix (lines[l], "request PUT /s3/") && g_str_has_suffix (lines[l], suffix))
+          n++;
+      g_assert_cmpuint (n, ==, 1);
+    }
+
+  view = remote_view_new (&fx);
+  {
+    g_autofree char *album = g_filename_display_basename (fx.tree);
+
+    assert_backed_up (&fx, view, "big.mp4", album);
+    g_assert_cmpuint (count_in_album (view, album), ==, 1);
+  }
+
+  fixture_tear_down (&fx);
+}
+
+/* With a fifth of the requests failing, everything still arrives once. */
+static void
+test_backup_faults (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(RemoteView) view = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *album = NULL;
+  int rc;
+
+  fixture_set_up (&fx, NULL);
+  for (guint i = 0; i < 8; i++)
+    {
+      g_autofree char *rel = g_strdup_printf ("photo-%u.jpg", i);
+
+      write_photo (fx.tree, rel, 200 + i, 100 + i);
+    }
+  write_video (fx.tree, "clip.mp4", 22 * MiB);
+  g_assert_cmpint (eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
+
+  test_server_restart (fx.server, (const char *[]) { "--fault-rate", "0.2", "--fault-seed", "7", NULL });
+  rc = eiderctl (&fx, NULL, &out, "backup", "--once", NULL);
+  if (rc != 0)
+    {
+      /* Faults can outlast one run's retries; the next run finishes it. */
+      g_clear_pointer (&out, g_free);
+      rc = eiderctl (&fx, NULL, &out, "backup", "--once", NULL);
+    }
+  g_assert_cmpint (rc, ==, 0);
+
+  test_server_restart (fx.server, NULL);
+  view = remote_view_new (&fx);
+  album = g_filename_display_basename (fx.tree);
+  for (guint i = 0; i < 8; i++)
+    {
+      g_autofree char *rel = g_strdup_printf ("photo-%u.jpg", i);
+
+      assert_backed_up (&fx, view, rel, album);
+    }
+  assert_backed_up (&fx, view, "clip.mp4", album);
+  g_assert_cmpuint (count_in_album (view, album), ==, 9);
+
+  fixture_tear_down (&fx);
+}
+
+/* A full account pauses the backup with a clear reason; more space, and
+ * the next run finishes. */
+static void
+test_backup_quota (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(RemoteView) view = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *status = NULL;
+  g_autofree char *album = NULL;
+  int rc;
+
+  /* Museum allows 50 MiB over the plan: a 1 MiB plan fills at ~51 MiB. */
+  fixture_set_up (&fx, (const char *[]) { "--quota", "1048576", NULL });
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autofree char *rel = g_strdup_printf ("clip-%u.mp4", i);
+
+      write_video (fx.tree, rel, 20 * MiB);
+    }
+  g_assert_cmpint (eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
+
+  rc = eiderctl (&fx, NULL, &out, "backup", "--once", "--jobs", "1", NULL);
+  g_assert_cmpint (rc, ==, 1);
+  g_assert_nonnull (strstr (out, "storage is full"));
+
+  rc = eiderctl (&fx, NULL, &status, "status", "--json", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_null (strstr (status, "\"pending\" : 0,"));
+
+  test_server_restart (fx.server, (const char *[]) { "--quota", "10737418240", NULL });
+  g_clear_pointer (&out, g_free);
+  rc = eiderctl (&fx, NULL, &out, "backup", "--once", NULL);
+  g_assert_cmpint (rc, ==, 0);
+
+  view = remote_view_new (&fx);
+  album = g_filename_display_basename (fx.tree);
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autofree char *rel = g_strdup_printf ("clip-%u.mp4", i);
+
+      assert_backed_up (&fx, view, rel, album);
+    }
+  g_assert_cmpuint (count_in_album (view, album), ==, 4);
+
+  fixture_tear_down (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -524,6 +750,9 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/backup/tree", test_backup_tree);
+  g_test_add_func ("/backup/kill-resume", test_backup_kill_resume);
+  g_test_add_func ("/backup/faults", test_backup_faults);
+  g_test_add_func ("/backup/quota", test_backup_quota);
 
   return g_test_run ();
 }

@@ -113,7 +113,8 @@ test_thumbnail (void)
 static void
 test_thumbnail_fallbacks (void)
 {
-  g_autoptr(GBytes) garbage = g_bytes_new_static ("\xff\xd8\xff\xe0 not really a jpeg", 24);
+  static const char not_jpeg[] = "\xff\xd8\xff\xe0 not really a jpeg";
+  g_autoptr(GBytes) garbage = g_bytes_new_static (not_jpeg, sizeof not_jpeg - 1);
   g_autoptr(GBytes) thumb = NULL;
   g_autoptr(GBytes) video = NULL;
   g_autoptr(GBytes) placeholder_bytes = eider_media_placeholder_thumbnail ();

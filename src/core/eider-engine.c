@@ -301,12 +301,14 @@ release_dedupe_key (EiderEngine *self,
                     Job         *job)
 {
   g_autoptr(GPtrArray) waiting = NULL;
+  g_autofree char *key = NULL;
 
   if (!job->owns_key)
     return;
 
   job->owns_key = FALSE;
-  if (!g_hash_table_steal_extended (self->busy_keys, job->dedupe_key, NULL, (gpointer *) &waiting))
+  if (!g_hash_table_steal_extended (self->busy_keys, job->dedupe_key, (gpointer *) &key,
+                                    (gpointer *) &waiting))
     return;
 
   for (guint i = 0; i < waiting->len; i++)
@@ -394,14 +396,15 @@ job_uploaded (Job        *job,
   EiderEngine *self = job->engine;
   g_autoptr(GError) error = NULL;
 
-  if (!eider_store_begin (self->store, &error) ||
-      !eider_store_set_file_uploaded (self->store, job->record->id, remote_file_id,
-                                      job->collection_id, &error) ||
-      (reason != NULL &&
-       !eider_store_set_file_state (self->store, job->record->id, EIDER_FILE_UPLOADED, reason,
-                                    &error)) ||
-      !eider_store_delete_upload (self->store, job->record->id, &error) ||
-      !eider_store_commit (self->store, &error))
+  if (!eider_store_begin (self->store, &error))
+    log_store_error (error);
+  else if (!eider_store_set_file_uploaded (self->store, job->record->id, remote_file_id,
+                                           job->collection_id, &error) ||
+           (reason != NULL &&
+            !eider_store_set_file_state (self->store, job->record->id, EIDER_FILE_UPLOADED,
+                                         reason, &error)) ||
+           !eider_store_delete_upload (self->store, job->record->id, &error) ||
+           !eider_store_commit (self->store, &error))
     {
       eider_store_rollback (self->store);
       log_store_error (error);

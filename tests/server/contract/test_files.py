@@ -734,7 +734,10 @@ class ExpiryTests(unittest.TestCase):
         # preloaded directly, so the server is our child and SIGTERM reaches it
         past = Server(data_dir=data_dir,
                       env={"LD_PRELOAD": self.LIBFAKETIME, "FAKETIME": "-%dd" % days,
-                           "FAKETIME_DONT_FAKE_MONOTONIC": "1"}).start()
+                           "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+                           # an ASan build must accept the preload coming first
+                           "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") +
+                                           ":verify_asan_link_order=0"}).start()
         try:
             user = signup(past, srp=False)
             data = os.urandom(500)
