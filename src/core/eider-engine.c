@@ -45,7 +45,11 @@ struct _EiderEngine
   GTask         *run;
   GCancellable  *cancellable;
   GPtrArray     *watches;
-  guint          watch_index;
+  gboolean       active;
+  gboolean       continuous;
+  gboolean       user_paused;
+  GTask         *stop_task;
+  guint          n_scans;      /* the sync and the scans in flight */
   guint          n_jobs;
   GHashTable    *busy_files;   /* file id → the job */
   GHashTable    *busy_keys;    /* dedupe key → GPtrArray of jobs waiting for it */
@@ -866,7 +870,23 @@ job_start (EiderEngine     *self,
                                    album_cb, job);
 }
 
-/* The run */
+/* The run: one pass (run_once) or continuous (start … stop). */
+
+static void
+complete_stop (EiderEngine *self)
+{
+  g_autoptr(GTask) stop = g_steal_pointer (&self->stop_task);
+
+  self->active = FALSE;
+  self->continuous = FALSE;
+  self->stopping = FALSE;
+  g_clear_handle_id (&self->retry_source, g_source_remove);
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->watches, g_ptr_array_unref);
+
+  if (stop != NULL)
+    g_task_return_boolean (stop, TRUE);
+}
 
 static void
 finish_run (EiderEngine *self,
@@ -874,12 +894,25 @@ finish_run (EiderEngine *self,
 {
   g_autoptr(GTask) run = g_steal_pointer (&self->run);
 
-  g_clear_handle_id (&self->retry_source, g_source_remove);
-  g_clear_object (&self->cancellable);
-  g_clear_pointer (&self->watches, g_ptr_array_unref);
+  if (self->continuous && !self->stopping)
+    {
+      /* Continuous mode does not end on an error: it says so and waits. */
+      if (error != NULL)
+        {
+          if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            g_warning ("%s", error->message);
+          g_error_free (error);
+        }
+      return;
+    }
+
+  complete_stop (self);
 
   if (run == NULL)
-    return;
+    {
+      g_clear_error (&error);
+      return;
+    }
 
   if (error != NULL)
     g_task_return_error (run, error);
@@ -898,36 +931,51 @@ retry_timeout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* When nothing is due: wait for the earliest failed file this run may
- * still retry, or end the run. */
-static void
-wait_or_finish (EiderEngine *self)
+/* The earliest retry time of a failed file this run may still retry
+ * (continuous mode: any), or G_MAXINT64. */
+static gint64
+next_retry_time (EiderEngine *self,
+                 guint       *n_failed)
 {
   g_autoptr(GPtrArray) failed = NULL;
-  g_autoptr(GError) error = NULL;
   gint64 now = g_get_real_time ();
   gint64 earliest = G_MAXINT64;
-  guint n_failed;
 
-  failed = eider_store_list_files_in_state (self->store, EIDER_FILE_FAILED, &error);
-  n_failed = failed != NULL ? failed->len : 0;
+  failed = eider_store_list_files_in_state (self->store, EIDER_FILE_FAILED, NULL);
+  if (n_failed != NULL)
+    *n_failed = failed != NULL ? failed->len : 0;
 
   for (guint i = 0; failed != NULL && i < failed->len; i++)
     {
       EiderFileRecord *record = g_ptr_array_index (failed, i);
       guint tries = GPOINTER_TO_UINT (g_hash_table_lookup (self->run_attempts, &record->id));
 
-      if (tries < self->max_attempts && record->next_retry_us - now <= MAX_RUN_WAIT_MS * 1000)
+      if (self->continuous ||
+          (tries < self->max_attempts && record->next_retry_us - now <= MAX_RUN_WAIT_MS * 1000))
         earliest = MIN (earliest, record->next_retry_us);
     }
 
+  return earliest;
+}
+
+/* Nothing is due: wait for the earliest retry, or end the pass. A
+ * continuous engine with nothing to retry simply stays idle: no timer. */
+static void
+wait_or_finish (EiderEngine *self)
+{
+  guint n_failed = 0;
+  gint64 earliest = next_retry_time (self, &n_failed);
+
   if (earliest != G_MAXINT64)
     {
-      gint64 wait_ms = MAX (0, (earliest - now) / 1000) + 10;
+      gint64 wait_ms = MAX (0, (earliest - g_get_real_time ()) / 1000) + 10;
 
-      self->retry_source = g_timeout_add ((guint) wait_ms, retry_timeout_cb, self);
+      self->retry_source = g_timeout_add ((guint) MIN (wait_ms, G_MAXUINT), retry_timeout_cb, self);
       return;
     }
+
+  if (self->continuous)
+    return;
 
   if (n_failed > 0)
     finish_run (self, g_error_new (EIDER_ENGINE_ERROR, EIDER_ENGINE_ERROR_INCOMPLETE,
@@ -943,13 +991,26 @@ pump (EiderEngine *self)
 {
   g_autoptr(GPtrArray) due = NULL;
   g_autoptr(GError) error = NULL;
+  guint limit;
 
-  if (self->run == NULL || self->retry_source != 0)
+  if (!self->active)
+    return;
+
+  if (self->stopping)
+    {
+      if (self->n_jobs == 0 && self->n_scans == 0)
+        finish_run (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                               "The backup was stopped"));
+      return;
+    }
+
+  /* A pass uploads once its scans are done; continuous mode at any time. */
+  if (self->retry_source != 0 || (!self->continuous && self->n_scans > 0))
     return;
 
   if (self->pause_reason != NULL || g_cancellable_is_cancelled (self->cancellable))
     {
-      if (self->n_jobs == 0)
+      if (self->n_jobs == 0 && !self->continuous)
         {
           if (self->pause_reason != NULL)
             finish_run (self, g_error_new (EIDER_ENGINE_ERROR, EIDER_ENGINE_ERROR_PAUSED,
@@ -964,8 +1025,10 @@ pump (EiderEngine *self)
   if (self->n_jobs >= self->max_jobs)
     return;
 
-  due = eider_store_list_due_files (self->store, g_get_real_time (),
-                                    self->max_jobs + g_hash_table_size (self->busy_files), &error);
+  /* Enough rows to fill the free slots past the busy files and the ones
+   * this run gave up on. */
+  limit = self->max_jobs + g_hash_table_size (self->busy_files) + g_hash_table_size (self->run_attempts);
+  due = eider_store_list_due_files (self->store, g_get_real_time (), limit, &error);
   if (due == NULL)
     {
       finish_run (self, g_steal_pointer (&error));
@@ -978,12 +1041,12 @@ pump (EiderEngine *self)
       guint tries = GPOINTER_TO_UINT (g_hash_table_lookup (self->run_attempts, &record->id));
 
       if (g_hash_table_contains (self->busy_files, &record->id) ||
-          (record->state == EIDER_FILE_FAILED && tries >= self->max_attempts))
+          (!self->continuous && record->state == EIDER_FILE_FAILED && tries >= self->max_attempts))
         continue;
 
       g_ptr_array_index (due, i) = NULL;
       job_start (self, record);
-      if (self->run == NULL)
+      if (!self->active)
         return;
     }
 
@@ -992,6 +1055,33 @@ pump (EiderEngine *self)
 }
 
 /* Scanning: stats only, results written in one transaction per watch. */
+
+static void
+note_entry (EiderEngine      *self,
+            gint64            watch_id,
+            EiderScanEntry   *entry)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean changed = FALSE;
+  gint64 id;
+
+  id = eider_store_note_file (self->store, watch_id, entry->path, entry->album_name,
+                              &entry->stat, &changed, &error);
+  if (id <= 0)
+    {
+      log_store_error (error);
+      return;
+    }
+
+  if (changed && entry->skip_reason != NULL)
+    {
+      if (!eider_store_set_file_state (self->store, id, EIDER_FILE_SKIPPED, entry->skip_reason,
+                                       &error))
+        log_store_error (error);
+      g_signal_emit (self, signals[FILE_FINISHED], 0, id, entry->path, (int) EIDER_FILE_SKIPPED,
+                     entry->skip_reason, entry->stat.size);
+    }
+}
 
 static void
 apply_scan (EiderEngine *self,
@@ -1011,30 +1101,9 @@ apply_scan (EiderEngine *self,
   for (guint i = 0; i < entries->len; i++)
     {
       EiderScanEntry *entry = g_ptr_array_index (entries, i);
-      gboolean changed = FALSE;
-      gint64 id;
 
       g_hash_table_add (seen, entry->path);
-      id = eider_store_note_file (self->store, watch->id, entry->path, entry->album_name,
-                                  &entry->stat, &changed, &error);
-      if (id <= 0)
-        {
-          log_store_error (error);
-          g_clear_error (&error);
-          continue;
-        }
-
-      if (changed && entry->skip_reason != NULL)
-        {
-          if (!eider_store_set_file_state (self->store, id, EIDER_FILE_SKIPPED, entry->skip_reason,
-                                           &error))
-            {
-              log_store_error (error);
-              g_clear_error (&error);
-            }
-          g_signal_emit (self, signals[FILE_FINISHED], 0, id, entry->path, (int) EIDER_FILE_SKIPPED,
-                         entry->skip_reason, entry->stat.size);
-        }
+      note_entry (self, watch->id, entry);
     }
 
   /* Files gone from disk: forget them locally; nothing is deleted in Ente. */
@@ -1055,54 +1124,93 @@ apply_scan (EiderEngine *self,
     }
 }
 
-static void scan_next_watch (EiderEngine *self);
+static void sync_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data);
+
+typedef struct
+{
+  EiderEngine *self;
+  EiderWatch  *watch;
+} ScanCtx;
 
 static void
 scan_cb (GObject      *object,
          GAsyncResult *result,
          gpointer      user_data)
 {
-  g_autoptr(EiderEngine) self = user_data;
+  ScanCtx *ctx = user_data;
+  g_autoptr(EiderEngine) self = ctx->self;
+  g_autoptr(EiderWatch) watch = ctx->watch;
   g_autoptr(GPtrArray) entries = NULL;
   g_autoptr(GError) error = NULL;
-  EiderWatch *watch;
 
-  if (self->run == NULL)
-    return;
-
-  watch = g_ptr_array_index (self->watches, self->watch_index);
+  g_free (ctx);
+  self->n_scans--;
   entries = eider_scanner_scan_finish (result, &error);
+
   if (entries == NULL)
     {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          finish_run (self, g_steal_pointer (&error));
-          return;
-        }
       /* An unavailable folder (unmounted disk) is not "all files deleted". */
-      g_message ("Skipping %s for now: %s", watch->path, error->message);
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_message ("Skipping %s for now: %s", watch->path, error->message);
     }
-  else
+  else if (self->active && !self->stopping)
     apply_scan (self, watch, entries);
 
-  self->watch_index++;
-  scan_next_watch (self);
+  pump (self);
+}
+
+/* Takes @watch. */
+static void
+scan_watch (EiderEngine *self,
+            EiderWatch  *watch)
+{
+  ScanCtx *ctx = g_new0 (ScanCtx, 1);
+
+  ctx->self = g_object_ref (self);
+  ctx->watch = watch;
+  self->n_scans++;
+  eider_scanner_scan_async (watch, EIDER_SCAN_NONE, self->cancellable, scan_cb, ctx);
+}
+
+/* A full stat pass: the remote index first, then every watch. */
+static void
+start_pass (EiderEngine *self)
+{
+  self->n_scans++;
+  eider_remote_sync_async (self->remote, self->cancellable, sync_cb, g_object_ref (self));
 }
 
 static void
-scan_next_watch (EiderEngine *self)
+scan_all (EiderEngine *self)
 {
-  while (self->watch_index < self->watches->len)
-    {
-      EiderWatch *watch = g_ptr_array_index (self->watches, self->watch_index);
+  g_autoptr(GPtrArray) watches = NULL;
+  g_autoptr(GError) error = NULL;
 
-      if (!watch->paused)
-        {
-          eider_scanner_scan_async (watch, EIDER_SCAN_NONE, self->cancellable, scan_cb,
-                                    g_object_ref (self));
-          return;
-        }
-      self->watch_index++;
+  watches = eider_store_list_watches (self->store, &error);
+  if (watches == NULL)
+    {
+      finish_run (self, g_steal_pointer (&error));
+      return;
+    }
+
+  /* Count them all first, so a fast first scan cannot start the uploads
+   * of a pass before the others are recorded. */
+  for (guint i = 0; i < watches->len; i++)
+    if (!((EiderWatch *) g_ptr_array_index (watches, i))->paused)
+      self->n_scans++;
+
+  for (guint i = 0; i < watches->len; i++)
+    {
+      EiderWatch *watch = g_ptr_array_index (watches, i);
+
+      if (watch->paused)
+        continue;
+
+      self->n_scans--;
+      g_ptr_array_index (watches, i) = NULL;
+      scan_watch (self, watch);
     }
 
   pump (self);
@@ -1116,7 +1224,8 @@ sync_cb (GObject      *object,
   g_autoptr(EiderEngine) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (self->run == NULL)
+  self->n_scans--;
+  if (!self->active)
     return;
 
   if (!eider_remote_sync_finish (EIDER_REMOTE (object), result, &error))
@@ -1124,48 +1233,35 @@ sync_cb (GObject      *object,
       if (g_error_matches (error, EIDER_API_ERROR, EIDER_API_ERROR_UNAUTHORIZED))
         set_pause_reason (self, "The Ente session has ended: log in again");
 
-      finish_run (self, g_steal_pointer (&error));
+      if (self->stopping)
+        pump (self);
+      else
+        finish_run (self, g_steal_pointer (&error));
       return;
     }
 
-  self->watches = eider_store_list_watches (self->store, &error);
-  if (self->watches == NULL)
-    {
-      finish_run (self, g_steal_pointer (&error));
-      return;
-    }
-
-  self->watch_index = 0;
-  scan_next_watch (self);
+  scan_all (self);
 }
 
-void
-eider_engine_run_once_async (EiderEngine         *self,
-                             GCancellable        *cancellable,
-                             GAsyncReadyCallback  callback,
-                             gpointer             user_data)
+static gboolean
+begin (EiderEngine   *self,
+       GCancellable  *cancellable,
+       GError       **error)
 {
-  g_autoptr(GTask) task = NULL;
-
-  g_return_if_fail (EIDER_IS_ENGINE (self));
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, eider_engine_run_once_async);
-
-  if (self->run != NULL)
+  if (self->active)
     {
-      g_task_return_new_error (task, EIDER_ENGINE_ERROR, EIDER_ENGINE_ERROR_BUSY,
-                               "A backup is already running");
-      return;
+      g_set_error_literal (error, EIDER_ENGINE_ERROR, EIDER_ENGINE_ERROR_BUSY,
+                           "A backup is already running");
+      return FALSE;
     }
 
   if (eider_account_get_state (self->account) != EIDER_ACCOUNT_STATE_LOGGED_IN)
     {
-      g_task_return_new_error (task, EIDER_ENGINE_ERROR, EIDER_ENGINE_ERROR_NOT_LOGGED_IN,
-                               eider_account_get_state (self->account) == EIDER_ACCOUNT_STATE_NEEDS_LOGIN
-                               ? "The Ente session has ended: log in again with “eiderctl account login”"
-                               : "Not logged in: log in with “eiderctl account login”");
-      return;
+      g_set_error_literal (error, EIDER_ENGINE_ERROR, EIDER_ENGINE_ERROR_NOT_LOGGED_IN,
+                           eider_account_get_state (self->account) == EIDER_ACCOUNT_STATE_NEEDS_LOGIN
+                           ? "The Ente session has ended: log in again with “eiderctl account login”"
+                           : "Not logged in: log in with “eiderctl account login”");
+      return FALSE;
     }
 
   if (self->remote == NULL)
@@ -1180,11 +1276,38 @@ eider_engine_run_once_async (EiderEngine         *self,
 
   g_clear_pointer (&self->run_attempts, g_hash_table_unref);
   self->run_attempts = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-  set_pause_reason (self, NULL);
-  self->run = g_steal_pointer (&task);
+  self->active = TRUE;
+  self->stopping = FALSE;
+  /* Paused from the start: scans still record what is there, uploads wait. */
+  set_pause_reason (self, self->user_paused ? "Paused" : NULL);
   self->cancellable = cancellable != NULL ? g_object_ref (cancellable) : g_cancellable_new ();
+  start_pass (self);
 
-  eider_remote_sync_async (self->remote, self->cancellable, sync_cb, g_object_ref (self));
+  return TRUE;
+}
+
+void
+eider_engine_run_once_async (EiderEngine         *self,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail (EIDER_IS_ENGINE (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, eider_engine_run_once_async);
+
+  self->continuous = FALSE;
+  if (!begin (self, cancellable, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  self->run = g_steal_pointer (&task);
 }
 
 gboolean
@@ -1195,4 +1318,192 @@ eider_engine_run_once_finish (EiderEngine   *self,
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+eider_engine_start (EiderEngine *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail (EIDER_IS_ENGINE (self));
+
+  self->continuous = TRUE;
+  if (!begin (self, NULL, &error))
+    {
+      self->continuous = FALSE;
+      g_warning ("Could not start the backup: %s", error->message);
+    }
+}
+
+gboolean
+eider_engine_get_running (EiderEngine *self)
+{
+  g_return_val_if_fail (EIDER_IS_ENGINE (self), FALSE);
+
+  return self->active;
+}
+
+void
+eider_engine_stop_async (EiderEngine         *self,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (EIDER_IS_ENGINE (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, eider_engine_stop_async);
+
+  if (!self->active || self->stop_task != NULL)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  self->stop_task = g_steal_pointer (&task);
+  self->stopping = TRUE;
+  g_clear_handle_id (&self->retry_source, g_source_remove);
+  /* Files in flight stop at their last persisted step: acknowledged parts
+   * stay acknowledged and the next start resumes them. */
+  g_cancellable_cancel (self->cancellable);
+  pump (self);
+}
+
+gboolean
+eider_engine_stop_finish (EiderEngine   *self,
+                          GAsyncResult  *result,
+                          GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static EiderWatch *
+find_watch (EiderEngine *self,
+            gint64       watch_id)
+{
+  g_autoptr(GPtrArray) watches = eider_store_list_watches (self->store, NULL);
+
+  for (guint i = 0; watches != NULL && i < watches->len; i++)
+    {
+      EiderWatch *watch = g_ptr_array_index (watches, i);
+
+      if (watch->id == watch_id)
+        return g_ptr_array_steal_index (watches, i);
+    }
+
+  return NULL;
+}
+
+void
+eider_engine_note_paths (EiderEngine        *self,
+                         gint64              watch_id,
+                         const char * const *paths)
+{
+  g_autoptr(EiderWatch) watch = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail (EIDER_IS_ENGINE (self));
+
+  watch = find_watch (self, watch_id);
+  if (watch == NULL || paths == NULL)
+    return;
+
+  if (!eider_store_begin (self->store, &error))
+    {
+      log_store_error (error);
+      return;
+    }
+
+  for (guint i = 0; paths[i] != NULL; i++)
+    {
+      g_autofree char *base = g_path_get_basename (paths[i]);
+      const char *reason = eider_scan_skip_reason_for_name (base);
+      EiderScanEntry entry = { 0 };
+      struct stat st;
+
+      /* Dot-files are ignored silently, as the scanner does. */
+      if (base[0] == '.' || lstat (paths[i], &st) != 0 || S_ISDIR (st.st_mode))
+        continue;
+
+      if (reason == NULL && S_ISLNK (st.st_mode))
+        reason = "symbolic link (not followed)";
+      else if (reason == NULL && !S_ISREG (st.st_mode))
+        reason = "not a regular file";
+      else if (reason == NULL && st.st_size == 0)
+        reason = "empty file";
+      else if (reason == NULL && st.st_size >= EIDER_MAX_FILE_SIZE)
+        reason = "too large (Ente stores files under 10 GiB)";
+
+      entry.path = (char *) paths[i];
+      entry.album_name = eider_scan_album_for_path (watch, paths[i]);
+      entry.skip_reason = (char *) reason;
+      entry.stat.dev = st.st_dev;
+      entry.stat.inode = st.st_ino;
+      entry.stat.size = st.st_size;
+      entry.stat.mtime_ns = (gint64) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+      entry.stat.ctime_ns = (gint64) st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+      note_entry (self, watch_id, &entry);
+      g_free (entry.album_name);
+    }
+
+  if (!eider_store_commit (self->store, &error))
+    {
+      eider_store_rollback (self->store);
+      log_store_error (error);
+    }
+
+  /* New work: start now, without waiting for a retry timer. */
+  g_clear_handle_id (&self->retry_source, g_source_remove);
+  pump (self);
+}
+
+void
+eider_engine_rescan_watch (EiderEngine *self,
+                           gint64       watch_id)
+{
+  EiderWatch *watch;
+
+  g_return_if_fail (EIDER_IS_ENGINE (self));
+
+  if (!self->active || self->stopping)
+    return;
+
+  watch = find_watch (self, watch_id);
+  if (watch != NULL && !watch->paused)
+    scan_watch (self, watch);
+  else
+    eider_watch_free (watch);
+}
+
+void
+eider_engine_set_user_paused (EiderEngine *self,
+                              gboolean     paused)
+{
+  g_return_if_fail (EIDER_IS_ENGINE (self));
+
+  self->user_paused = !!paused;
+
+  if (paused)
+    {
+      set_pause_reason (self, "Paused");
+      return;
+    }
+
+  /* Resuming also clears a pause the engine took itself (full account,
+   * ended session): the next attempt says again if it still holds. */
+  set_pause_reason (self, NULL);
+  if (self->active && !self->stopping)
+    {
+      if (g_cancellable_is_cancelled (self->cancellable))
+        {
+          g_clear_object (&self->cancellable);
+          self->cancellable = g_cancellable_new ();
+        }
+      /* Anything missed while paused is found by a stat pass. */
+      start_pass (self);
+    }
 }

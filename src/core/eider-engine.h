@@ -67,4 +67,31 @@ gboolean     eider_engine_run_once_finish    (EiderEngine         *self,
                                               GAsyncResult        *result,
                                               GError             **error);
 
+/* Continuous mode (the daemon, the GUI): after the first pass the engine
+ * stays up; files reported by a watcher are stat-ed, recorded and uploaded;
+ * failed files are retried when their time comes. No timer runs while
+ * there is nothing to do. */
+void         eider_engine_start              (EiderEngine         *self);
+/* Stops after the files in flight reach a resumable state (their parts
+ * already acknowledged stay acknowledged). */
+void         eider_engine_stop_async         (EiderEngine         *self,
+                                              GCancellable        *cancellable,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data);
+gboolean     eider_engine_stop_finish        (EiderEngine         *self,
+                                              GAsyncResult        *result,
+                                              GError             **error);
+gboolean     eider_engine_get_running        (EiderEngine         *self);
+/* Paths under watch @watch_id that appeared or changed (finished writing). */
+void         eider_engine_note_paths         (EiderEngine         *self,
+                                              gint64               watch_id,
+                                              const char * const  *paths);
+/* Walks one watch again (stat only), e.g. when its disk comes back. */
+void         eider_engine_rescan_watch       (EiderEngine         *self,
+                                              gint64               watch_id);
+/* Pauses or resumes everything; the reason is shown in status. Files in
+ * flight stop resumably. */
+void         eider_engine_set_user_paused    (EiderEngine         *self,
+                                              gboolean             paused);
+
 G_END_DECLS
