@@ -23,6 +23,7 @@
 #include <sqlite3.h>
 
 #include "eider-account.h"
+#include "eider-engine.h"
 #include "eider-remote.h"
 #include "eider-signup.h"
 #include "eider-store.h"
@@ -742,6 +743,103 @@ test_backup_quota (void)
   fixture_tear_down (&fx);
 }
 
+static guint
+count_state (EiderStore     *store,
+             EiderFileState  state)
+{
+  EiderStoreCounts counts = { { 0 } };
+
+  g_assert_true (eider_store_get_counts (store, &counts, NULL));
+
+  return counts.n_by_state[state];
+}
+
+/* Runs the main loop until @n files are uploaded, or fails after 60 s. */
+static void
+wait_uploaded (EiderStore *store,
+               guint       n)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  while (count_state (store, EIDER_FILE_UPLOADED) < n)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+/* Continuous mode: the first pass, then files reported later (as the
+ * watcher will), a user pause that holds them, a resume, a clean stop. */
+static void
+test_backup_continuous (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(EiderAccount) account = NULL;
+  g_autoptr(EiderStore) store = NULL;
+  g_autoptr(EiderEngine) engine = NULL;
+  g_autoptr(EiderWatch) watch = NULL;
+  g_autoptr(RemoteView) view = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *db = NULL;
+  g_autofree char *album = NULL;
+  g_autofree char *late = NULL;
+  g_autofree char *paused = NULL;
+
+  fixture_set_up (&fx, NULL);
+  write_photo (fx.tree, "first.jpg", 300, 200);
+  album = g_filename_display_basename (fx.tree);
+
+  account = eider_account_new (fx.config);
+  g_assert_true (eider_account_load (account, &error));
+  db = g_build_filename (fx.data, "eider.db", NULL);
+  store = eider_store_open (db, &error);
+  g_assert_no_error (error);
+  watch = eider_store_add_watch (store, fx.tree, EIDER_MAPPING_ONE_ALBUM, NULL, &error);
+  g_assert_no_error (error);
+
+  engine = eider_engine_new (account, store);
+  eider_engine_set_retry_base_ms (engine, 100);
+  eider_engine_start (engine);
+  g_assert_true (eider_engine_get_running (engine));
+  wait_uploaded (store, 1);
+
+  /* A file that appears later is uploaded when reported. */
+  write_photo (fx.tree, "later.jpg", 320, 240);
+  late = g_build_filename (fx.tree, "later.jpg", NULL);
+  eider_engine_note_paths (engine, watch->id, (const char *[]) { late, NULL });
+  wait_uploaded (store, 2);
+
+  /* Paused: recorded, not uploaded; resumed: uploaded. */
+  eider_engine_set_user_paused (engine, TRUE);
+  g_assert_cmpstr (eider_engine_get_pause_reason (engine), ==, "Paused");
+  write_photo (fx.tree, "paused.jpg", 100, 100);
+  paused = g_build_filename (fx.tree, "paused.jpg", NULL);
+  eider_engine_note_paths (engine, watch->id, (const char *[]) { paused, NULL });
+  for (guint i = 0; i < 200; i++)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  g_assert_cmpuint (count_state (store, EIDER_FILE_UPLOADED), ==, 2);
+  g_assert_cmpuint (count_state (store, EIDER_FILE_PENDING), ==, 1);
+  eider_engine_set_user_paused (engine, FALSE);
+  wait_uploaded (store, 3);
+
+  eider_engine_stop_async (engine, NULL, test_result_cb, &result);
+  g_assert_true (eider_engine_stop_finish (engine, test_wait (&result), &error));
+  g_assert_false (eider_engine_get_running (engine));
+
+  view = remote_view_new (&fx);
+  assert_backed_up (&fx, view, "first.jpg", album);
+  assert_backed_up (&fx, view, "later.jpg", album);
+  assert_backed_up (&fx, view, "paused.jpg", album);
+  g_assert_cmpuint (count_in_album (view, album), ==, 3);
+
+  fixture_tear_down (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -753,6 +851,7 @@ main (int   argc,
   g_test_add_func ("/backup/kill-resume", test_backup_kill_resume);
   g_test_add_func ("/backup/faults", test_backup_faults);
   g_test_add_func ("/backup/quota", test_backup_quota);
+  g_test_add_func ("/backup/continuous", test_backup_continuous);
 
   return g_test_run ();
 }
