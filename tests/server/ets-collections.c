@@ -13,7 +13,7 @@
 #include "ets-private.h"
 
 /* Collections, membership and the per-collection diff
- * (spec/ente-server.md §2.7, §3). Sharing is not implemented, so the only
+ * (spec/ente-server.md §2.7, §3). Sharing is left out of this double, so the only
  * role a caller can have on a collection is OWNER. */
 
 typedef enum
