@@ -65,8 +65,15 @@ spawn (TestServer         *server,
   g_ptr_array_add (argv, g_strdup_printf ("127.0.0.1:%u", server->port));
   g_ptr_array_add (argv, g_strdup ("--data-dir"));
   g_ptr_array_add (argv, g_strdup (server->data_dir));
-  g_ptr_array_add (argv, g_strdup ("--fixed-ott"));
-  g_ptr_array_add (argv, g_strdup ("123456"));
+  /* "--random-ott" (ours, not the server's) leaves codes random, as a real
+   * server's are; otherwise every emailed code is 123456. */
+  if (extra_args == NULL || extra_args[0] == NULL || !g_str_equal (extra_args[0], "--random-ott"))
+    {
+      g_ptr_array_add (argv, g_strdup ("--fixed-ott"));
+      g_ptr_array_add (argv, g_strdup ("123456"));
+    }
+  else
+    extra_args++;
   g_ptr_array_add (argv, g_strdup ("--log-requests"));
   for (guint i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
     g_ptr_array_add (argv, g_strdup (extra_args[i]));

@@ -622,6 +622,32 @@ test_eiderctl (void)
   rc = CTL (NULL, "account", "frobnicate");
   g_assert_cmpint (rc, ==, 2);
 
+  /* Rate limited (museum allows 10 live codes per email; with random codes,
+   * as a real server sends): one clear line. */
+  {
+    TestServer *random_codes = test_server_start ((const char *[]) { "--random-ott", NULL });
+    g_autofree char *fresh = new_email ();
+
+    for (guint i = 0; i < 10; i++)
+      {
+        rc = CTL (NULL, "account", "signup", "--endpoint", random_codes->url, "--email", fresh,
+                  "--request-code");
+        g_assert_cmpint (rc, ==, 0);
+      }
+    rc = CTL (NULL, "account", "signup", "--endpoint", random_codes->url, "--email", fresh,
+              "--request-code");
+    g_assert_cmpint (rc, ==, 1);
+    g_assert_cmpstr (err, ==, "eiderctl: Too many attempts: wait a minute, then try again\n");
+    test_server_stop (random_codes);
+  }
+
+  /* Signing up an email that has an account: one clear error line. */
+  rc = CTL (PASSWORD "\n", "account", "signup", "--endpoint", server->url, "--email", email,
+            "--code", "123456", "--password-stdin");
+  g_assert_cmpint (rc, ==, 1);
+  g_assert_nonnull (strstr (err, "eiderctl: "));
+  g_assert_null (strstr (strstr (err, "eiderctl: ") + 1, "eiderctl: "));
+
   test_rm_rf (config);
 #undef CTL
 }
