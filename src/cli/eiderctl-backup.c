@@ -17,6 +17,7 @@
 
 #include "eider-account.h"
 #include "eider-engine.h"
+#include "eider-instance.h"
 #include "eider-scanner.h"
 #include "eider-store.h"
 #include "eiderctl.h"
@@ -376,6 +377,30 @@ eiderctl_backup (EiderctlGlobals  *globals,
 
 /* status, failures, retry */
 
+/* Whether an Eider runs on this data directory (its pid, or 0), and
+ * whether the backup is paused: as the running one says, else as stored. */
+static gint64
+daemon_state (EiderctlGlobals *globals,
+              EiderStore      *store,
+              gboolean        *paused)
+{
+  g_autofree char *reply = NULL;
+  g_autofree char *stored = NULL;
+
+  if (eider_instance_send (globals->data_dir, "status", &reply, NULL))
+    {
+      g_autoptr(JsonNode) root = json_from_string (reply, NULL);
+      JsonObject *object = json_node_get_object (root);
+
+      *paused = json_object_get_boolean_member_with_default (object, "paused", FALSE);
+      return json_object_get_int_member_with_default (object, "pid", 0);
+    }
+
+  stored = eider_store_get_meta (store, "paused");
+  *paused = g_strcmp0 (stored, "1") == 0;
+  return 0;
+}
+
 static int
 eiderctl_status (EiderctlGlobals  *globals,
                  int               argc,
@@ -388,6 +413,8 @@ eiderctl_status (EiderctlGlobals  *globals,
   g_autoptr(GError) error = NULL;
   EiderStoreCounts counts = { { 0 } };
   gboolean json = FALSE;
+  gboolean paused = FALSE;
+  gint64 daemon_pid;
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
     { NULL }
@@ -411,6 +438,8 @@ eiderctl_status (EiderctlGlobals  *globals,
       return EIDERCTL_EXIT_FAILED;
     }
 
+  daemon_pid = daemon_state (globals, store, &paused);
+
   if (json)
     {
       g_autoptr(JsonBuilder) builder = json_builder_new ();
@@ -420,6 +449,15 @@ eiderctl_status (EiderctlGlobals  *globals,
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "account");
       json_builder_add_string_value (builder, eider_account_get_state_name (account));
+      json_builder_set_member_name (builder, "daemon");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "running");
+      json_builder_add_boolean_value (builder, daemon_pid > 0);
+      json_builder_set_member_name (builder, "pid");
+      json_builder_add_int_value (builder, daemon_pid);
+      json_builder_set_member_name (builder, "paused");
+      json_builder_add_boolean_value (builder, paused);
+      json_builder_end_object (builder);
       json_builder_set_member_name (builder, "files");
       json_builder_begin_object (builder);
       for (guint s = EIDER_FILE_PENDING; s <= EIDER_FILE_FAILED; s++)
@@ -451,6 +489,11 @@ eiderctl_status (EiderctlGlobals  *globals,
     g_autofree char *left = g_format_size (counts.bytes_left);
 
     g_print ("Account: %s\n", eider_account_get_state_name (account));
+    if (daemon_pid > 0)
+      g_print ("Daemon: running (pid %" G_GINT64_FORMAT ")%s\n", daemon_pid,
+               paused ? ", paused (“eiderctl resume” continues)" : "");
+    else
+      g_print ("Daemon: not running%s\n", paused ? "; the backup is paused (“eiderctl resume” continues)" : "");
     g_print ("Files: %u uploaded, %u pending, %u in progress, %u skipped, %u failed\n",
              counts.n_by_state[EIDER_FILE_UPLOADED], counts.n_by_state[EIDER_FILE_PENDING],
              counts.n_by_state[EIDER_FILE_WORKING], counts.n_by_state[EIDER_FILE_SKIPPED],

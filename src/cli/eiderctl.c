@@ -18,6 +18,11 @@
 #include "eider-crypto.h"
 #include "eiderctl.h"
 
+/* eiderctl-daemon.c: daemon, pause, resume; -1 when argv[0] is none of them */
+int eiderctl_daemon_command (EiderctlGlobals *globals,
+                             int              argc,
+                             char           **argv);
+
 static const char summary[] =
   "Eider keeps photo and video folders backed up, end-to-end encrypted, to an\n"
   "Ente Photos account. eiderctl runs the same engine without a window.\n"
@@ -34,6 +39,9 @@ static const char summary[] =
   "  status           Files per state, what is left, what is being worked on\n"
   "  failures         Files that failed, and why (--skipped: also the skipped ones)\n"
   "  retry            Try the failed files again at the next backup\n"
+  "  daemon           Keep the watched folders backed up, without a window\n"
+  "  pause [FOLDER]   Pause the backup (or one folder's), also in a running daemon\n"
+  "  resume [FOLDER]  Resume it\n"
   "\n"
   "Run “eiderctl COMMAND --help” for a command's options.";
 
@@ -222,6 +230,9 @@ main (int   argc,
 
   {
     int status = eiderctl_backup_command (&globals, argc - 1, argv + 1);
+
+    if (status < 0)
+      status = eiderctl_daemon_command (&globals, argc - 1, argv + 1);
 
     g_free (globals.config_dir);
     g_free (globals.data_dir);

@@ -1,0 +1,518 @@
+/* eiderctl-daemon.c
+ *
+ * Copyright 2026 The Eider Authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * eiderctl daemon, pause, resume: the engine without a window, and the
+ * commands that steer it while it runs.
+ */
+#define G_LOG_DOMAIN "eiderctl"
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <glib-unix.h>
+
+#include "eider-account.h"
+#include "eider-engine.h"
+#include "eider-instance.h"
+#include "eider-store.h"
+#include "eiderctl.h"
+
+/* Store meta key: "1" while the user has paused the whole backup. */
+#define META_PAUSED "paused"
+
+static gboolean
+ensure_state_dir (EiderctlGlobals  *globals,
+                  GError          **error)
+{
+  if (g_mkdir_with_parents (globals->data_dir, 0700) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Could not create %s: %s",
+                   globals->data_dir, g_strerror (saved));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static EiderStore *
+open_store (EiderctlGlobals  *globals,
+            GError          **error)
+{
+  g_autofree char *path = NULL;
+
+  if (!ensure_state_dir (globals, error))
+    return NULL;
+
+  path = g_build_filename (globals->data_dir, "eider.db", NULL);
+
+  return eider_store_open (path, error);
+}
+
+static EiderWatch *
+find_watch_by_id (EiderStore  *store,
+                  gint64       watch_id,
+                  GError     **error)
+{
+  g_autoptr(GPtrArray) watches = eider_store_list_watches (store, error);
+
+  if (watches == NULL)
+    return NULL;
+
+  for (guint i = 0; i < watches->len; i++)
+    {
+      EiderWatch *watch = g_ptr_array_index (watches, i);
+
+      if (watch->id == watch_id)
+        return g_ptr_array_steal_index (watches, i);
+    }
+
+  g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_NOT_FOUND,
+               "No watched folder has the id %" G_GINT64_FORMAT, watch_id);
+  return NULL;
+}
+
+/* daemon */
+
+typedef struct
+{
+  EiderStore    *store;
+  EiderEngine   *engine;
+  EiderInstance *instance;
+  GMainLoop     *loop;
+  gboolean       user_paused;
+  gboolean       stopping;
+  int            status;
+  guint          n_uploaded;
+  guint          n_skipped;
+  guint          n_failed;
+} Daemon;
+
+static void
+daemon_file_finished_cb (EiderEngine *engine,
+                         gint64       file_id,
+                         const char  *path,
+                         int          state,
+                         const char  *reason,
+                         gint64       size,
+                         Daemon      *daemon)
+{
+  g_autofree char *display = g_filename_display_name (path);
+  const char *what;
+
+  switch (state)
+    {
+    case EIDER_FILE_UPLOADED:
+      daemon->n_uploaded++;
+      what = "uploaded";
+      break;
+    case EIDER_FILE_SKIPPED:
+      daemon->n_skipped++;
+      what = "skipped";
+      break;
+    case EIDER_FILE_FAILED:
+      daemon->n_failed++;
+      what = "failed";
+      break;
+    default:
+      return;
+    }
+
+  if (reason != NULL)
+    g_print ("%s\t%s\t%s\n", what, display, reason);
+  else
+    g_print ("%s\t%s\n", what, display);
+}
+
+static void
+daemon_pause_reason_cb (EiderEngine *engine,
+                        GParamSpec  *pspec,
+                        Daemon      *daemon)
+{
+  const char *reason = eider_engine_get_pause_reason (engine);
+
+  /* A pause on request was logged with the request. */
+  if (reason != NULL && !daemon->user_paused)
+    g_print ("Paused: %s\n", reason);
+  else if (reason == NULL)
+    g_print ("Running.\n");
+}
+
+static gboolean
+daemon_set_paused (Daemon    *daemon,
+                   gboolean   paused,
+                   GError   **error)
+{
+  /* Persisted first, so that what the engine does survives a restart. */
+  if (!eider_store_set_meta (daemon->store, META_PAUSED, paused ? "1" : "0", error))
+    return FALSE;
+
+  if (daemon->user_paused != paused)
+    {
+      daemon->user_paused = paused;
+      g_print ("%s on request.\n", paused ? "Pausing" : "Resuming");
+      eider_engine_set_user_paused (daemon->engine, paused);
+    }
+
+  return TRUE;
+}
+
+static JsonObject *
+daemon_set_watch_paused (Daemon    *daemon,
+                         gint64     watch_id,
+                         gboolean   paused,
+                         GError   **error)
+{
+  g_autoptr(EiderWatch) watch = NULL;
+  g_autofree char *display = NULL;
+  JsonObject *reply;
+
+  if ((watch = find_watch_by_id (daemon->store, watch_id, error)) == NULL ||
+      !eider_store_set_watch_paused (daemon->store, watch_id, paused, error))
+    return NULL;
+
+  display = g_filename_display_name (watch->path);
+  if (watch->paused != paused)
+    g_print ("%s %s on request.\n", paused ? "Pausing" : "Resuming", display);
+
+  /* A paused folder's files are no longer due (the store leaves them out);
+   * a resumed one is walked again so that its files are picked up. */
+  if (!paused)
+    eider_engine_rescan_watch (daemon->engine, watch_id);
+
+  reply = json_object_new ();
+  json_object_set_string_member (reply, "watch", display);
+  json_object_set_boolean_member (reply, "paused", paused);
+
+  return reply;
+}
+
+static JsonObject *
+daemon_status (Daemon  *daemon,
+               GError **error)
+{
+  g_autoptr(GPtrArray) watches = eider_store_list_watches (daemon->store, error);
+  g_autoptr(JsonObject) reply = NULL;
+  JsonArray *paused_watches;
+  const char *reason;
+
+  if (watches == NULL)
+    return NULL;
+
+  reply = json_object_new ();
+  reason = eider_engine_get_pause_reason (daemon->engine);
+  json_object_set_boolean_member (reply, "paused", daemon->user_paused);
+  if (reason != NULL)
+    json_object_set_string_member (reply, "pauseReason", reason);
+  else
+    json_object_set_null_member (reply, "pauseReason");
+  json_object_set_boolean_member (reply, "running", eider_engine_get_running (daemon->engine));
+  json_object_set_boolean_member (reply, "stopping", daemon->stopping);
+  json_object_set_int_member (reply, "uploaded", daemon->n_uploaded);
+  json_object_set_int_member (reply, "skipped", daemon->n_skipped);
+  json_object_set_int_member (reply, "failed", daemon->n_failed);
+
+  paused_watches = json_array_new ();
+  for (guint i = 0; i < watches->len; i++)
+    {
+      EiderWatch *watch = g_ptr_array_index (watches, i);
+
+      if (watch->paused)
+        {
+          g_autofree char *display = g_filename_display_name (watch->path);
+
+          json_array_add_string_element (paused_watches, display);
+        }
+    }
+  json_object_set_array_member (reply, "pausedWatches", paused_watches);
+
+  return g_steal_pointer (&reply);
+}
+
+static JsonObject *
+daemon_command_cb (EiderInstanceCommand   command,
+                   gint64                 watch_id,
+                   gpointer               user_data,
+                   GError               **error)
+{
+  Daemon *daemon = user_data;
+  JsonObject *reply;
+
+  switch (command)
+    {
+    case EIDER_INSTANCE_COMMAND_PAUSE:
+    case EIDER_INSTANCE_COMMAND_RESUME:
+      if (!daemon_set_paused (daemon, command == EIDER_INSTANCE_COMMAND_PAUSE, error))
+        return NULL;
+      reply = json_object_new ();
+      json_object_set_boolean_member (reply, "paused", daemon->user_paused);
+      return reply;
+
+    case EIDER_INSTANCE_COMMAND_PAUSE_WATCH:
+    case EIDER_INSTANCE_COMMAND_RESUME_WATCH:
+      return daemon_set_watch_paused (daemon, watch_id,
+                                      command == EIDER_INSTANCE_COMMAND_PAUSE_WATCH, error);
+
+    case EIDER_INSTANCE_COMMAND_STATUS:
+      return daemon_status (daemon, error);
+
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+daemon_stopped_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  Daemon *daemon = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!eider_engine_stop_finish (EIDER_ENGINE (object), result, &error))
+    {
+      eiderctl_error ("Could not stop cleanly: %s", error->message);
+      daemon->status = EIDERCTL_EXIT_FAILED;
+    }
+
+  g_main_loop_quit (daemon->loop);
+}
+
+static gboolean
+daemon_signal_cb (gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  if (daemon->stopping)
+    {
+      /* Asked twice: what is in flight stays resumable in the store. */
+      g_print ("Stopping now, without waiting for the files in flight.\n");
+      daemon->status = EIDERCTL_EXIT_FAILED;
+      g_main_loop_quit (daemon->loop);
+      return G_SOURCE_CONTINUE;
+    }
+
+  daemon->stopping = TRUE;
+  g_print ("Stopping…\n");
+  eider_engine_stop_async (daemon->engine, NULL, daemon_stopped_cb, daemon);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static int
+eiderctl_daemon (EiderctlGlobals  *globals,
+                 int               argc,
+                 char            **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr(EiderAccount) account = NULL;
+  g_autoptr(EiderStore) store = NULL;
+  g_autoptr(EiderEngine) engine = NULL;
+  g_autoptr(EiderInstance) instance = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  g_autoptr(GPtrArray) watches = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *paused = NULL;
+  Daemon daemon = { NULL };
+  guint n_paused_watches = 0;
+  guint sigterm_id, sigint_id;
+  int jobs = 0;
+  GOptionEntry entries[] = {
+    { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Files uploaded at once (default 4)", "N" },
+    { NULL }
+  };
+
+  g_option_context_set_summary (context,
+                                "Backs up the watched folders and keeps them backed up, without a window,\n"
+                                "until SIGTERM or SIGINT. One Eider runs per data directory.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error) || argc != 1 || jobs < 0)
+    {
+      g_printerr ("eiderctl daemon: %s\n", error != NULL ? error->message : "no arguments expected");
+      return EIDERCTL_EXIT_USAGE;
+    }
+
+  account = eider_account_new (globals->config_dir);
+  if (!eider_account_load (account, &error))
+    {
+      eiderctl_error ("%s", error->message);
+      return EIDERCTL_EXIT_FAILED;
+    }
+  if (eider_account_get_state (account) != EIDER_ACCOUNT_STATE_LOGGED_IN)
+    {
+      eiderctl_error (eider_account_get_state (account) == EIDER_ACCOUNT_STATE_NEEDS_LOGIN
+                      ? "The Ente session has ended: log in again with “eiderctl account login”"
+                      : "Not logged in: log in with “eiderctl account login” first");
+      return EIDERCTL_EXIT_FAILED;
+    }
+
+  /* The directory is taken before the store is opened: a second daemon
+   * must not touch the state of the first. */
+  if (!ensure_state_dir (globals, &error) ||
+      (instance = eider_instance_acquire (globals->data_dir, &error)) == NULL ||
+      (store = open_store (globals, &error)) == NULL ||
+      (watches = eider_store_list_watches (store, &error)) == NULL)
+    {
+      eiderctl_error ("%s", error->message);
+      return EIDERCTL_EXIT_FAILED;
+    }
+
+  engine = eider_engine_new (account, store);
+  if (jobs > 0)
+    eider_engine_set_max_jobs (engine, jobs);
+  if (g_getenv ("EIDER_RETRY_BASE_MS") != NULL)
+    eider_engine_set_retry_base_ms (engine, atoi (g_getenv ("EIDER_RETRY_BASE_MS")));
+
+  loop = g_main_loop_new (NULL, FALSE);
+  daemon.store = store;
+  daemon.engine = engine;
+  daemon.instance = instance;
+  daemon.loop = loop;
+  daemon.status = EIDERCTL_EXIT_OK;
+
+  /* What was paused before the last stop stays paused. Paused folders
+   * need nothing here: the store leaves their files out. */
+  paused = eider_store_get_meta (store, META_PAUSED);
+  daemon.user_paused = g_strcmp0 (paused, "1") == 0;
+  if (daemon.user_paused)
+    eider_engine_set_user_paused (engine, TRUE);
+  for (guint i = 0; i < watches->len; i++)
+    if (((EiderWatch *) g_ptr_array_index (watches, i))->paused)
+      n_paused_watches++;
+
+  g_signal_connect (engine, "file-finished", G_CALLBACK (daemon_file_finished_cb), &daemon);
+  g_signal_connect (engine, "notify::pause-reason", G_CALLBACK (daemon_pause_reason_cb), &daemon);
+  eider_instance_set_handler (instance, daemon_command_cb, &daemon, NULL);
+  sigterm_id = g_unix_signal_add (SIGTERM, daemon_signal_cb, &daemon);
+  sigint_id = g_unix_signal_add (SIGINT, daemon_signal_cb, &daemon);
+
+  g_print ("Eider is running (pid %d) for %s, watching %u folder%s",
+           (int) getpid (), eider_account_get_email (account), watches->len,
+           watches->len == 1 ? "" : "s");
+  if (n_paused_watches > 0)
+    g_print (" (%u paused)", n_paused_watches);
+  g_print ("%s.\n", daemon.user_paused ? "; paused (“eiderctl resume” continues)" : "");
+
+  eider_engine_start (engine);
+  g_main_loop_run (loop);
+
+  g_source_remove (sigterm_id);
+  g_source_remove (sigint_id);
+  eider_instance_set_handler (instance, NULL, NULL, NULL);
+  g_signal_handlers_disconnect_by_data (engine, &daemon);
+
+  g_print ("Stopped: %u uploaded, %u skipped, %u failed.\n", daemon.n_uploaded, daemon.n_skipped,
+           daemon.n_failed);
+
+  return daemon.status;
+}
+
+/* pause, resume */
+
+static int
+eiderctl_pause_resume (EiderctlGlobals  *globals,
+                       gboolean          pause,
+                       int               argc,
+                       char            **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new ("[FOLDER]");
+  g_autoptr(EiderStore) store = NULL;
+  g_autoptr(EiderWatch) watch = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *command = NULL;
+  g_autofree char *reply = NULL;
+  g_autofree char *what = NULL;
+  const char *name = pause ? "pause" : "resume";
+
+  g_option_context_set_summary (context, pause
+                                ? "Pauses the backup, or one watched folder's. It stays paused across restarts."
+                                : "Resumes the backup, or one watched folder's.");
+  if (!g_option_context_parse (context, &argc, &argv, &error) || argc > 2)
+    {
+      g_printerr ("eiderctl %s: %s\n", name, error != NULL ? error->message : "give at most one watched folder");
+      return EIDERCTL_EXIT_USAGE;
+    }
+
+  if ((store = open_store (globals, &error)) == NULL)
+    {
+      eiderctl_error ("%s", error->message);
+      return EIDERCTL_EXIT_FAILED;
+    }
+
+  /* Persisted first: a daemon that starts later reads it from the store. */
+  if (argc == 2)
+    {
+      g_autofree char *real = realpath (argv[1], NULL);
+
+      watch = eider_store_find_watch (store, real != NULL ? real : argv[1]);
+      if (watch == NULL)
+        {
+          eiderctl_error ("%s is not watched", argv[1]);
+          return EIDERCTL_EXIT_FAILED;
+        }
+      if (!eider_store_set_watch_paused (store, watch->id, pause, &error))
+        {
+          eiderctl_error ("%s", error->message);
+          return EIDERCTL_EXIT_FAILED;
+        }
+      command = g_strdup_printf ("%s-watch %" G_GINT64_FORMAT, name, watch->id);
+      {
+        g_autofree char *display = g_filename_display_name (watch->path);
+
+        what = g_strdup_printf ("%s %s", pause ? "Paused" : "Resumed", display);
+      }
+    }
+  else
+    {
+      if (!eider_store_set_meta (store, META_PAUSED, pause ? "1" : "0", &error))
+        {
+          eiderctl_error ("%s", error->message);
+          return EIDERCTL_EXIT_FAILED;
+        }
+      command = g_strdup (name);
+      what = g_strdup (pause ? "Paused the backup" : "Resumed the backup");
+    }
+
+  if (eider_instance_send (globals->data_dir, command, &reply, &error))
+    {
+      g_autoptr(JsonNode) root = json_from_string (reply, NULL);
+      gint64 pid = json_object_get_int_member_with_default (json_node_get_object (root), "pid", 0);
+
+      g_print ("%s; the running Eider (pid %" G_GINT64_FORMAT ") applied it.\n", what, pid);
+      return EIDERCTL_EXIT_OK;
+    }
+
+  if (g_error_matches (error, EIDER_INSTANCE_ERROR, EIDER_INSTANCE_ERROR_NOT_RUNNING))
+    {
+      g_print ("%s. Eider is not running: this will apply when it next starts.\n", what);
+      return EIDERCTL_EXIT_OK;
+    }
+
+  eiderctl_error ("%s in the settings, but the running Eider did not apply it: %s", what,
+                  error->message);
+  return EIDERCTL_EXIT_FAILED;
+}
+
+int
+eiderctl_daemon_command (EiderctlGlobals  *globals,
+                         int               argc,
+                         char            **argv)
+{
+  const char *command = argv[0];
+
+  if (g_str_equal (command, "daemon"))
+    return eiderctl_daemon (globals, argc, argv);
+  if (g_str_equal (command, "pause"))
+    return eiderctl_pause_resume (globals, TRUE, argc, argv);
+  if (g_str_equal (command, "resume"))
+    return eiderctl_pause_resume (globals, FALSE, argc, argv);
+
+  return -1;
+}

@@ -1,0 +1,846 @@
+/* test-daemon.c
+ *
+ * Copyright 2026 The Eider Authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * eiderctl daemon against a real eider-test-server: it uploads what is
+ * there and keeps running; one engine per state directory (a second daemon
+ * refuses, naming the first one's pid; a killed one leaves nothing that
+ * blocks the next); pause and resume, of everything or of one folder,
+ * reach a running daemon and survive restarts; SIGTERM stops it cleanly,
+ * also in the middle of an upload, which the next start resumes.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
+
+#include "eider-account.h"
+#include "eider-instance.h"
+#include "eider-signup.h"
+#include "eider-store.h"
+#include "eider-test-server-harness.h"
+
+#define PASSWORD "daemon test password"
+#define MiB (1024 * 1024)
+
+typedef struct
+{
+  TestServer *server;
+  char       *home;
+  char       *config;
+  char       *data;
+  char       *tree;
+  char       *email;
+} Fixture;
+
+static void
+write_bytes (const char   *path,
+             const guint8 *data,
+             gsize         len)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_file_set_contents (path, (const char *) data, len, &error);
+  g_assert_no_error (error);
+}
+
+static void
+write_photo (const char *root,
+             const char *rel,
+             int         width,
+             int         height)
+{
+  g_autofree char *path = g_build_filename (root, rel, NULL);
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, width, height);
+  g_autofree char *buffer = NULL;
+  gsize size = 0;
+
+  gdk_pixbuf_fill (pixbuf, g_random_int () | 0xff);
+  g_assert_true (gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &size, "jpeg", NULL, NULL));
+  write_bytes (path, (const guint8 *) buffer, size);
+}
+
+/* A video-looking file: an ISO ftyp box, then random bytes. */
+static void
+write_video (const char *root,
+             const char *rel,
+             gsize       size)
+{
+  g_autofree char *path = g_build_filename (root, rel, NULL);
+  g_autofree guint8 *data = g_malloc (size + 4);
+
+  for (gsize i = 0; i < size; i += 4)
+    {
+      guint32 r = g_random_int ();
+
+      memcpy (data + i, &r, 4);
+    }
+  memcpy (data, "\x00\x00\x00\x20" "ftypisom", 12);
+  write_bytes (path, data, size);
+}
+
+static void
+fixture_set_up (Fixture *fx)
+{
+  g_autoptr(EiderSignup) signup = NULL;
+  g_autoptr(EiderSession) session = NULL;
+  g_autoptr(EiderAccount) account = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  fx->server = test_server_start (NULL);
+  fx->home = test_make_tmpdir ("eider-daemon-XXXXXX");
+  fx->config = g_build_filename (fx->home, "config", NULL);
+  fx->data = g_build_filename (fx->home, "data", NULL);
+  fx->tree = g_build_filename (fx->home, "Photos", NULL);
+  fx->email = g_strdup_printf ("daemon-%u@example.org", g_random_int ());
+  g_assert_cmpint (g_mkdir_with_parents (fx->tree, 0755), ==, 0);
+
+  signup = eider_signup_new (fx->server->url, fx->email);
+  eider_signup_request_code_async (signup, NULL, test_result_cb, &result);
+  g_assert_true (eider_signup_request_code_finish (signup, test_wait (&result), &error));
+  g_clear_object (&result);
+  eider_signup_complete_async (signup, "123456", PASSWORD, NULL, test_result_cb, &result);
+  g_assert_true (eider_signup_complete_finish (signup, test_wait (&result), &error));
+  g_assert_no_error (error);
+
+  session = eider_signup_steal_session (signup);
+  account = eider_account_new (fx->config);
+  g_assert_true (eider_account_set_session (account, session, EIDER_SECRET_BACKEND_FILE, &error));
+  g_assert_no_error (error);
+}
+
+static void
+fixture_tear_down (Fixture *fx)
+{
+  if (fx->server != NULL)
+    test_server_stop (fx->server);
+  test_rm_rf (fx->home);
+  g_free (fx->home);
+  g_free (fx->config);
+  g_free (fx->data);
+  g_free (fx->tree);
+  g_free (fx->email);
+}
+
+static GSubprocess *
+spawn_eiderctl (Fixture            *fx,
+                const char * const *args)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  GSubprocess *proc;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_setenv (launcher, "EIDER_CONFIG_DIR", fx->config, TRUE);
+  g_subprocess_launcher_setenv (launcher, "EIDER_DATA_DIR", fx->data, TRUE);
+  g_subprocess_launcher_setenv (launcher, "EIDER_RETRY_BASE_MS", "100", TRUE);
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("EIDERCTL"));
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  proc = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+
+  return proc;
+}
+
+/* Runs eiderctl to the end; returns its exit status, its output in *out. */
+static int
+eiderctl (Fixture     *fx,
+          char       **out,
+          const char  *first,
+          ...)
+{
+  g_autoptr(GPtrArray) list = g_ptr_array_new ();
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  va_list args;
+
+  va_start (args, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (list, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (list, NULL);
+
+  proc = spawn_eiderctl (fx, (const char * const *) list->pdata);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &text, NULL, &error);
+  g_assert_no_error (error);
+  if (g_test_verbose ())
+    g_printerr ("eiderctl %s …\n%s", first, text);
+  if (!g_subprocess_get_if_exited (proc))
+    g_error ("eiderctl %s died of signal %d:\n%s", first, g_subprocess_get_term_sig (proc), text);
+  if (out != NULL)
+    *out = g_steal_pointer (&text);
+
+  return g_subprocess_get_exit_status (proc);
+}
+
+/* A daemon running in the background, its output collected as it comes. */
+typedef struct
+{
+  GSubprocess      *proc;
+  GDataInputStream *out;
+  GString          *log;
+  int               pid;
+  gboolean          reading;
+  gboolean          exited;
+} Daemon;
+
+static void daemon_read_line (Daemon *d);
+
+static void
+daemon_line_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Daemon *d = user_data;
+  g_autofree char *line = NULL;
+
+  line = g_data_input_stream_read_line_finish_utf8 (d->out, result, NULL, NULL);
+  if (line == NULL)
+    {
+      d->reading = FALSE;
+      return;
+    }
+
+  if (g_test_verbose ())
+    g_printerr ("daemon %d: %s\n", d->pid, line);
+  g_string_append (d->log, line);
+  g_string_append_c (d->log, '\n');
+  daemon_read_line (d);
+}
+
+static void
+daemon_read_line (Daemon *d)
+{
+  d->reading = TRUE;
+  g_data_input_stream_read_line_async (d->out, G_PRIORITY_DEFAULT, NULL, daemon_line_cb, d);
+}
+
+static void
+daemon_exited_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  Daemon *d = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (object), result, NULL);
+  d->exited = TRUE;
+}
+
+static Daemon *
+daemon_spawn (Fixture    *fx,
+              const char *jobs)
+{
+  Daemon *d = g_new0 (Daemon, 1);
+
+  d->proc = spawn_eiderctl (fx, jobs != NULL ? (const char *[]) { "daemon", "--jobs", jobs, NULL }
+                                             : (const char *[]) { "daemon", NULL });
+  d->pid = atoi (g_subprocess_get_identifier (d->proc));
+  d->log = g_string_new (NULL);
+  d->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (d->proc));
+  daemon_read_line (d);
+  g_subprocess_wait_async (d->proc, NULL, daemon_exited_cb, d);
+
+  return d;
+}
+
+static void
+iterate_for (gint64 us)
+{
+  gint64 until = g_get_monotonic_time () + us;
+
+  while (g_get_monotonic_time () < until)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (5000);
+    }
+}
+
+static guint
+count_lines_with_prefix (const char *text,
+                         const char *prefix)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  guint n = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], prefix))
+      n++;
+
+  return n;
+}
+
+/* Waits until the daemon has printed @n lines starting with @prefix. */
+static void
+daemon_wait_lines (Daemon     *d,
+                   const char *prefix,
+                   guint       n,
+                   guint       seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+
+  while (count_lines_with_prefix (d->log->str, prefix) < n)
+    {
+      if (d->exited && !d->reading)
+        g_error ("The daemon exited before printing %u × “%s”:\n%s", n, prefix, d->log->str);
+      if (g_get_monotonic_time () > deadline)
+        g_error ("No %u × “%s” from the daemon within %u s:\n%s", n, prefix, seconds, d->log->str);
+      iterate_for (10000);
+    }
+}
+
+/* Waits until the daemon answers on its control socket. */
+static void
+daemon_wait_ready (Daemon  *d,
+                   Fixture *fx)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      g_autofree char *reply = NULL;
+
+      if (eider_instance_send (fx->data, "status", &reply, NULL))
+        {
+          g_autoptr(JsonNode) root = json_from_string (reply, NULL);
+
+          g_assert_cmpint (json_object_get_int_member (json_node_get_object (root), "pid"), ==, d->pid);
+          return;
+        }
+      if (d->exited && !d->reading)
+        g_error ("The daemon exited before it listened:\n%s", d->log->str);
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      iterate_for (20000);
+    }
+}
+
+/* Sends @sig and waits for the exit; returns how long it took (µs). */
+static gint64
+daemon_stop (Daemon *d,
+             int     sig,
+             guint   seconds)
+{
+  gint64 started = g_get_monotonic_time ();
+
+  kill (d->pid, sig);
+  while (!d->exited || d->reading)
+    {
+      if (g_get_monotonic_time () - started > (gint64) seconds * G_USEC_PER_SEC)
+        g_error ("The daemon did not exit within %u s of signal %d:\n%s", seconds, sig, d->log->str);
+      iterate_for (10000);
+    }
+
+  return g_get_monotonic_time () - started;
+}
+
+static void
+daemon_free (Daemon *d)
+{
+  if (!d->exited)
+    daemon_stop (d, SIGKILL, 30);
+  while (d->reading)
+    iterate_for (10000);
+  g_clear_object (&d->out);
+  g_clear_object (&d->proc);
+  g_string_free (d->log, TRUE);
+  g_free (d);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Daemon, daemon_free)
+
+static char *
+store_meta (Fixture    *fx,
+            const char *key)
+{
+  g_autofree char *db = g_build_filename (fx->data, "eider.db", NULL);
+  g_autoptr(EiderStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* A second connection, next to the daemon's (WAL). */
+  store = eider_store_open (db, &error);
+  g_assert_no_error (error);
+
+  return eider_store_get_meta (store, key);
+}
+
+static guint
+posted_files (Fixture *fx)
+{
+  return test_server_count_log_lines (fx->server, "request POST /files 200");
+}
+
+static void
+assert_contains (const char *haystack,
+                 const char *needle)
+{
+  if (strstr (haystack, needle) == NULL)
+    g_error ("“%s” not found in:\n%s", needle, haystack);
+}
+
+/* It uploads the existing tree, keeps running, shows up in status, and
+ * leaves on SIGTERM with 0, quickly, taking its socket along. */
+static void
+test_daemon_runs (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(Daemon) d = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *sock = NULL;
+  g_autofree char *lock = NULL;
+  g_autofree char *lock_contents = NULL;
+  gint64 took;
+
+  fixture_set_up (&fx);
+  write_photo (fx.tree, "a.jpg", 320, 200);
+  write_photo (fx.tree, "2024/b.jpg", 200, 300);
+  write_photo (fx.tree, "2024/c.jpg", 100, 100);
+  g_assert_cmpint (eiderctl (&fx, NULL, "watch", "add", fx.tree, NULL), ==, 0);
+
+  d = daemon_spawn (&fx, NULL);
+  expected = g_strdup_printf ("Eider is running (pid %d) for %s, watching 1 folder.", d->pid, fx.email);
+  daemon_wait_lines (d, expected, 1, 30);
+  daemon_wait_lines (d, "uploaded\t", 3, 120);
+  g_assert_cmpuint (posted_files (&fx), ==, 3);
+
+  /* The lock file names it, and it is only the user's. */
+  lock = g_build_filename (fx.data, "eider.lock", NULL);
+  sock = g_build_filename (fx.data, "control.sock", NULL);
+  g_assert_true (g_file_get_contents (lock, &lock_contents, NULL, NULL));
+  g_assert_cmpint (atoi (lock_contents), ==, d->pid);
+  {
+    struct stat st;
+
+    g_assert_cmpint (g_stat (sock, &st), ==, 0);
+    g_assert_true (S_ISSOCK (st.st_mode));
+    g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+    g_assert_cmpint (g_stat (lock, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  }
+
+  /* Done with the tree, and still there. */
+  iterate_for (1 * G_USEC_PER_SEC);
+  g_assert_false (d->exited);
+
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("Daemon: running (pid %d)\n", d->pid);
+  g_assert_cmpint (eiderctl (&fx, &out, "status", NULL), ==, 0);
+  assert_contains (out, expected);
+  assert_contains (out, "Files: 3 uploaded, 0 pending");
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (eiderctl (&fx, &out, "status", "--json", NULL), ==, 0);
+  assert_contains (out, "\"running\" : true");
+
+  took = daemon_stop (d, SIGTERM, 10);
+  g_assert_cmpint (took, <, 5 * G_USEC_PER_SEC);
+  g_assert_true (g_subprocess_get_if_exited (d->proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (d->proc), ==, 0);
+  assert_contains (d->log->str, "Stopped: 3 uploaded, 0 skipped, 0 failed.");
+  g_assert_false (g_file_test (sock, G_FILE_TEST_EXISTS));
+
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (eiderctl (&fx, &out, "status", NULL), ==, 0);
+  assert_contains (out, "Daemon: not running\n");
+
+  fixture_tear_down (&fx);
+}
+
+typedef struct
+{
+  const char *state_dir;
+  const char *command;
+  char       *reply;
+  GError     *error;
+  gboolean    ok;
+  gint        done;
+} SendJob;
+
+static gpointer
+send_worker (gpointer data)
+{
+  SendJob *job = data;
+
+  job->ok = eider_instance_send (job->state_dir, job->command, &job->reply, &job->error);
+  g_atomic_int_set (&job->done, TRUE);
+
+  return NULL;
+}
+
+/* One engine per state directory: a second daemon refuses, naming the
+ * first; so does the API. A daemon killed with SIGKILL leaves a socket and
+ * a lock file behind, and neither blocks the next one. */
+static void
+test_daemon_single_instance (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(Daemon) first = NULL;
+  g_autoptr(Daemon) third = NULL;
+  g_autoptr(EiderInstance) instance = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *reply = NULL;
+  g_autofree char *sock = NULL;
+
+  fixture_set_up (&fx);
+  write_photo (fx.tree, "a.jpg", 64, 64);
+  g_assert_cmpint (eiderctl (&fx, NULL, "watch", "add", fx.tree, NULL), ==, 0);
+
+  first = daemon_spawn (&fx, NULL);
+  daemon_wait_ready (first, &fx);
+
+  g_assert_cmpint (eiderctl (&fx, &out, "daemon", NULL), ==, 1);
+  expected = g_strdup_printf ("Another Eider (pid %d) is already running with this state directory (%s)",
+                              first->pid, fx.data);
+  assert_contains (out, expected);
+
+  instance = eider_instance_acquire (fx.data, &error);
+  g_assert_error (error, EIDER_INSTANCE_ERROR, EIDER_INSTANCE_ERROR_RUNNING);
+  g_assert_null (instance);
+  assert_contains (error->message, expected);
+  g_clear_error (&error);
+
+  /* Nonsense on the socket is answered, not obeyed. */
+  g_assert_false (eider_instance_send (fx.data, "format-disk", &reply, &error));
+  g_assert_error (error, EIDER_INSTANCE_ERROR, EIDER_INSTANCE_ERROR_REFUSED);
+  assert_contains (error->message, "Unknown command “format-disk”");
+  g_clear_error (&error);
+  g_assert_false (eider_instance_send (fx.data, "pause-watch 999", &reply, &error));
+  g_assert_error (error, EIDER_INSTANCE_ERROR, EIDER_INSTANCE_ERROR_REFUSED);
+  assert_contains (error->message, "No watched folder has the id 999");
+  g_clear_error (&error);
+  g_assert_false (eider_instance_send (fx.data, "pause-watch one", &reply, &error));
+  g_assert_error (error, EIDER_INSTANCE_ERROR, EIDER_INSTANCE_ERROR_REFUSED);
+  g_clear_error (&error);
+  g_assert_false (eider_instance_send (fx.data, "pause now", &reply, &error));
+  g_assert_error (error, EIDER_INSTANCE_ERROR, EIDER_INSTANCE_ERROR_REFUSED);
+  g_clear_error (&error);
+  g_assert_null (reply);
+
+  /* The refused one changed nothing: the first still runs and answers. */
+  g_assert_false (first->exited);
+  g_assert_true (eider_instance_send (fx.data, "status", &reply, &error));
+  g_assert_no_error (error);
+  assert_contains (reply, "\"ok\":true");
+  g_clear_pointer (&reply, g_free);
+
+  /* A hard kill: the socket file stays, but nobody listens. */
+  daemon_stop (first, SIGKILL, 10);
+  sock = g_build_filename (fx.data, "control.sock", NULL);
+  g_assert_true (g_file_test (sock, G_FILE_TEST_EXISTS));
+  g_assert_false (eider_instance_send (fx.data, "status", &reply, &error));
+  g_assert_error (error, EIDER_INSTANCE_ERROR, EIDER_INSTANCE_ERROR_NOT_RUNNING);
+  g_clear_error (&error);
+
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (eiderctl (&fx, &out, "status", NULL), ==, 0);
+  assert_contains (out, "Daemon: not running\n");
+
+  third = daemon_spawn (&fx, NULL);
+  daemon_wait_ready (third, &fx);
+  g_assert_cmpint (daemon_stop (third, SIGINT, 10), <, 5 * G_USEC_PER_SEC);
+  g_assert_cmpint (g_subprocess_get_exit_status (third->proc), ==, 0);
+  g_assert_false (g_file_test (sock, G_FILE_TEST_EXISTS));
+
+  /* And once it is gone, the directory can be taken again. */
+  instance = eider_instance_acquire (fx.data, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (instance);
+  {
+    /* It answers on this thread's main context; ask from another one. */
+    SendJob job = { .state_dir = fx.data, .command = "status" };
+    GThread *thread = g_thread_new ("send", send_worker, &job);
+
+    while (!g_atomic_int_get (&job.done))
+      iterate_for (5000);
+    g_thread_join (thread);
+    g_assert_false (job.ok);
+    g_assert_error (job.error, EIDER_INSTANCE_ERROR, EIDER_INSTANCE_ERROR_REFUSED);
+    assert_contains (job.error->message, "Not ready for commands yet");
+    g_clear_error (&job.error);
+  }
+  g_clear_object (&instance);
+  g_assert_false (eider_instance_send (fx.data, "status", &reply, &error));
+  g_assert_error (error, EIDER_INSTANCE_ERROR, EIDER_INSTANCE_ERROR_NOT_RUNNING);
+  g_clear_error (&error);
+
+  fixture_tear_down (&fx);
+}
+
+/* Pause and resume through the CLI while the daemon runs: acknowledged,
+ * persisted, kept across a restart, and undone by resume. Then the same
+ * for one folder. */
+static void
+test_daemon_pause_resume (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(Daemon) d = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *meta = NULL;
+  g_autofree char *reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  fixture_set_up (&fx);
+  write_photo (fx.tree, "first.jpg", 64, 64);
+  g_assert_cmpint (eiderctl (&fx, NULL, "watch", "add", fx.tree, NULL), ==, 0);
+
+  d = daemon_spawn (&fx, NULL);
+  daemon_wait_lines (d, "uploaded\t", 1, 60);
+
+  g_assert_cmpint (eiderctl (&fx, &out, "pause", NULL), ==, 0);
+  expected = g_strdup_printf ("Paused the backup; the running Eider (pid %d) applied it.\n", d->pid);
+  assert_contains (out, expected);
+  daemon_wait_lines (d, "Pausing on request.", 1, 10);
+  meta = store_meta (&fx, "paused");
+  g_assert_cmpstr (meta, ==, "1");
+
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (eiderctl (&fx, &out, "status", NULL), ==, 0);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("Daemon: running (pid %d), paused", d->pid);
+  assert_contains (out, expected);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (eiderctl (&fx, &out, "status", "--json", NULL), ==, 0);
+  assert_contains (out, "\"paused\" : true");
+
+  /* Paused survives a restart: what appeared meanwhile is found and
+   * recorded, but not uploaded. */
+  g_assert_cmpint (daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
+  g_assert_cmpint (g_subprocess_get_exit_status (d->proc), ==, 0);
+  g_clear_pointer (&d, daemon_free);
+  write_photo (fx.tree, "while-paused.jpg", 80, 80);
+
+  d = daemon_spawn (&fx, NULL);
+  daemon_wait_lines (d, "Eider is running", 1, 30);
+  assert_contains (d->log->str, "paused (“eiderctl resume” continues).");
+  daemon_wait_ready (d, &fx);
+  {
+    gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+    for (;;)
+      {
+        g_clear_pointer (&out, g_free);
+        g_assert_cmpint (eiderctl (&fx, &out, "status", NULL), ==, 0);
+        if (strstr (out, "1 pending") != NULL)
+          break;
+        g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+        iterate_for (100000);
+      }
+  }
+  iterate_for (2 * G_USEC_PER_SEC);
+  g_assert_cmpuint (count_lines_with_prefix (d->log->str, "uploaded\t"), ==, 0);
+  g_assert_cmpuint (posted_files (&fx), ==, 1);
+
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (eiderctl (&fx, &out, "resume", NULL), ==, 0);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("Resumed the backup; the running Eider (pid %d) applied it.\n", d->pid);
+  assert_contains (out, expected);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("uploaded\t%s/while-paused.jpg", fx.tree);
+  daemon_wait_lines (d, expected, 1, 60);
+  g_assert_cmpuint (posted_files (&fx), ==, 2);
+  g_clear_pointer (&meta, g_free);
+  meta = store_meta (&fx, "paused");
+  g_assert_cmpstr (meta, ==, "0");
+
+  /* One folder: paused in the store and in the running daemon. */
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (eiderctl (&fx, &out, "pause", fx.tree, NULL), ==, 0);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("Paused %s; the running Eider (pid %d) applied it.\n", fx.tree, d->pid);
+  assert_contains (out, expected);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (eiderctl (&fx, &out, "watch", "list", NULL), ==, 0);
+  assert_contains (out, "(paused)");
+  g_assert_true (eider_instance_send (fx.data, "status", &reply, &error));
+  g_assert_no_error (error);
+  assert_contains (reply, "\"pausedWatches\":[");
+  assert_contains (reply, fx.tree);
+  assert_contains (reply, "\"paused\":false");
+
+  /* Its new file waits across a restart, then resume picks it up. */
+  g_assert_cmpint (daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
+  g_clear_pointer (&d, daemon_free);
+  write_photo (fx.tree, "folder-paused.jpg", 90, 90);
+  d = daemon_spawn (&fx, NULL);
+  daemon_wait_lines (d, "Eider is running", 1, 30);
+  assert_contains (d->log->str, "watching 1 folder (1 paused).");
+  daemon_wait_ready (d, &fx);
+  iterate_for (2 * G_USEC_PER_SEC);
+  g_assert_cmpuint (count_lines_with_prefix (d->log->str, "uploaded\t"), ==, 0);
+  g_assert_cmpuint (posted_files (&fx), ==, 2);
+
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (eiderctl (&fx, &out, "resume", fx.tree, NULL), ==, 0);
+  assert_contains (out, "; the running Eider");
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("uploaded\t%s/folder-paused.jpg", fx.tree);
+  daemon_wait_lines (d, expected, 1, 60);
+  g_assert_cmpuint (posted_files (&fx), ==, 3);
+
+  g_assert_cmpint (daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
+  g_assert_cmpint (g_subprocess_get_exit_status (d->proc), ==, 0);
+
+  /* Without a daemon: persisted, and said so. */
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (eiderctl (&fx, &out, "pause", NULL), ==, 0);
+  assert_contains (out, "Paused the backup. Eider is not running: this will apply when it next starts.");
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (eiderctl (&fx, &out, "status", NULL), ==, 0);
+  assert_contains (out, "Daemon: not running; the backup is paused");
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (eiderctl (&fx, &out, "pause", fx.home, NULL), ==, 1);
+  assert_contains (out, "is not watched");
+
+  fixture_tear_down (&fx);
+}
+
+/* Acknowledged parts of the file in flight, read from the daemon's
+ * database as a second connection (WAL). */
+static GPtrArray *
+acknowledged_parts (Fixture *fx)
+{
+  g_autofree char *db = g_build_filename (fx->data, "eider.db", NULL);
+  g_autoptr(EiderStore) store = NULL;
+  g_autoptr(GPtrArray) working = NULL;
+  GPtrArray *parts = g_ptr_array_new_with_free_func (g_free);
+
+  if (!g_file_test (db, G_FILE_TEST_EXISTS) || (store = eider_store_open (db, NULL)) == NULL)
+    return parts;
+
+  working = eider_store_list_files_in_state (store, EIDER_FILE_WORKING, NULL);
+  for (guint i = 0; working != NULL && i < working->len; i++)
+    {
+      EiderFileRecord *record = g_ptr_array_index (working, i);
+      g_autoptr(EiderUploadRecord) upload = eider_store_get_upload (store, record->id);
+
+      for (guint p = 0; upload != NULL && upload->etags != NULL && upload->etags[p] != NULL; p++)
+        if (upload->etags[p][0] != '\0')
+          g_ptr_array_add (parts, g_strdup_printf ("%u", p + 1));
+    }
+
+  return parts;
+}
+
+/* SIGTERM in the middle of a multipart upload: out within seconds with 0,
+ * and the next start finishes the file without sending acknowledged parts
+ * again. */
+static void
+test_daemon_sigterm_mid_upload (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(Daemon) d = NULL;
+  g_autoptr(GPtrArray) acked = NULL;
+  g_autofree char *expected = NULL;
+  gint64 deadline;
+
+  fixture_set_up (&fx);
+  write_video (fx.tree, "big.mp4", 60 * MiB + 7);
+  g_assert_cmpint (eiderctl (&fx, NULL, "watch", "add", fx.tree, NULL), ==, 0);
+
+  d = daemon_spawn (&fx, "1");
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  for (;;)
+    {
+      g_autoptr(GPtrArray) parts = acknowledged_parts (&fx);
+
+      if (parts->len > 0)
+        break;
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_assert_false (d->exited);
+      iterate_for (2000);
+    }
+
+  g_assert_cmpint (daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
+  g_assert_true (g_subprocess_get_if_exited (d->proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (d->proc), ==, 0);
+  assert_contains (d->log->str, "Stopping…");
+  g_assert_cmpuint (count_lines_with_prefix (d->log->str, "failed\t"), ==, 0);
+  g_assert_cmpuint (posted_files (&fx), ==, 0);
+
+  acked = acknowledged_parts (&fx);
+  g_assert_cmpuint (acked->len, >=, 1);
+  g_clear_pointer (&d, daemon_free);
+
+  d = daemon_spawn (&fx, NULL);
+  expected = g_strdup_printf ("uploaded\t%s/big.mp4", fx.tree);
+  daemon_wait_lines (d, expected, 1, 120);
+  g_assert_cmpuint (posted_files (&fx), ==, 1);
+
+  for (guint i = 0; i < acked->len; i++)
+    {
+      g_autofree char *contents = NULL;
+      g_auto(GStrv) lines = NULL;
+      g_autofree char *suffix = g_strdup_printf ("?partNumber=%s 200", (char *) g_ptr_array_index (acked, i));
+      guint n = 0;
+
+      g_assert_true (g_file_get_contents (fx.server->log_path, &contents, NULL, NULL));
+      lines = g_strsplit (contents, "\n", -1);
+      for (guint l = 0; lines[l] != NULL; l++)
+        if (g_str_has_prefix (lines[l], "request PUT /s3/") && g_str_has_suffix (lines[l], suffix))
+          n++;
+      g_assert_cmpuint (n, ==, 1);
+    }
+
+  g_assert_cmpint (daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
+  g_assert_cmpint (g_subprocess_get_exit_status (d->proc), ==, 0);
+
+  fixture_tear_down (&fx);
+}
+
+/* Without an account there is nothing to run: a clear message, exit 1,
+ * and the state directory is not taken. */
+static void
+test_daemon_not_logged_in (void)
+{
+  Fixture fx = { 0 };
+  g_autofree char *out = NULL;
+  g_autofree char *lock = NULL;
+
+  fx.home = test_make_tmpdir ("eider-daemon-XXXXXX");
+  fx.config = g_build_filename (fx.home, "config", NULL);
+  fx.data = g_build_filename (fx.home, "data", NULL);
+
+  g_assert_cmpint (eiderctl (&fx, &out, "daemon", NULL), ==, 1);
+  assert_contains (out, "Not logged in: log in with “eiderctl account login” first");
+  lock = g_build_filename (fx.data, "eider.lock", NULL);
+  g_assert_false (g_file_test (lock, G_FILE_TEST_EXISTS));
+
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (eiderctl (&fx, &out, "daemon", "extra", NULL), ==, 2);
+
+  fixture_tear_down (&fx);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_assert_true (eider_crypto_init (NULL));
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/daemon/not-logged-in", test_daemon_not_logged_in);
+  g_test_add_func ("/daemon/runs", test_daemon_runs);
+  g_test_add_func ("/daemon/single-instance", test_daemon_single_instance);
+  g_test_add_func ("/daemon/pause-resume", test_daemon_pause_resume);
+  g_test_add_func ("/daemon/sigterm-mid-upload", test_daemon_sigterm_mid_upload);
+
+  return g_test_run ();
+}
