@@ -481,6 +481,40 @@ send_worker (gpointer data)
   return NULL;
 }
 
+/* While it runs, files written into the watched folder (also into a new
+ * subfolder) are uploaded without anyone asking. */
+static void
+test_daemon_watches (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(Daemon) d = NULL;
+  g_autofree char *expected = NULL;
+
+  fixture_set_up (&fx);
+  write_photo (fx.tree, "old.jpg", 64, 64);
+  g_assert_cmpint (eiderctl (&fx, NULL, "watch", "add", fx.tree, "--album-per-folder", NULL), ==, 0);
+
+  d = daemon_spawn (&fx, NULL);
+  daemon_wait_lines (d, "uploaded\t", 1, 60);
+
+  write_photo (fx.tree, "new.jpg", 70, 70);
+  expected = g_strdup_printf ("uploaded\t%s/new.jpg", fx.tree);
+  daemon_wait_lines (d, expected, 1, 60);
+
+  write_photo (fx.tree, "2025/Summer/beach.jpg", 80, 80);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("uploaded\t%s/2025/Summer/beach.jpg", fx.tree);
+  daemon_wait_lines (d, expected, 1, 60);
+
+  g_assert_cmpuint (count_lines_with_prefix (d->log->str, "uploaded\t"), ==, 3);
+  g_assert_cmpuint (posted_files (&fx), ==, 3);
+
+  g_assert_cmpint (daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
+  g_assert_cmpint (g_subprocess_get_exit_status (d->proc), ==, 0);
+
+  fixture_tear_down (&fx);
+}
+
 /* One engine per state directory: a second daemon refuses, naming the
  * first; so does the API. A daemon killed with SIGKILL leaves a socket and
  * a lock file behind, and neither blocks the next one. */
@@ -838,6 +872,7 @@ main (int   argc,
 
   g_test_add_func ("/daemon/not-logged-in", test_daemon_not_logged_in);
   g_test_add_func ("/daemon/runs", test_daemon_runs);
+  g_test_add_func ("/daemon/watches", test_daemon_watches);
   g_test_add_func ("/daemon/single-instance", test_daemon_single_instance);
   g_test_add_func ("/daemon/pause-resume", test_daemon_pause_resume);
   g_test_add_func ("/daemon/sigterm-mid-upload", test_daemon_sigterm_mid_upload);

@@ -21,6 +21,7 @@
 #include "eider-engine.h"
 #include "eider-instance.h"
 #include "eider-store.h"
+#include "eider-watcher.h"
 #include "eiderctl.h"
 
 /* Store meta key: "1" while the user has paused the whole backup. */
@@ -86,6 +87,7 @@ typedef struct
   EiderStore    *store;
   EiderEngine   *engine;
   EiderInstance *instance;
+  EiderWatcher  *watcher;
   GMainLoop     *loop;
   gboolean       user_paused;
   gboolean       stopping;
@@ -143,6 +145,84 @@ daemon_pause_reason_cb (EiderEngine *engine,
     g_print ("Paused: %s\n", reason);
   else if (reason == NULL)
     g_print ("Running.\n");
+}
+
+/* The watcher: finished files go to the engine; a root that comes back, or
+ * one the watcher cannot vouch for, is walked again (stat only). */
+
+static void
+daemon_files_ready_cb (EiderWatcher       *watcher,
+                       gint64              watch_id,
+                       const char * const *paths,
+                       Daemon             *daemon)
+{
+  if (!daemon->stopping)
+    eider_engine_note_paths (daemon->engine, watch_id, paths);
+}
+
+static void
+daemon_file_moved_cb (EiderWatcher *watcher,
+                      gint64        watch_id,
+                      const char   *from,
+                      const char   *to,
+                      Daemon       *daemon)
+{
+  const char *paths[] = { to, NULL };
+
+  /* The engine applies no renames yet: the file at its new place is noted
+   * like a new one (Ente's dedupe links a move that keeps the name without
+   * sending bytes again); the old path's record goes at the next walk. */
+  if (!daemon->stopping)
+    eider_engine_note_paths (daemon->engine, watch_id, paths);
+}
+
+static void
+daemon_root_availability_cb (EiderWatcher *watcher,
+                             gint64        watch_id,
+                             gboolean      available,
+                             Daemon       *daemon)
+{
+  g_autoptr(EiderWatch) watch = find_watch_by_id (daemon->store, watch_id, NULL);
+  g_autofree char *display = watch != NULL ? g_filename_display_name (watch->path) : NULL;
+
+  if (available)
+    g_print ("%s is back: looking for changes.\n", display != NULL ? display : "A watched folder");
+  else
+    g_print ("%s is unavailable: nothing in it counts as deleted until it is back.\n",
+             display != NULL ? display : "A watched folder");
+
+  if (available && !daemon->stopping)
+    eider_engine_rescan_watch (daemon->engine, watch_id);
+}
+
+static void
+daemon_rescan_needed_cb (EiderWatcher *watcher,
+                         gint64        watch_id,
+                         const char   *reason,
+                         Daemon       *daemon)
+{
+  g_debug ("Walking watch %" G_GINT64_FORMAT " again: %s", watch_id, reason);
+  if (!daemon->stopping)
+    eider_engine_rescan_watch (daemon->engine, watch_id);
+}
+
+static void
+daemon_watch_roots (Daemon    *daemon,
+                    GPtrArray *watches)
+{
+  for (guint i = 0; i < watches->len; i++)
+    {
+      EiderWatch *watch = g_ptr_array_index (watches, i);
+      g_autoptr(GError) error = NULL;
+
+      if (!eider_watcher_add_root (daemon->watcher, watch->id, watch->path, &error))
+        {
+          g_autofree char *display = g_filename_display_name (watch->path);
+
+          /* Still backed up at start and on resume, just not as it changes. */
+          g_print ("Cannot watch %s for changes: %s\n", display, error->message);
+        }
+    }
 }
 
 static gboolean
@@ -316,6 +396,7 @@ eiderctl_daemon (EiderctlGlobals  *globals,
   g_autoptr(EiderStore) store = NULL;
   g_autoptr(EiderEngine) engine = NULL;
   g_autoptr(EiderInstance) instance = NULL;
+  g_autoptr(EiderWatcher) watcher = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(GPtrArray) watches = NULL;
   g_autoptr(GError) error = NULL;
@@ -371,9 +452,11 @@ eiderctl_daemon (EiderctlGlobals  *globals,
     eider_engine_set_retry_base_ms (engine, atoi (g_getenv ("EIDER_RETRY_BASE_MS")));
 
   loop = g_main_loop_new (NULL, FALSE);
+  watcher = eider_watcher_new ();
   daemon.store = store;
   daemon.engine = engine;
   daemon.instance = instance;
+  daemon.watcher = watcher;
   daemon.loop = loop;
   daemon.status = EIDERCTL_EXIT_OK;
 
@@ -389,6 +472,10 @@ eiderctl_daemon (EiderctlGlobals  *globals,
 
   g_signal_connect (engine, "file-finished", G_CALLBACK (daemon_file_finished_cb), &daemon);
   g_signal_connect (engine, "notify::pause-reason", G_CALLBACK (daemon_pause_reason_cb), &daemon);
+  g_signal_connect (watcher, "files-ready", G_CALLBACK (daemon_files_ready_cb), &daemon);
+  g_signal_connect (watcher, "file-moved", G_CALLBACK (daemon_file_moved_cb), &daemon);
+  g_signal_connect (watcher, "root-availability", G_CALLBACK (daemon_root_availability_cb), &daemon);
+  g_signal_connect (watcher, "rescan-needed", G_CALLBACK (daemon_rescan_needed_cb), &daemon);
   eider_instance_set_handler (instance, daemon_command_cb, &daemon, NULL);
   sigterm_id = g_unix_signal_add (SIGTERM, daemon_signal_cb, &daemon);
   sigint_id = g_unix_signal_add (SIGINT, daemon_signal_cb, &daemon);
@@ -400,6 +487,9 @@ eiderctl_daemon (EiderctlGlobals  *globals,
     g_print (" (%u paused)", n_paused_watches);
   g_print ("%s.\n", daemon.user_paused ? "; paused (“eiderctl resume” continues)" : "");
 
+  /* Watching starts before the first pass, so that nothing written
+   * during it is missed. */
+  daemon_watch_roots (&daemon, watches);
   eider_engine_start (engine);
   g_main_loop_run (loop);
 
@@ -407,6 +497,7 @@ eiderctl_daemon (EiderctlGlobals  *globals,
   g_source_remove (sigint_id);
   eider_instance_set_handler (instance, NULL, NULL, NULL);
   g_signal_handlers_disconnect_by_data (engine, &daemon);
+  g_signal_handlers_disconnect_by_data (watcher, &daemon);
 
   g_print ("Stopped: %u uploaded, %u skipped, %u failed.\n", daemon.n_uploaded, daemon.n_skipped,
            daemon.n_failed);
