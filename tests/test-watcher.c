@@ -308,6 +308,17 @@ test_new_file (Fixture       *f,
   g_assert_cmpuint (g_hash_table_size (f->removed), ==, 0);
   g_assert_cmpuint (f->moves->len, ==, 0);
 
+  /* Opened for writing and closed unchanged (CHANGES_DONE_HINT, same size
+   * and mtime): not a change. */
+  {
+    int fd = open (path, O_WRONLY | O_CLOEXEC);
+
+    g_assert_cmpint (fd, >=, 0);
+    g_assert_cmpint (close (fd), ==, 0);
+    settle (2 * QUIET_MS + 500);
+    g_assert_cmpuint (count_of (f->ready, path), ==, 1);
+  }
+
   /* An edit is a change: reported again, once. */
   g_assert_true (g_file_set_contents (path, "\xff\xd8\xff edited photo", -1, NULL));
   RUN_UNTIL (count_of (f->ready, path) == 2, 10000);

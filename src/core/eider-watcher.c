@@ -59,7 +59,8 @@ typedef struct
   Root         *root;
   char         *path;     /* owned by root->dirs as its key */
   GFileMonitor *monitor;
-  GHashTable   *files;    /* basenames known to the engine */
+  GHashTable   *files;    /* basename known to the engine → its fingerprint
+                           * when reported (NULL: found by a walk) */
 } Dir;
 
 typedef struct
@@ -410,14 +411,29 @@ root_tracks (Root       *root,
          root_knows_file (root, path);
 }
 
+/* The size and mtime of a file, folded into a pointer-sized value that is
+ * never NULL: a file reported again with the same one has not changed (a
+ * late CHANGES_DONE_HINT, an open and close without a write). */
+static gpointer
+stat_fingerprint (const struct stat *st)
+{
+  guint64 fp = (guint64) st->st_size * G_GUINT64_CONSTANT (0x9E3779B97F4A7C15) ^
+               (guint64) st->st_mtim.tv_sec * G_GUINT64_CONSTANT (1000000000) ^
+               (guint64) st->st_mtim.tv_nsec;
+
+  fp ^= fp >> 32;
+  return GSIZE_TO_POINTER ((gsize) fp != 0 ? (gsize) fp : 1);
+}
+
 static void
 root_know_file (Root       *root,
-                const char *path)
+                const char *path,
+                gpointer    fingerprint)
 {
   Dir *dir = root_dir_of (root, path);
 
   if (dir != NULL)
-    g_hash_table_add (dir->files, g_path_get_basename (path));
+    g_hash_table_insert (dir->files, g_path_get_basename (path), fingerprint);
 }
 
 /* The root whose tree holds directory @dir_path. */
@@ -755,7 +771,7 @@ root_watch_tree (Root       *root,
           else if (type != DT_REG)
             continue;
           else if (!report || (expect != NULL && g_hash_table_contains (expect, child)))
-            g_hash_table_add (dir->files, g_strdup (name));
+            g_hash_table_insert (dir->files, g_strdup (name), NULL);
           else if (!g_hash_table_contains (dir->files, name))
             pending_touch (root, child, TRUE);
         }
@@ -1002,11 +1018,12 @@ handle_move (EiderWatcher *self,
       Pending *p = g_hash_table_lookup (from_root->pending, from);
       gboolean was_pending = p != NULL;
       gboolean done = p == NULL || p->done;
+      gpointer fingerprint = g_hash_table_lookup (dir->files, name);
 
       g_hash_table_remove (dir->files, name);
       g_hash_table_remove (from_root->pending, from);
       g_hash_table_remove (from_root->pending, to);
-      root_know_file (from_root, to);
+      root_know_file (from_root, to, fingerprint);
       queue_moved (from_root, from, to);
       if (was_pending)
         pending_touch (from_root, to, done);
@@ -1206,6 +1223,7 @@ on_timer (gpointer data)
           Pending *p = pvalue;
           struct stat st;
           gint64 mtime_ns;
+          Dir *dir;
 
           if (p->due > now)
             continue;
@@ -1232,10 +1250,17 @@ on_timer (gpointer data)
               continue;
             }
 
-          if (root_dir_of (root, key) != NULL)
+          dir = root_dir_of (root, key);
+          if (dir != NULL)
             {
-              root_know_file (root, key);
-              g_ptr_array_add (ready, g_strdup (key));
+              g_autofree char *name = g_path_get_basename (key);
+              gpointer fingerprint = stat_fingerprint (&st);
+
+              if (g_hash_table_lookup (dir->files, name) != fingerprint)
+                {
+                  g_hash_table_insert (dir->files, g_steal_pointer (&name), fingerprint);
+                  g_ptr_array_add (ready, g_strdup (key));
+                }
             }
           g_hash_table_iter_remove (&piter);
         }
