@@ -43,4 +43,9 @@ int           eiderctl_backup_command (EiderctlGlobals *globals,
                                        int              argc,
                                        char           **argv);
 
+/* daemon, pause, resume; -1 when argv[0] is none of them */
+int           eiderctl_daemon_command (EiderctlGlobals *globals,
+                                       int              argc,
+                                       char           **argv);
+
 G_END_DECLS
