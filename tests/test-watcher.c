@@ -751,6 +751,83 @@ test_watch_limit (Fixture       *f,
   g_assert_true (eider_watcher_is_idle (f->watcher));
 }
 
+/* The kernel's limit, for real: in a user namespace of our own the limit
+ * of inotify watches can be lowered without privileges, and this test runs
+ * its other half (kernel-limit-child) there. */
+static void
+test_kernel_limit (void)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) child = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *self_exe = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *unshare = g_find_program_in_path ("unshare");
+
+  if (unshare == NULL || self_exe == NULL)
+    {
+      g_test_skip ("no unshare(1)");
+      return;
+    }
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_setenv (launcher, "EIDER_WATCHER_KERNEL_LIMIT_CHILD", "1", TRUE);
+  child = g_subprocess_launcher_spawn (launcher, &error, unshare, "-Ur", "sh", "-c",
+                                       "echo 40 > /proc/sys/user/max_inotify_watches || exit 77; "
+                                       "exec \"$0\" -p /watcher/kernel-limit-child",
+                                       self_exe, NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (child, NULL, NULL, &out, NULL, &error));
+  g_assert_no_error (error);
+
+  if (g_subprocess_get_if_exited (child) && g_subprocess_get_exit_status (child) != 0 &&
+      (strstr (out, "unshare failed") != NULL || g_subprocess_get_exit_status (child) == 77))
+    {
+      g_test_skip ("user namespaces are not available here");
+      return;
+    }
+
+  g_test_message ("child: %s", out);
+  g_assert_true (g_subprocess_get_if_exited (child));
+  g_assert_cmpint (g_subprocess_get_exit_status (child), ==, 0);
+  g_assert_nonnull (strstr (out, "ok 1 /watcher/kernel-limit-child"));
+}
+
+static void
+test_kernel_limit_child (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  guint warnings = limit_warnings;
+
+  if (g_getenv ("EIDER_WATCHER_KERNEL_LIMIT_CHILD") == NULL)
+    {
+      g_test_skip ("runs inside /watcher/kernel-limit");
+      return;
+    }
+
+  for (guint i = 0; i < 60; i++)
+    {
+      g_autofree char *rel = g_strdup_printf ("d%02u/f.jpg", i);
+
+      write_file (f->root, rel, "\xff\xd8\xff");
+    }
+
+  eider_watcher_set_poll_seconds (f->watcher, 1);
+  g_assert_true (eider_watcher_add_root (f->watcher, 1, f->root, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (eider_watcher_get_mode (f->watcher, 1), ==, "polling");
+  g_assert_cmpuint (eider_watcher_get_n_monitors (f->watcher), ==, 0);
+  g_assert_cmpuint (limit_warnings, ==, warnings + 1);
+  RUN_UNTIL (f->rescans->len == 1, 2000);
+  g_assert_nonnull (strstr (g_ptr_array_index (f->rescans, 0), "fs.inotify.max_user_watches"));
+  /* Its monitors were given back: a smaller root elsewhere is watched live. */
+  g_assert_true (eider_watcher_add_root (f->watcher, 2, f->outside, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (eider_watcher_get_mode (f->watcher, 2), ==, "inotify");
+  g_assert_cmpuint (eider_watcher_get_n_monitors (f->watcher), ==, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -773,6 +850,8 @@ main (int   argc,
   ADD ("between-roots", test_between_roots, NULL);
   ADD ("idle", test_idle, NULL);
   ADD ("watch-limit", test_watch_limit, "no root");
+  g_test_add_func ("/watcher/kernel-limit", test_kernel_limit);
+  ADD ("kernel-limit-child", test_kernel_limit_child, "no root");
 
   return g_test_run ();
 }
