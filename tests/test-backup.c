@@ -763,7 +763,11 @@ wait_uploaded (EiderStore *store,
 
   while (count_state (store, EIDER_FILE_UPLOADED) < n)
     {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      if (g_get_monotonic_time () > deadline)
+        g_error ("waited for %u uploaded files: %u uploaded, %u pending, %u working, %u failed, %u skipped",
+                 n, count_state (store, EIDER_FILE_UPLOADED), count_state (store, EIDER_FILE_PENDING),
+                 count_state (store, EIDER_FILE_WORKING), count_state (store, EIDER_FILE_FAILED),
+                 count_state (store, EIDER_FILE_SKIPPED));
       g_main_context_iteration (NULL, FALSE);
       g_usleep (1000);
     }
@@ -840,6 +844,154 @@ test_backup_continuous (void)
   fixture_tear_down (&fx);
 }
 
+static void
+wait_until_forgotten (EiderStore *store,
+                      const char *path)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      g_autoptr(EiderFileRecord) record = eider_store_find_file (store, path);
+
+      if (record == NULL)
+        break;
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+static gboolean
+in_album (RemoteView *view,
+          const char *album,
+          const char *title,
+          const char *hash,
+          gint        file_type)
+{
+  g_autoptr(EiderCollectionRecord) collection = find_album (view, album);
+  g_autoptr(GPtrArray) matches = NULL;
+
+  if (collection == NULL)
+    return FALSE;
+
+  matches = eider_remote_find_duplicates (view->remote, title, file_type, hash);
+  for (guint i = 0; i < matches->len; i++)
+    if (((EiderRemoteFileRecord *) g_ptr_array_index (matches, i))->collection_id == collection->id)
+      return TRUE;
+
+  return FALSE;
+}
+
+static char *
+hash_of (const char *path)
+{
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+
+  return eider_hash_data_base64 ((const guint8 *) contents, len);
+}
+
+/* Deleting locally never deletes from Ente: a file leaves the watched album
+ * for another album that holds it, else for Uncategorized; a move keeps
+ * its bytes where they are. */
+static void
+test_backup_removals_and_moves (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(EiderAccount) account = NULL;
+  g_autoptr(EiderStore) store = NULL;
+  g_autoptr(EiderEngine) engine = NULL;
+  g_autoptr(EiderWatch) watch = NULL;
+  g_autoptr(RemoteView) view = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *db = NULL;
+  g_autofree char *x = NULL;
+  g_autofree char *same_a = NULL;
+  g_autofree char *same_b = NULL;
+  g_autofree char *y_from = NULL;
+  g_autofree char *y_to = NULL;
+  g_autofree char *x_hash = NULL;
+  g_autofree char *same_hash = NULL;
+  g_autofree char *y_hash = NULL;
+  g_autofree char *contents = NULL;
+  gsize len;
+  guint posts;
+
+  fixture_set_up (&fx, NULL);
+  write_photo (fx.tree, "A/x.jpg", 200, 100);
+  write_photo (fx.tree, "A/same.jpg", 120, 90);
+  write_photo (fx.tree, "B/y.jpg", 100, 200);
+  same_a = g_build_filename (fx.tree, "A", "same.jpg", NULL);
+  same_b = g_build_filename (fx.tree, "B", "same.jpg", NULL);
+  g_assert_true (g_file_get_contents (same_a, &contents, &len, NULL));
+  write_bytes (same_b, (const guint8 *) contents, len);
+  x = g_build_filename (fx.tree, "A", "x.jpg", NULL);
+  y_from = g_build_filename (fx.tree, "B", "y.jpg", NULL);
+  y_to = g_build_filename (fx.tree, "A", "y.jpg", NULL);
+  x_hash = hash_of (x);
+  same_hash = hash_of (same_a);
+  y_hash = hash_of (y_from);
+
+  account = eider_account_new (fx.config);
+  g_assert_true (eider_account_load (account, &error));
+  db = g_build_filename (fx.data, "eider.db", NULL);
+  store = eider_store_open (db, &error);
+  g_assert_no_error (error);
+  watch = eider_store_add_watch (store, fx.tree, EIDER_MAPPING_ALBUM_PER_FOLDER, NULL, &error);
+  g_assert_no_error (error);
+
+  engine = eider_engine_new (account, store);
+  eider_engine_start (engine);
+  wait_uploaded (store, 4);
+  posts = test_server_count_log_lines (fx.server, "request POST /files 200");
+  g_assert_cmpuint (posts, ==, 3);   /* same.jpg is one file in two albums */
+
+  /* Deleted, in no other album: to Uncategorized. */
+  g_assert_cmpint (g_unlink (x), ==, 0);
+  eider_engine_note_removed (engine, watch->id, (const char *[]) { x, NULL });
+  wait_until_forgotten (store, x);
+
+  /* Deleted from A, still in B: only leaves A. */
+  g_assert_cmpint (g_unlink (same_a), ==, 0);
+  eider_engine_note_removed (engine, watch->id, (const char *[]) { same_a, NULL });
+  wait_until_forgotten (store, same_a);
+
+  /* Moved from B to A: linked into A, then out of B; no bytes sent. */
+  g_assert_cmpint (g_rename (y_from, y_to), ==, 0);
+  eider_engine_note_moved (engine, watch->id, y_from, y_to);
+  wait_until_forgotten (store, y_from);
+  {
+    /* The old place goes only once the new one is backed up. */
+    g_autoptr(EiderFileRecord) moved = eider_store_find_file (store, y_to);
+
+    g_assert_nonnull (moved);
+    g_assert_cmpint (moved->state, ==, EIDER_FILE_UPLOADED);
+  }
+
+  eider_engine_stop_async (engine, NULL, test_result_cb, &result);
+  g_assert_true (eider_engine_stop_finish (engine, test_wait (&result), &error));
+
+  view = remote_view_new (&fx);
+  g_assert_false (in_album (view, "A", "x.jpg", x_hash, 0));
+  g_assert_true (in_album (view, "Uncategorized", "x.jpg", x_hash, 0));
+  g_assert_false (in_album (view, "A", "same.jpg", same_hash, 0));
+  g_assert_true (in_album (view, "B", "same.jpg", same_hash, 0));
+  g_assert_false (in_album (view, "Uncategorized", "same.jpg", same_hash, 0));
+  g_assert_true (in_album (view, "A", "y.jpg", y_hash, 0));
+  g_assert_false (in_album (view, "B", "y.jpg", y_hash, 0));
+  g_assert_false (in_album (view, "Uncategorized", "y.jpg", y_hash, 0));
+
+  /* Nothing was uploaded again, nothing was trashed. */
+  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request POST /files 200"), ==, posts);
+  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request POST /files/trash 200"), ==, 0);
+
+  fixture_tear_down (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -852,6 +1004,7 @@ main (int   argc,
   g_test_add_func ("/backup/faults", test_backup_faults);
   g_test_add_func ("/backup/quota", test_backup_quota);
   g_test_add_func ("/backup/continuous", test_backup_continuous);
+  g_test_add_func ("/backup/removals-and-moves", test_backup_removals_and_moves);
 
   return g_test_run ();
 }

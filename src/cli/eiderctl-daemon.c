@@ -167,13 +167,21 @@ daemon_file_moved_cb (EiderWatcher *watcher,
                       const char   *to,
                       Daemon       *daemon)
 {
-  const char *paths[] = { to, NULL };
-
-  /* The engine applies no renames yet: the file at its new place is noted
-   * like a new one (Ente's dedupe links a move that keeps the name without
-   * sending bytes again); the old path's record goes at the next walk. */
+  /* The new place is backed up first (a move that keeps the name is linked
+   * by Ente's dedupe without sending bytes), then the old one leaves its
+   * album by the deletion rule. */
   if (!daemon->stopping)
-    eider_engine_note_paths (daemon->engine, watch_id, paths);
+    eider_engine_note_moved (daemon->engine, watch_id, from, to);
+}
+
+static void
+daemon_files_removed_cb (EiderWatcher *watcher,
+                         gint64        watch_id,
+                         GStrv         paths,
+                         Daemon       *daemon)
+{
+  if (!daemon->stopping)
+    eider_engine_note_removed (daemon->engine, watch_id, (const char * const *) paths);
 }
 
 static void
@@ -474,6 +482,7 @@ eiderctl_daemon (EiderctlGlobals  *globals,
   g_signal_connect (engine, "notify::pause-reason", G_CALLBACK (daemon_pause_reason_cb), &daemon);
   g_signal_connect (watcher, "files-ready", G_CALLBACK (daemon_files_ready_cb), &daemon);
   g_signal_connect (watcher, "file-moved", G_CALLBACK (daemon_file_moved_cb), &daemon);
+  g_signal_connect (watcher, "files-removed", G_CALLBACK (daemon_files_removed_cb), &daemon);
   g_signal_connect (watcher, "root-availability", G_CALLBACK (daemon_root_availability_cb), &daemon);
   g_signal_connect (watcher, "rescan-needed", G_CALLBACK (daemon_rescan_needed_cb), &daemon);
   eider_instance_set_handler (instance, daemon_command_cb, &daemon, NULL);

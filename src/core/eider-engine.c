@@ -54,6 +54,7 @@ struct _EiderEngine
   GHashTable    *busy_files;   /* file id → the job */
   GHashTable    *busy_keys;    /* dedupe key → GPtrArray of jobs waiting for it */
   GHashTable    *run_attempts; /* file id → attempts within this run */
+  GHashTable    *moves;        /* new path → old path, until the new one is backed up */
   guint          retry_source;
   char          *pause_reason;
   gboolean       stopping;
@@ -93,6 +94,7 @@ eider_engine_dispose (GObject *object)
   g_clear_pointer (&self->busy_files, g_hash_table_unref);
   g_clear_pointer (&self->busy_keys, g_hash_table_unref);
   g_clear_pointer (&self->run_attempts, g_hash_table_unref);
+  g_clear_pointer (&self->moves, g_hash_table_unref);
 
   G_OBJECT_CLASS (eider_engine_parent_class)->dispose (object);
 }
@@ -166,6 +168,7 @@ eider_engine_class_init (EiderEngineClass *klass)
 static void
 eider_engine_init (EiderEngine *self)
 {
+  self->moves = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->max_jobs = DEFAULT_MAX_JOBS;
   self->retry_base_ms = DEFAULT_RETRY_BASE_MS;
   self->max_attempts = DEFAULT_MAX_ATTEMPTS;
@@ -298,6 +301,8 @@ job_free (Job *job)
 }
 
 static void job_dedupe (Job *job);
+static void remove_path (EiderEngine *self,
+                         const char  *path);
 
 /* Lets the jobs that waited for the same content go on. */
 static void
@@ -329,6 +334,17 @@ job_done (Job             *job,
 
   g_signal_emit (self, signals[FILE_FINISHED], 0, file_id, job->record->path, (int) state,
                  reason, job->stat.size);
+
+  /* A moved file is at its new place now: its old place can go. */
+  if (state == EIDER_FILE_UPLOADED || state == EIDER_FILE_SKIPPED)
+    {
+      g_autofree char *new_path = NULL;
+      g_autofree char *old_path = NULL;
+
+      if (g_hash_table_steal_extended (self->moves, job->record->path, (gpointer *) &new_path,
+                                       (gpointer *) &old_path))
+        remove_path (self, old_path);
+    }
 
   release_dedupe_key (self, job);
   g_hash_table_remove (self->busy_files, &file_id);
@@ -646,8 +662,8 @@ job_dedupe (Job *job)
       return;
     }
 
-  /* The same content for the same album may be in flight in another job
-   * (the same file twice in one folder's tree): wait for it, then dedupe. */
+  /* The same content may be in flight in another job (the same file in two
+   * folders): wait for it, then dedupe against what it became. */
   waiting = g_hash_table_lookup (self->busy_keys, job->dedupe_key);
   if (waiting != NULL)
     {
@@ -747,8 +763,9 @@ prepare_cb (GObject      *object,
   if (!eider_store_set_file_hash (self->store, job->record->id, job->hash, job->file_type, &error))
     log_store_error (error);
 
-  job->dedupe_key = g_strdup_printf ("%" G_GINT64_FORMAT "|%d|%s|%s", job->collection_id,
-                                     job->file_type, job->hash, job->title);
+  /* Any album: the same content in flight for another album is waited for
+   * too, so it is linked with add-files instead of uploaded twice. */
+  job->dedupe_key = g_strdup_printf ("%d|%s|%s", job->file_type, job->hash, job->title);
   job_dedupe (job);
 }
 
@@ -1506,4 +1523,203 @@ eider_engine_set_user_paused (EiderEngine *self,
       /* Anything missed while paused is found by a stat pass. */
       start_pass (self);
     }
+}
+
+/* Removals: Ente desktop's rule for a file deleted from a watched folder */
+
+typedef struct
+{
+  EiderEngine           *self;
+  gint64                 file_id;
+  gint64                 from;
+  EiderRemoteFileRecord *entry;   /* the file's entry in the watched album */
+} Removal;
+
+static void
+removal_free (Removal *removal)
+{
+  g_clear_object (&removal->self);
+  g_clear_pointer (&removal->entry, eider_remote_file_record_free);
+  g_free (removal);
+}
+
+static void
+removal_done (Removal *removal,
+              GError  *error)
+{
+  /* The local record goes whatever the server said, as Ente desktop does:
+   * a failed move is not retried forever, and nothing was deleted. */
+  if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_warning ("Could not take file %" G_GINT64_FORMAT " out of its album: %s",
+               removal->entry->id, error->message);
+  eider_store_delete_file (removal->self->store, removal->file_id, NULL);
+  removal_free (removal);
+}
+
+static void
+removal_moved_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  Removal *removal = user_data;
+  g_autoptr(GError) error = NULL;
+
+  eider_remote_move_files_finish (EIDER_REMOTE (object), result, &error);
+  removal_done (removal, error);
+}
+
+static void
+removal_move (Removal *removal,
+              gint64   target)
+{
+  g_autoptr(GPtrArray) files = g_ptr_array_new ();
+
+  g_ptr_array_add (files, removal->entry);
+  eider_remote_move_files_async (removal->self->remote, removal->from, target, files,
+                                 removal->self->cancellable, removal_moved_cb, removal);
+}
+
+static void
+removal_uncategorized_cb (GObject      *object,
+                          GAsyncResult *result,
+                          gpointer      user_data)
+{
+  Removal *removal = user_data;
+  g_autoptr(GError) error = NULL;
+  gint64 target;
+
+  target = eider_remote_ensure_uncategorized_finish (EIDER_REMOTE (object), result, &error);
+  if (target == 0)
+    {
+      removal_done (removal, error);
+      return;
+    }
+
+  if (target == removal->from)
+    {
+      /* The watched album is Uncategorized itself: it stays there. */
+      removal_done (removal, NULL);
+      return;
+    }
+
+  removal_move (removal, target);
+}
+
+static void
+remove_record (EiderEngine     *self,
+               EiderFileRecord *record)
+{
+  g_autoptr(GPtrArray) dups = NULL;
+  g_autofree char *title = NULL;
+  Removal *removal;
+  gint64 keep_in = 0;
+
+  if (self->remote == NULL || record->state != EIDER_FILE_UPLOADED ||
+      record->remote_file_id <= 0 || record->collection_id <= 0 || record->hash == NULL)
+    {
+      eider_store_delete_file (self->store, record->id, NULL);
+      return;
+    }
+
+  removal = g_new0 (Removal, 1);
+  removal->self = g_object_ref (self);
+  removal->file_id = record->id;
+  removal->from = record->collection_id;
+
+  title = g_filename_display_basename (record->path);
+  dups = eider_remote_find_duplicates (self->remote, title, record->file_type, record->hash);
+  for (guint i = 0; i < dups->len; i++)
+    {
+      EiderRemoteFileRecord *entry = g_ptr_array_index (dups, i);
+      g_autoptr(EiderCollectionRecord) other = NULL;
+
+      if (entry->id != record->remote_file_id || entry->collection_id == removal->from)
+        continue;
+
+      other = eider_store_get_collection (self->store, entry->collection_id);
+      if (other != NULL && g_strcmp0 (other->type, "uncategorized") != 0)
+        {
+          keep_in = entry->collection_id;
+          break;
+        }
+    }
+
+  for (guint i = 0; i < dups->len && removal->entry == NULL; i++)
+    {
+      EiderRemoteFileRecord *entry = g_ptr_array_index (dups, i);
+
+      if (entry->id == record->remote_file_id && entry->collection_id == removal->from)
+        removal->entry = g_ptr_array_steal_index (dups, i);
+    }
+
+  if (removal->entry == NULL)
+    {
+      /* Not in that album any more (removed in Ente already). */
+      removal_done (removal, NULL);
+      return;
+    }
+
+  if (keep_in != 0)
+    removal_move (removal, keep_in);   /* a plain removal from the watched album */
+  else
+    eider_remote_ensure_uncategorized_async (self->remote, self->cancellable,
+                                             removal_uncategorized_cb, removal);
+}
+
+static void
+remove_path (EiderEngine *self,
+             const char  *path)
+{
+  g_autoptr(EiderFileRecord) record = eider_store_find_file (self->store, path);
+  struct stat st;
+
+  /* Back again (or never gone): nothing to do. */
+  if (record == NULL || lstat (path, &st) == 0)
+    return;
+
+  if (g_hash_table_contains (self->busy_files, &record->id))
+    return;   /* the job in flight finds it gone and forgets it */
+
+  remove_record (self, record);
+}
+
+void
+eider_engine_note_removed (EiderEngine        *self,
+                           gint64              watch_id,
+                           const char * const *paths)
+{
+  g_return_if_fail (EIDER_IS_ENGINE (self));
+
+  if (!self->active || paths == NULL)
+    return;
+
+  for (guint i = 0; paths[i] != NULL; i++)
+    remove_path (self, paths[i]);
+}
+
+void
+eider_engine_note_moved (EiderEngine *self,
+                         gint64       watch_id,
+                         const char  *from,
+                         const char  *to)
+{
+  g_autoptr(EiderFileRecord) moved = NULL;
+  const char *paths[] = { to, NULL };
+
+  g_return_if_fail (EIDER_IS_ENGINE (self));
+  g_return_if_fail (from != NULL && to != NULL);
+
+  if (!self->active)
+    return;
+
+  eider_engine_note_paths (self, watch_id, paths);
+
+  /* Remove the old place once the new one is backed up, so that the file
+   * is found in its new album and only leaves the old one. */
+  moved = eider_store_find_file (self->store, to);
+  if (moved != NULL && (moved->state == EIDER_FILE_PENDING || moved->state == EIDER_FILE_WORKING ||
+                        moved->state == EIDER_FILE_FAILED))
+    g_hash_table_replace (self->moves, g_strdup (to), g_strdup (from));
+  else
+    remove_path (self, from);
 }

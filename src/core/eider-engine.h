@@ -86,6 +86,19 @@ gboolean     eider_engine_get_running        (EiderEngine         *self);
 void         eider_engine_note_paths         (EiderEngine         *self,
                                               gint64               watch_id,
                                               const char * const  *paths);
+/* Files gone from a watch. Deleting locally never deletes from Ente: as
+ * Ente desktop does, each uploaded file leaves the watched album — kept in
+ * another album of the user that holds it, else moved to Uncategorized. */
+void         eider_engine_note_removed       (EiderEngine         *self,
+                                              gint64               watch_id,
+                                              const char * const  *paths);
+/* A file moved or renamed inside a watch: its new place is backed up first
+ * (Ente's dedupe links a file whose name is unchanged without sending its
+ * bytes again), then its old place is removed by the rule above. */
+void         eider_engine_note_moved         (EiderEngine         *self,
+                                              gint64               watch_id,
+                                              const char          *from,
+                                              const char          *to);
 /* Walks one watch again (stat only), e.g. when its disk comes back. */
 void         eider_engine_rescan_watch       (EiderEngine         *self,
                                               gint64               watch_id);
