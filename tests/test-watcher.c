@@ -616,6 +616,24 @@ test_root_away (Fixture       *f,
   settle (2 * QUIET_MS);
   g_assert_cmpuint (g_hash_table_size (f->removed), ==, 0);
   g_assert_cmpuint (count_of (f->ready, c), ==, 1);
+
+  /* Replaced at once by another folder of the same name: away and back,
+   * and the new folder is the one watched. */
+  {
+    g_autofree char *old = path_in (f->tmp, "root-old");
+    g_autofree char *d = NULL;
+
+    g_assert_cmpint (g_rename (f->root, old), ==, 0);
+    g_assert_cmpint (g_mkdir (f->root, 0755), ==, 0);
+    RUN_UNTIL (f->availability->len == 4, 5000);
+    g_assert_false (g_array_index (f->availability, gboolean, 2));
+    g_assert_true (g_array_index (f->availability, gboolean, 3));
+    d = ready_file (f, "d.jpg");
+    write_file (old, "old-one.jpg", "\xff\xd8\xff old");
+    settle (3 * QUIET_MS);
+    g_assert_cmpuint (g_hash_table_size (f->ready), ==, 4);
+    g_assert_cmpuint (g_hash_table_size (f->removed), ==, 0);
+  }
 }
 
 static void

@@ -1108,8 +1108,15 @@ on_dir_changed (GFileMonitor      *monitor,
        * monitor tells which. Only the root's own matters here. */
       if (is_self)
         {
-          if (g_str_equal (path, root->path))
-            root_recheck (root);
+          /* The root's directory itself went: away for now, even if
+           * another one already took its name (then it is back at once,
+           * and watched anew: these monitors follow the old one). */
+          if (g_str_equal (path, root->path) && root->available)
+            {
+              root_set_unavailable (root);
+              queue_availability (root, FALSE);
+              root_recheck (root);
+            }
         }
       else
         root_gone (root, path);
