@@ -27,205 +27,9 @@
 #include "eider-remote.h"
 #include "eider-signup.h"
 #include "eider-store.h"
-#include "eider-test-server-harness.h"
+#include "eider-test-fixture.h"
 
-#define PASSWORD "backup test password"
-#define MiB (1024 * 1024)
-
-typedef struct
-{
-  TestServer *server;
-  char       *home;      /* config, data and the photo tree live here */
-  char       *config;
-  char       *data;
-  char       *tree;
-  char       *email;
-} Fixture;
-
-static void
-write_bytes (const char   *path,
-             const guint8 *data,
-             gsize         len)
-{
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autoptr(GError) error = NULL;
-
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-  g_file_set_contents (path, (const char *) data, len, &error);
-  g_assert_no_error (error);
-}
-
-static void
-write_text (const char *root,
-            const char *rel,
-            const char *data,
-            gsize       len)
-{
-  g_autofree char *path = g_build_filename (root, rel, NULL);
-
-  write_bytes (path, (const guint8 *) data, len);
-}
-
-static void
-write_photo (const char *root,
-             const char *rel,
-             int         width,
-             int         height)
-{
-  g_autofree char *path = g_build_filename (root, rel, NULL);
-  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, width, height);
-  g_autofree char *buffer = NULL;
-  gsize size = 0;
-
-  gdk_pixbuf_fill (pixbuf, g_random_int () | 0xff);
-  g_assert_true (gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &size, "jpeg", NULL, NULL));
-  write_bytes (path, (const guint8 *) buffer, size);
-}
-
-/* A video-looking file: an ISO ftyp box, then random bytes. */
-static void
-write_video (const char *root,
-             const char *rel,
-             gsize       size)
-{
-  g_autofree char *path = g_build_filename (root, rel, NULL);
-  g_autofree guint8 *data = g_malloc (size + 4);
-
-  for (gsize i = 0; i < size; i += 4)
-    {
-      guint32 r = g_random_int ();
-
-      memcpy (data + i, &r, 4);
-    }
-  memcpy (data, "\x00\x00\x00\x20" "ftypisom", 12);
-  write_bytes (path, data, size);
-}
-
-static void
-fixture_set_up (Fixture    *fx,
-                const char *const *server_args)
-{
-  g_autoptr(EiderSignup) signup = NULL;
-  g_autoptr(EiderSession) session = NULL;
-  g_autoptr(EiderAccount) account = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-
-  fx->server = test_server_start (server_args);
-  fx->home = test_make_tmpdir ("eider-backup-XXXXXX");
-  fx->config = g_build_filename (fx->home, "config", NULL);
-  fx->data = g_build_filename (fx->home, "data", NULL);
-  fx->tree = g_build_filename (fx->home, "Photos", NULL);
-  fx->email = g_strdup_printf ("backup-%u@example.org", g_random_int ());
-
-  signup = eider_signup_new (fx->server->url, fx->email);
-  eider_signup_request_code_async (signup, NULL, test_result_cb, &result);
-  g_assert_true (eider_signup_request_code_finish (signup, test_wait (&result), &error));
-  g_clear_object (&result);
-  eider_signup_complete_async (signup, "123456", PASSWORD, NULL, test_result_cb, &result);
-  g_assert_true (eider_signup_complete_finish (signup, test_wait (&result), &error));
-  g_assert_no_error (error);
-
-  session = eider_signup_steal_session (signup);
-  account = eider_account_new (fx->config);
-  g_assert_true (eider_account_set_session (account, session, EIDER_SECRET_BACKEND_FILE, &error));
-  g_assert_no_error (error);
-}
-
-static void
-fixture_tear_down (Fixture *fx)
-{
-  test_server_stop (fx->server);
-  test_rm_rf (fx->home);
-  g_free (fx->home);
-  g_free (fx->config);
-  g_free (fx->data);
-  g_free (fx->tree);
-  g_free (fx->email);
-}
-
-static GSubprocess *
-spawn_eiderctl_argv (Fixture            *fx,
-                     const char * const *prefix,
-                     GPtrArray          *args)
-{
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  GSubprocess *proc;
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_setenv (launcher, "EIDER_CONFIG_DIR", fx->config, TRUE);
-  g_subprocess_launcher_setenv (launcher, "EIDER_DATA_DIR", fx->data, TRUE);
-  g_subprocess_launcher_setenv (launcher, "EIDER_RETRY_BASE_MS", "100", TRUE);
-  if (prefix != NULL)
-    {
-      /* LeakSanitizer cannot run under ptrace (strace). */
-      g_autofree char *asan = g_strconcat (g_getenv ("ASAN_OPTIONS") != NULL ? g_getenv ("ASAN_OPTIONS") : "",
-                                           ":detect_leaks=0", NULL);
-
-      g_subprocess_launcher_setenv (launcher, "ASAN_OPTIONS", asan, TRUE);
-    }
-
-  for (guint i = 0; prefix != NULL && prefix[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) prefix[i]);
-  g_ptr_array_add (argv, (gpointer) g_getenv ("EIDERCTL"));
-  for (guint i = 0; i < args->len; i++)
-    g_ptr_array_add (argv, g_ptr_array_index (args, i));
-  g_ptr_array_add (argv, NULL);
-
-  proc = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
-  g_assert_no_error (error);
-
-  return proc;
-}
-
-static GSubprocess *
-spawn_eiderctl_v (Fixture            *fx,
-                  const char * const *args)
-{
-  g_autoptr(GPtrArray) list = g_ptr_array_new ();
-
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (list, (gpointer) args[i]);
-
-  return spawn_eiderctl_argv (fx, NULL, list);
-}
-
-/* Runs eiderctl to the end; returns its exit status, its output in *out. */
-static int
-eiderctl (Fixture            *fx,
-          const char * const *prefix,
-          char              **out,
-          const char         *first,
-          ...)
-{
-  g_autoptr(GSubprocess) proc = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
-  va_list args;
-
-  {
-    g_autoptr(GPtrArray) list = g_ptr_array_new ();
-
-    va_start (args, first);
-    for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
-      g_ptr_array_add (list, (gpointer) arg);
-    va_end (args);
-    proc = spawn_eiderctl_argv (fx, prefix, list);
-  }
-
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, &text, NULL, &error);
-  g_assert_no_error (error);
-  if (g_test_verbose ())
-    g_printerr ("eiderctl %s …\n%s", first, text);
-  if (!g_subprocess_get_if_exited (proc))
-    g_error ("eiderctl %s died of signal %d:\n%s", first, g_subprocess_get_term_sig (proc), text);
-  if (out != NULL)
-    *out = g_steal_pointer (&text);
-
-  return g_subprocess_get_exit_status (proc);
-}
+#define MiB TEST_MiB
 
 /* What is in Ente, seen from the outside: a fresh index pulled from the
  * server into a throwaway store. */
@@ -251,7 +55,7 @@ remote_view_free (RemoteView *view)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RemoteView, remote_view_free)
 
 static RemoteView *
-remote_view_new (Fixture *fx)
+remote_view_new (TestFixture *fx)
 {
   RemoteView *view = g_new0 (RemoteView, 1);
   g_autofree char *db = NULL;
@@ -296,7 +100,7 @@ find_album (RemoteView *view,
 }
 
 static GBytes *
-download (Fixture *fx,
+download (TestFixture *fx,
           gint64   file_id)
 {
   g_autoptr(EiderAccount) account = eider_account_new (fx->config);
@@ -330,7 +134,7 @@ download (Fixture *fx,
 
 /* Downloads a remote entry and decrypts it to the plaintext. */
 static GBytes *
-fetch_plain (Fixture               *fx,
+fetch_plain (TestFixture               *fx,
              RemoteView            *view,
              EiderRemoteFileRecord *file)
 {
@@ -361,7 +165,7 @@ fetch_plain (Fixture               *fx,
 /* The file at @rel is in album @album exactly once, under its name, and
  * decrypts to the same bytes. */
 static void
-assert_backed_up (Fixture    *fx,
+assert_backed_up (TestFixture    *fx,
                   RemoteView *view,
                   const char *rel,
                   const char *album)
@@ -435,7 +239,7 @@ count_in_album (RemoteView *view,
 
 /* The generated tree of the issue. */
 static void
-make_tree (Fixture *fx)
+make_tree (TestFixture *fx)
 {
   g_autofree char *fifo = g_build_filename (fx->tree, "Other", "pipe.jpg", NULL);
   g_autofree char *latin1 = g_build_filename (fx->tree, "2024", "caf\xe9.jpg", NULL);
@@ -446,39 +250,39 @@ make_tree (Fixture *fx)
   g_autofree char *contents = NULL;
   gsize len;
 
-  write_photo (fx->tree, "top.jpg", 320, 200);
-  write_photo (fx->tree, "2024/Trip/a.jpg", 1600, 1200);
-  write_photo (fx->tree, "2024/b.jpg", 200, 300);
-  write_photo (fx->tree, "2024/Trip/same.jpg", 100, 100);
-  write_photo (fx->tree, "Other/dup1.jpg", 150, 150);
-  write_photo (fx->tree, "Other/Beach day 🌊.jpg", 64, 64);
-  write_video (fx->tree, "2024/Trip/clip.mp4", 3 * MiB + 5);
+  test_write_photo (fx->tree, "top.jpg", 320, 200);
+  test_write_photo (fx->tree, "2024/Trip/a.jpg", 1600, 1200);
+  test_write_photo (fx->tree, "2024/b.jpg", 200, 300);
+  test_write_photo (fx->tree, "2024/Trip/same.jpg", 100, 100);
+  test_write_photo (fx->tree, "Other/dup1.jpg", 150, 150);
+  test_write_photo (fx->tree, "Other/Beach day 🌊.jpg", 64, 64);
+  test_write_video (fx->tree, "2024/Trip/clip.mp4", 3 * MiB + 5);
 
   /* identical file in two folders */
   same_a = g_build_filename (fx->tree, "2024", "Trip", "same.jpg", NULL);
   same_b = g_build_filename (fx->tree, "Other", "same.jpg", NULL);
   g_assert_true (g_file_get_contents (same_a, &contents, &len, NULL));
-  write_bytes (same_b, (const guint8 *) contents, len);
+  test_write_bytes (same_b, (const guint8 *) contents, len);
   g_clear_pointer (&contents, g_free);
 
   /* the same file twice in one folder, under two names */
   dup = g_build_filename (fx->tree, "Other", "dup1.jpg", NULL);
   dup2 = g_build_filename (fx->tree, "Other", "dup2.jpg", NULL);
   g_assert_true (g_file_get_contents (dup, &contents, &len, NULL));
-  write_bytes (dup2, (const guint8 *) contents, len);
+  test_write_bytes (dup2, (const guint8 *) contents, len);
 
-  write_bytes (latin1, (const guint8 *) "\xff\xd8\xff\xe0 tiny", 9);
-  write_text (fx->tree, "empty.jpg", "", 0);
-  write_text (fx->tree, ".hidden.jpg", "\xff\xd8\xff", 3);
-  write_text (fx->tree, "notes.txt", "text", 4);
-  write_text (fx->tree, "fake.jpg", "just some text\n", 15);
+  test_write_bytes (latin1, (const guint8 *) "\xff\xd8\xff\xe0 tiny", 9);
+  test_write_text (fx->tree, "empty.jpg", "", 0);
+  test_write_text (fx->tree, ".hidden.jpg", "\xff\xd8\xff", 3);
+  test_write_text (fx->tree, "notes.txt", "text", 4);
+  test_write_text (fx->tree, "fake.jpg", "just some text\n", 15);
   g_assert_cmpint (mkfifo (fifo, 0644), ==, 0);
 }
 
 static void
 test_backup_tree (void)
 {
-  Fixture fx = { 0 };
+  TestFixture fx = { 0 };
   g_autoptr(RemoteView) view = NULL;
   g_autofree char *out = NULL;
   g_autofree char *strace_log = NULL;
@@ -487,15 +291,15 @@ test_backup_tree (void)
   g_autofree char *root_album = NULL;
   int rc;
 
-  fixture_set_up (&fx, NULL);
+  test_fixture_set_up (&fx, NULL);
   make_tree (&fx);
   root_album = g_filename_display_basename (fx.tree);
 
-  rc = eiderctl (&fx, NULL, &out, "watch", "add", fx.tree, "--album-per-folder", NULL);
+  rc = test_eiderctl (&fx, NULL, &out, "watch", "add", fx.tree, "--album-per-folder", NULL);
   g_assert_cmpint (rc, ==, 0);
 
   g_clear_pointer (&out, g_free);
-  rc = eiderctl (&fx, NULL, &out, "backup", "--once", NULL);
+  rc = test_eiderctl (&fx, NULL, &out, "backup", "--once", NULL);
   g_assert_cmpint (rc, ==, 0);
   g_assert_nonnull (strstr (out, "skipped\t"));
   g_assert_nonnull (strstr (out, "empty file"));
@@ -527,7 +331,7 @@ test_backup_tree (void)
    * folders, to list them). */
   strace_log = g_build_filename (fx.home, "strace.log", NULL);
   g_clear_pointer (&out, g_free);
-  rc = eiderctl (&fx, (const char *[]) { "strace", "-f", "-qq", "-e", "trace=open,openat",
+  rc = test_eiderctl (&fx, (const char *[]) { "strace", "-f", "-qq", "-e", "trace=open,openat",
                                          "-o", strace_log, NULL },
                  &out, "backup", "--once", NULL);
   g_assert_cmpint (rc, ==, 0);
@@ -543,13 +347,13 @@ test_backup_tree (void)
   }
   g_assert_cmpuint (test_server_count_log_lines (fx.server, "request POST /files 200"), ==, 9);
 
-  fixture_tear_down (&fx);
+  test_fixture_tear_down (&fx);
 }
 
 /* Reads the acknowledged part numbers of a file's upload in flight from
  * the daemon's database, as a second connection (WAL). */
 static GPtrArray *
-acknowledged_parts (Fixture *fx)
+acknowledged_parts (TestFixture *fx)
 {
   g_autofree char *db = g_build_filename (fx->data, "eider.db", NULL);
   g_autoptr(EiderStore) store = NULL;
@@ -582,7 +386,7 @@ acknowledged_parts (Fixture *fx)
 static void
 test_backup_kill_resume (void)
 {
-  Fixture fx = { 0 };
+  TestFixture fx = { 0 };
   g_autoptr(RemoteView) view = NULL;
   g_autoptr(GSubprocess) proc = NULL;
   g_autoptr(GPtrArray) acked = NULL;
@@ -592,11 +396,11 @@ test_backup_kill_resume (void)
   gint64 deadline;
   int rc;
 
-  fixture_set_up (&fx, NULL);
-  write_video (fx.tree, "big.mp4", 100 * MiB + 7);
-  g_assert_cmpint (eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
+  test_fixture_set_up (&fx, NULL);
+  test_write_video (fx.tree, "big.mp4", 100 * MiB + 7);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
 
-  proc = spawn_eiderctl_v (&fx, (const char *[]) { "backup", "--once", NULL });
+  proc = test_eiderctl_spawn (&fx, NULL, (const char *[]) { "backup", "--once", NULL });
 
   /* Wait until at least one part is acknowledged, then kill it hard. */
   deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
@@ -619,7 +423,7 @@ test_backup_kill_resume (void)
   g_assert_cmpuint (acked->len, >=, 1);
   g_assert_cmpuint (acked->len, <, 5);
 
-  rc = eiderctl (&fx, NULL, &out, "backup", "--once", NULL);
+  rc = test_eiderctl (&fx, NULL, &out, "backup", "--once", NULL);
   g_assert_cmpint (rc, ==, 0);
 
   /* Every part that was acknowledged before the kill went over the wire
@@ -647,36 +451,36 @@ test_backup_kill_resume (void)
     g_assert_cmpuint (count_in_album (view, album), ==, 1);
   }
 
-  fixture_tear_down (&fx);
+  test_fixture_tear_down (&fx);
 }
 
 /* With a fifth of the requests failing, everything still arrives once. */
 static void
 test_backup_faults (void)
 {
-  Fixture fx = { 0 };
+  TestFixture fx = { 0 };
   g_autoptr(RemoteView) view = NULL;
   g_autofree char *out = NULL;
   g_autofree char *album = NULL;
   int rc;
 
-  fixture_set_up (&fx, NULL);
+  test_fixture_set_up (&fx, NULL);
   for (guint i = 0; i < 8; i++)
     {
       g_autofree char *rel = g_strdup_printf ("photo-%u.jpg", i);
 
-      write_photo (fx.tree, rel, 200 + i, 100 + i);
+      test_write_photo (fx.tree, rel, 200 + i, 100 + i);
     }
-  write_video (fx.tree, "clip.mp4", 22 * MiB);
-  g_assert_cmpint (eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
+  test_write_video (fx.tree, "clip.mp4", 22 * MiB);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
 
   test_server_restart (fx.server, (const char *[]) { "--fault-rate", "0.2", "--fault-seed", "7", NULL });
-  rc = eiderctl (&fx, NULL, &out, "backup", "--once", NULL);
+  rc = test_eiderctl (&fx, NULL, &out, "backup", "--once", NULL);
   if (rc != 0)
     {
       /* Faults can outlast one run's retries; the next run finishes it. */
       g_clear_pointer (&out, g_free);
-      rc = eiderctl (&fx, NULL, &out, "backup", "--once", NULL);
+      rc = test_eiderctl (&fx, NULL, &out, "backup", "--once", NULL);
     }
   g_assert_cmpint (rc, ==, 0);
 
@@ -692,7 +496,7 @@ test_backup_faults (void)
   assert_backed_up (&fx, view, "clip.mp4", album);
   g_assert_cmpuint (count_in_album (view, album), ==, 9);
 
-  fixture_tear_down (&fx);
+  test_fixture_tear_down (&fx);
 }
 
 /* A full account pauses the backup with a clear reason; more space, and
@@ -700,7 +504,7 @@ test_backup_faults (void)
 static void
 test_backup_quota (void)
 {
-  Fixture fx = { 0 };
+  TestFixture fx = { 0 };
   g_autoptr(RemoteView) view = NULL;
   g_autofree char *out = NULL;
   g_autofree char *status = NULL;
@@ -708,26 +512,26 @@ test_backup_quota (void)
   int rc;
 
   /* Museum allows 50 MiB over the plan: a 1 MiB plan fills at ~51 MiB. */
-  fixture_set_up (&fx, (const char *[]) { "--quota", "1048576", NULL });
+  test_fixture_set_up (&fx, (const char *[]) { "--quota", "1048576", NULL });
   for (guint i = 0; i < 4; i++)
     {
       g_autofree char *rel = g_strdup_printf ("clip-%u.mp4", i);
 
-      write_video (fx.tree, rel, 20 * MiB);
+      test_write_video (fx.tree, rel, 20 * MiB);
     }
-  g_assert_cmpint (eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
 
-  rc = eiderctl (&fx, NULL, &out, "backup", "--once", "--jobs", "1", NULL);
+  rc = test_eiderctl (&fx, NULL, &out, "backup", "--once", "--jobs", "1", NULL);
   g_assert_cmpint (rc, ==, 1);
   g_assert_nonnull (strstr (out, "storage is full"));
 
-  rc = eiderctl (&fx, NULL, &status, "status", "--json", NULL);
+  rc = test_eiderctl (&fx, NULL, &status, "status", "--json", NULL);
   g_assert_cmpint (rc, ==, 0);
   g_assert_null (strstr (status, "\"pending\" : 0,"));
 
   test_server_restart (fx.server, (const char *[]) { "--quota", "10737418240", NULL });
   g_clear_pointer (&out, g_free);
-  rc = eiderctl (&fx, NULL, &out, "backup", "--once", NULL);
+  rc = test_eiderctl (&fx, NULL, &out, "backup", "--once", NULL);
   g_assert_cmpint (rc, ==, 0);
 
   view = remote_view_new (&fx);
@@ -740,7 +544,7 @@ test_backup_quota (void)
     }
   g_assert_cmpuint (count_in_album (view, album), ==, 4);
 
-  fixture_tear_down (&fx);
+  test_fixture_tear_down (&fx);
 }
 
 static guint
@@ -778,7 +582,7 @@ wait_uploaded (EiderStore *store,
 static void
 test_backup_continuous (void)
 {
-  Fixture fx = { 0 };
+  TestFixture fx = { 0 };
   g_autoptr(EiderAccount) account = NULL;
   g_autoptr(EiderStore) store = NULL;
   g_autoptr(EiderEngine) engine = NULL;
@@ -791,8 +595,8 @@ test_backup_continuous (void)
   g_autofree char *late = NULL;
   g_autofree char *paused = NULL;
 
-  fixture_set_up (&fx, NULL);
-  write_photo (fx.tree, "first.jpg", 300, 200);
+  test_fixture_set_up (&fx, NULL);
+  test_write_photo (fx.tree, "first.jpg", 300, 200);
   album = g_filename_display_basename (fx.tree);
 
   account = eider_account_new (fx.config);
@@ -810,7 +614,7 @@ test_backup_continuous (void)
   wait_uploaded (store, 1);
 
   /* A file that appears later is uploaded when reported. */
-  write_photo (fx.tree, "later.jpg", 320, 240);
+  test_write_photo (fx.tree, "later.jpg", 320, 240);
   late = g_build_filename (fx.tree, "later.jpg", NULL);
   eider_engine_note_paths (engine, watch->id, (const char *[]) { late, NULL });
   wait_uploaded (store, 2);
@@ -818,7 +622,7 @@ test_backup_continuous (void)
   /* Paused: recorded, not uploaded; resumed: uploaded. */
   eider_engine_set_user_paused (engine, TRUE);
   g_assert_cmpstr (eider_engine_get_pause_reason (engine), ==, "Paused");
-  write_photo (fx.tree, "paused.jpg", 100, 100);
+  test_write_photo (fx.tree, "paused.jpg", 100, 100);
   paused = g_build_filename (fx.tree, "paused.jpg", NULL);
   eider_engine_note_paths (engine, watch->id, (const char *[]) { paused, NULL });
   for (guint i = 0; i < 200; i++)
@@ -841,7 +645,7 @@ test_backup_continuous (void)
   assert_backed_up (&fx, view, "paused.jpg", album);
   g_assert_cmpuint (count_in_album (view, album), ==, 3);
 
-  fixture_tear_down (&fx);
+  test_fixture_tear_down (&fx);
 }
 
 static void
@@ -900,7 +704,7 @@ hash_of (const char *path)
 static void
 test_backup_removals_and_moves (void)
 {
-  Fixture fx = { 0 };
+  TestFixture fx = { 0 };
   g_autoptr(EiderAccount) account = NULL;
   g_autoptr(EiderStore) store = NULL;
   g_autoptr(EiderEngine) engine = NULL;
@@ -921,14 +725,14 @@ test_backup_removals_and_moves (void)
   gsize len;
   guint posts;
 
-  fixture_set_up (&fx, NULL);
-  write_photo (fx.tree, "A/x.jpg", 200, 100);
-  write_photo (fx.tree, "A/same.jpg", 120, 90);
-  write_photo (fx.tree, "B/y.jpg", 100, 200);
+  test_fixture_set_up (&fx, NULL);
+  test_write_photo (fx.tree, "A/x.jpg", 200, 100);
+  test_write_photo (fx.tree, "A/same.jpg", 120, 90);
+  test_write_photo (fx.tree, "B/y.jpg", 100, 200);
   same_a = g_build_filename (fx.tree, "A", "same.jpg", NULL);
   same_b = g_build_filename (fx.tree, "B", "same.jpg", NULL);
   g_assert_true (g_file_get_contents (same_a, &contents, &len, NULL));
-  write_bytes (same_b, (const guint8 *) contents, len);
+  test_write_bytes (same_b, (const guint8 *) contents, len);
   x = g_build_filename (fx.tree, "A", "x.jpg", NULL);
   y_from = g_build_filename (fx.tree, "B", "y.jpg", NULL);
   y_to = g_build_filename (fx.tree, "A", "y.jpg", NULL);
@@ -989,7 +793,7 @@ test_backup_removals_and_moves (void)
   g_assert_cmpuint (test_server_count_log_lines (fx.server, "request POST /files 200"), ==, posts);
   g_assert_cmpuint (test_server_count_log_lines (fx.server, "request POST /files/trash 200"), ==, 0);
 
-  fixture_tear_down (&fx);
+  test_fixture_tear_down (&fx);
 }
 
 int

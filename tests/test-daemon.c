@@ -24,169 +24,9 @@
 #include "eider-instance.h"
 #include "eider-signup.h"
 #include "eider-store.h"
-#include "eider-test-server-harness.h"
+#include "eider-test-fixture.h"
 
-#define PASSWORD "daemon test password"
-#define MiB (1024 * 1024)
-
-typedef struct
-{
-  TestServer *server;
-  char       *home;
-  char       *config;
-  char       *data;
-  char       *tree;
-  char       *email;
-} Fixture;
-
-static void
-write_bytes (const char   *path,
-             const guint8 *data,
-             gsize         len)
-{
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autoptr(GError) error = NULL;
-
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-  g_file_set_contents (path, (const char *) data, len, &error);
-  g_assert_no_error (error);
-}
-
-static void
-write_photo (const char *root,
-             const char *rel,
-             int         width,
-             int         height)
-{
-  g_autofree char *path = g_build_filename (root, rel, NULL);
-  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, width, height);
-  g_autofree char *buffer = NULL;
-  gsize size = 0;
-
-  gdk_pixbuf_fill (pixbuf, g_random_int () | 0xff);
-  g_assert_true (gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &size, "jpeg", NULL, NULL));
-  write_bytes (path, (const guint8 *) buffer, size);
-}
-
-/* A video-looking file: an ISO ftyp box, then random bytes. */
-static void
-write_video (const char *root,
-             const char *rel,
-             gsize       size)
-{
-  g_autofree char *path = g_build_filename (root, rel, NULL);
-  g_autofree guint8 *data = g_malloc (size + 4);
-
-  for (gsize i = 0; i < size; i += 4)
-    {
-      guint32 r = g_random_int ();
-
-      memcpy (data + i, &r, 4);
-    }
-  memcpy (data, "\x00\x00\x00\x20" "ftypisom", 12);
-  write_bytes (path, data, size);
-}
-
-static void
-fixture_set_up (Fixture *fx)
-{
-  g_autoptr(EiderSignup) signup = NULL;
-  g_autoptr(EiderSession) session = NULL;
-  g_autoptr(EiderAccount) account = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-
-  fx->server = test_server_start (NULL);
-  fx->home = test_make_tmpdir ("eider-daemon-XXXXXX");
-  fx->config = g_build_filename (fx->home, "config", NULL);
-  fx->data = g_build_filename (fx->home, "data", NULL);
-  fx->tree = g_build_filename (fx->home, "Photos", NULL);
-  fx->email = g_strdup_printf ("daemon-%u@example.org", g_random_int ());
-  g_assert_cmpint (g_mkdir_with_parents (fx->tree, 0755), ==, 0);
-
-  signup = eider_signup_new (fx->server->url, fx->email);
-  eider_signup_request_code_async (signup, NULL, test_result_cb, &result);
-  g_assert_true (eider_signup_request_code_finish (signup, test_wait (&result), &error));
-  g_clear_object (&result);
-  eider_signup_complete_async (signup, "123456", PASSWORD, NULL, test_result_cb, &result);
-  g_assert_true (eider_signup_complete_finish (signup, test_wait (&result), &error));
-  g_assert_no_error (error);
-
-  session = eider_signup_steal_session (signup);
-  account = eider_account_new (fx->config);
-  g_assert_true (eider_account_set_session (account, session, EIDER_SECRET_BACKEND_FILE, &error));
-  g_assert_no_error (error);
-}
-
-static void
-fixture_tear_down (Fixture *fx)
-{
-  if (fx->server != NULL)
-    test_server_stop (fx->server);
-  test_rm_rf (fx->home);
-  g_free (fx->home);
-  g_free (fx->config);
-  g_free (fx->data);
-  g_free (fx->tree);
-  g_free (fx->email);
-}
-
-static GSubprocess *
-spawn_eiderctl (Fixture            *fx,
-                const char * const *args)
-{
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  GSubprocess *proc;
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_setenv (launcher, "EIDER_CONFIG_DIR", fx->config, TRUE);
-  g_subprocess_launcher_setenv (launcher, "EIDER_DATA_DIR", fx->data, TRUE);
-  g_subprocess_launcher_setenv (launcher, "EIDER_RETRY_BASE_MS", "100", TRUE);
-
-  g_ptr_array_add (argv, (gpointer) g_getenv ("EIDERCTL"));
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-
-  proc = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
-  g_assert_no_error (error);
-
-  return proc;
-}
-
-/* Runs eiderctl to the end; returns its exit status, its output in *out. */
-static int
-eiderctl (Fixture     *fx,
-          char       **out,
-          const char  *first,
-          ...)
-{
-  g_autoptr(GPtrArray) list = g_ptr_array_new ();
-  g_autoptr(GSubprocess) proc = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
-  va_list args;
-
-  va_start (args, first);
-  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (list, (gpointer) arg);
-  va_end (args);
-  g_ptr_array_add (list, NULL);
-
-  proc = spawn_eiderctl (fx, (const char * const *) list->pdata);
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, &text, NULL, &error);
-  g_assert_no_error (error);
-  if (g_test_verbose ())
-    g_printerr ("eiderctl %s …\n%s", first, text);
-  if (!g_subprocess_get_if_exited (proc))
-    g_error ("eiderctl %s died of signal %d:\n%s", first, g_subprocess_get_term_sig (proc), text);
-  if (out != NULL)
-    *out = g_steal_pointer (&text);
-
-  return g_subprocess_get_exit_status (proc);
-}
+#define MiB TEST_MiB
 
 /* A daemon running in the background, its output collected as it comes. */
 typedef struct
@@ -242,12 +82,12 @@ daemon_exited_cb (GObject      *object,
 }
 
 static Daemon *
-daemon_spawn (Fixture    *fx,
+daemon_spawn (TestFixture    *fx,
               const char *jobs)
 {
   Daemon *d = g_new0 (Daemon, 1);
 
-  d->proc = spawn_eiderctl (fx, jobs != NULL ? (const char *[]) { "daemon", "--jobs", jobs, NULL }
+  d->proc = test_eiderctl_spawn (fx, NULL, jobs != NULL ? (const char *[]) { "daemon", "--jobs", jobs, NULL }
                                              : (const char *[]) { "daemon", NULL });
   d->pid = atoi (g_subprocess_get_identifier (d->proc));
   d->log = g_string_new (NULL);
@@ -307,7 +147,7 @@ daemon_wait_lines (Daemon     *d,
 /* Waits until the daemon answers on its control socket. */
 static void
 daemon_wait_ready (Daemon  *d,
-                   Fixture *fx)
+                   TestFixture *fx)
 {
   gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
 
@@ -364,7 +204,7 @@ daemon_free (Daemon *d)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Daemon, daemon_free)
 
 static char *
-store_meta (Fixture    *fx,
+store_meta (TestFixture    *fx,
             const char *key)
 {
   g_autofree char *db = g_build_filename (fx->data, "eider.db", NULL);
@@ -379,7 +219,7 @@ store_meta (Fixture    *fx,
 }
 
 static guint
-posted_files (Fixture *fx)
+posted_files (TestFixture *fx)
 {
   return test_server_count_log_lines (fx->server, "request POST /files 200");
 }
@@ -397,7 +237,7 @@ assert_contains (const char *haystack,
 static void
 test_daemon_runs (void)
 {
-  Fixture fx = { 0 };
+  TestFixture fx = { 0 };
   g_autoptr(Daemon) d = NULL;
   g_autofree char *out = NULL;
   g_autofree char *expected = NULL;
@@ -406,11 +246,11 @@ test_daemon_runs (void)
   g_autofree char *lock_contents = NULL;
   gint64 took;
 
-  fixture_set_up (&fx);
-  write_photo (fx.tree, "a.jpg", 320, 200);
-  write_photo (fx.tree, "2024/b.jpg", 200, 300);
-  write_photo (fx.tree, "2024/c.jpg", 100, 100);
-  g_assert_cmpint (eiderctl (&fx, NULL, "watch", "add", fx.tree, NULL), ==, 0);
+  test_fixture_set_up (&fx, NULL);
+  test_write_photo (fx.tree, "a.jpg", 320, 200);
+  test_write_photo (fx.tree, "2024/b.jpg", 200, 300);
+  test_write_photo (fx.tree, "2024/c.jpg", 100, 100);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
 
   d = daemon_spawn (&fx, NULL);
   expected = g_strdup_printf ("Eider is running (pid %d) for %s, watching 1 folder.", d->pid, fx.email);
@@ -439,11 +279,11 @@ test_daemon_runs (void)
 
   g_clear_pointer (&expected, g_free);
   expected = g_strdup_printf ("Daemon: running (pid %d)\n", d->pid);
-  g_assert_cmpint (eiderctl (&fx, &out, "status", NULL), ==, 0);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "status", NULL), ==, 0);
   assert_contains (out, expected);
   assert_contains (out, "Files: 3 uploaded, 0 pending");
   g_clear_pointer (&out, g_free);
-  g_assert_cmpint (eiderctl (&fx, &out, "status", "--json", NULL), ==, 0);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "status", "--json", NULL), ==, 0);
   assert_contains (out, "\"running\" : true");
 
   took = daemon_stop (d, SIGTERM, 10);
@@ -454,10 +294,10 @@ test_daemon_runs (void)
   g_assert_false (g_file_test (sock, G_FILE_TEST_EXISTS));
 
   g_clear_pointer (&out, g_free);
-  g_assert_cmpint (eiderctl (&fx, &out, "status", NULL), ==, 0);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "status", NULL), ==, 0);
   assert_contains (out, "Daemon: not running\n");
 
-  fixture_tear_down (&fx);
+  test_fixture_tear_down (&fx);
 }
 
 typedef struct
@@ -486,22 +326,22 @@ send_worker (gpointer data)
 static void
 test_daemon_watches (void)
 {
-  Fixture fx = { 0 };
+  TestFixture fx = { 0 };
   g_autoptr(Daemon) d = NULL;
   g_autofree char *expected = NULL;
 
-  fixture_set_up (&fx);
-  write_photo (fx.tree, "old.jpg", 64, 64);
-  g_assert_cmpint (eiderctl (&fx, NULL, "watch", "add", fx.tree, "--album-per-folder", NULL), ==, 0);
+  test_fixture_set_up (&fx, NULL);
+  test_write_photo (fx.tree, "old.jpg", 64, 64);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, "--album-per-folder", NULL), ==, 0);
 
   d = daemon_spawn (&fx, NULL);
   daemon_wait_lines (d, "uploaded\t", 1, 60);
 
-  write_photo (fx.tree, "new.jpg", 70, 70);
+  test_write_photo (fx.tree, "new.jpg", 70, 70);
   expected = g_strdup_printf ("uploaded\t%s/new.jpg", fx.tree);
   daemon_wait_lines (d, expected, 1, 60);
 
-  write_photo (fx.tree, "2025/Summer/beach.jpg", 80, 80);
+  test_write_photo (fx.tree, "2025/Summer/beach.jpg", 80, 80);
   g_clear_pointer (&expected, g_free);
   expected = g_strdup_printf ("uploaded\t%s/2025/Summer/beach.jpg", fx.tree);
   daemon_wait_lines (d, expected, 1, 60);
@@ -512,7 +352,7 @@ test_daemon_watches (void)
   g_assert_cmpint (daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
   g_assert_cmpint (g_subprocess_get_exit_status (d->proc), ==, 0);
 
-  fixture_tear_down (&fx);
+  test_fixture_tear_down (&fx);
 }
 
 /* One engine per state directory: a second daemon refuses, naming the
@@ -521,7 +361,7 @@ test_daemon_watches (void)
 static void
 test_daemon_single_instance (void)
 {
-  Fixture fx = { 0 };
+  TestFixture fx = { 0 };
   g_autoptr(Daemon) first = NULL;
   g_autoptr(Daemon) third = NULL;
   g_autoptr(EiderInstance) instance = NULL;
@@ -531,14 +371,14 @@ test_daemon_single_instance (void)
   g_autofree char *reply = NULL;
   g_autofree char *sock = NULL;
 
-  fixture_set_up (&fx);
-  write_photo (fx.tree, "a.jpg", 64, 64);
-  g_assert_cmpint (eiderctl (&fx, NULL, "watch", "add", fx.tree, NULL), ==, 0);
+  test_fixture_set_up (&fx, NULL);
+  test_write_photo (fx.tree, "a.jpg", 64, 64);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
 
   first = daemon_spawn (&fx, NULL);
   daemon_wait_ready (first, &fx);
 
-  g_assert_cmpint (eiderctl (&fx, &out, "daemon", NULL), ==, 1);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "daemon", NULL), ==, 1);
   expected = g_strdup_printf ("Another Eider (pid %d) is already running with this state directory (%s)",
                               first->pid, fx.data);
   assert_contains (out, expected);
@@ -582,7 +422,7 @@ test_daemon_single_instance (void)
   g_clear_error (&error);
 
   g_clear_pointer (&out, g_free);
-  g_assert_cmpint (eiderctl (&fx, &out, "status", NULL), ==, 0);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "status", NULL), ==, 0);
   assert_contains (out, "Daemon: not running\n");
 
   third = daemon_spawn (&fx, NULL);
@@ -613,7 +453,7 @@ test_daemon_single_instance (void)
   g_assert_error (error, EIDER_INSTANCE_ERROR, EIDER_INSTANCE_ERROR_NOT_RUNNING);
   g_clear_error (&error);
 
-  fixture_tear_down (&fx);
+  test_fixture_tear_down (&fx);
 }
 
 /* Pause and resume through the CLI while the daemon runs: acknowledged,
@@ -622,7 +462,7 @@ test_daemon_single_instance (void)
 static void
 test_daemon_pause_resume (void)
 {
-  Fixture fx = { 0 };
+  TestFixture fx = { 0 };
   g_autoptr(Daemon) d = NULL;
   g_autofree char *out = NULL;
   g_autofree char *expected = NULL;
@@ -630,14 +470,14 @@ test_daemon_pause_resume (void)
   g_autofree char *reply = NULL;
   g_autoptr(GError) error = NULL;
 
-  fixture_set_up (&fx);
-  write_photo (fx.tree, "first.jpg", 64, 64);
-  g_assert_cmpint (eiderctl (&fx, NULL, "watch", "add", fx.tree, NULL), ==, 0);
+  test_fixture_set_up (&fx, NULL);
+  test_write_photo (fx.tree, "first.jpg", 64, 64);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
 
   d = daemon_spawn (&fx, NULL);
   daemon_wait_lines (d, "uploaded\t", 1, 60);
 
-  g_assert_cmpint (eiderctl (&fx, &out, "pause", NULL), ==, 0);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "pause", NULL), ==, 0);
   expected = g_strdup_printf ("Paused the backup; the running Eider (pid %d) applied it.\n", d->pid);
   assert_contains (out, expected);
   daemon_wait_lines (d, "Pausing on request.", 1, 10);
@@ -645,12 +485,12 @@ test_daemon_pause_resume (void)
   g_assert_cmpstr (meta, ==, "1");
 
   g_clear_pointer (&out, g_free);
-  g_assert_cmpint (eiderctl (&fx, &out, "status", NULL), ==, 0);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "status", NULL), ==, 0);
   g_clear_pointer (&expected, g_free);
   expected = g_strdup_printf ("Daemon: running (pid %d), paused", d->pid);
   assert_contains (out, expected);
   g_clear_pointer (&out, g_free);
-  g_assert_cmpint (eiderctl (&fx, &out, "status", "--json", NULL), ==, 0);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "status", "--json", NULL), ==, 0);
   assert_contains (out, "\"paused\" : true");
 
   /* Paused survives a restart: what appeared meanwhile is found and
@@ -658,7 +498,7 @@ test_daemon_pause_resume (void)
   g_assert_cmpint (daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
   g_assert_cmpint (g_subprocess_get_exit_status (d->proc), ==, 0);
   g_clear_pointer (&d, daemon_free);
-  write_photo (fx.tree, "while-paused.jpg", 80, 80);
+  test_write_photo (fx.tree, "while-paused.jpg", 80, 80);
 
   d = daemon_spawn (&fx, NULL);
   daemon_wait_lines (d, "Eider is running", 1, 30);
@@ -670,7 +510,7 @@ test_daemon_pause_resume (void)
     for (;;)
       {
         g_clear_pointer (&out, g_free);
-        g_assert_cmpint (eiderctl (&fx, &out, "status", NULL), ==, 0);
+        g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "status", NULL), ==, 0);
         if (strstr (out, "1 pending") != NULL)
           break;
         g_assert_cmpint (g_get_monotonic_time (), <, deadline);
@@ -682,7 +522,7 @@ test_daemon_pause_resume (void)
   g_assert_cmpuint (posted_files (&fx), ==, 1);
 
   g_clear_pointer (&out, g_free);
-  g_assert_cmpint (eiderctl (&fx, &out, "resume", NULL), ==, 0);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "resume", NULL), ==, 0);
   g_clear_pointer (&expected, g_free);
   expected = g_strdup_printf ("Resumed the backup; the running Eider (pid %d) applied it.\n", d->pid);
   assert_contains (out, expected);
@@ -696,12 +536,12 @@ test_daemon_pause_resume (void)
 
   /* One folder: paused in the store and in the running daemon. */
   g_clear_pointer (&out, g_free);
-  g_assert_cmpint (eiderctl (&fx, &out, "pause", fx.tree, NULL), ==, 0);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "pause", fx.tree, NULL), ==, 0);
   g_clear_pointer (&expected, g_free);
   expected = g_strdup_printf ("Paused %s; the running Eider (pid %d) applied it.\n", fx.tree, d->pid);
   assert_contains (out, expected);
   g_clear_pointer (&out, g_free);
-  g_assert_cmpint (eiderctl (&fx, &out, "watch", "list", NULL), ==, 0);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "watch", "list", NULL), ==, 0);
   assert_contains (out, "(paused)");
   g_assert_true (eider_instance_send (fx.data, "status", &reply, &error));
   g_assert_no_error (error);
@@ -712,7 +552,7 @@ test_daemon_pause_resume (void)
   /* Its new file waits across a restart, then resume picks it up. */
   g_assert_cmpint (daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
   g_clear_pointer (&d, daemon_free);
-  write_photo (fx.tree, "folder-paused.jpg", 90, 90);
+  test_write_photo (fx.tree, "folder-paused.jpg", 90, 90);
   d = daemon_spawn (&fx, NULL);
   daemon_wait_lines (d, "Eider is running", 1, 30);
   assert_contains (d->log->str, "watching 1 folder (1 paused).");
@@ -722,7 +562,7 @@ test_daemon_pause_resume (void)
   g_assert_cmpuint (posted_files (&fx), ==, 2);
 
   g_clear_pointer (&out, g_free);
-  g_assert_cmpint (eiderctl (&fx, &out, "resume", fx.tree, NULL), ==, 0);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "resume", fx.tree, NULL), ==, 0);
   assert_contains (out, "; the running Eider");
   g_clear_pointer (&expected, g_free);
   expected = g_strdup_printf ("uploaded\t%s/folder-paused.jpg", fx.tree);
@@ -734,22 +574,22 @@ test_daemon_pause_resume (void)
 
   /* Without a daemon: persisted, and said so. */
   g_clear_pointer (&out, g_free);
-  g_assert_cmpint (eiderctl (&fx, &out, "pause", NULL), ==, 0);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "pause", NULL), ==, 0);
   assert_contains (out, "Paused the backup. Eider is not running: this will apply when it next starts.");
   g_clear_pointer (&out, g_free);
-  g_assert_cmpint (eiderctl (&fx, &out, "status", NULL), ==, 0);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "status", NULL), ==, 0);
   assert_contains (out, "Daemon: not running; the backup is paused");
   g_clear_pointer (&out, g_free);
-  g_assert_cmpint (eiderctl (&fx, &out, "pause", fx.home, NULL), ==, 1);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "pause", fx.home, NULL), ==, 1);
   assert_contains (out, "is not watched");
 
-  fixture_tear_down (&fx);
+  test_fixture_tear_down (&fx);
 }
 
 /* Acknowledged parts of the file in flight, read from the daemon's
  * database as a second connection (WAL). */
 static GPtrArray *
-acknowledged_parts (Fixture *fx)
+acknowledged_parts (TestFixture *fx)
 {
   g_autofree char *db = g_build_filename (fx->data, "eider.db", NULL);
   g_autoptr(EiderStore) store = NULL;
@@ -779,15 +619,15 @@ acknowledged_parts (Fixture *fx)
 static void
 test_daemon_sigterm_mid_upload (void)
 {
-  Fixture fx = { 0 };
+  TestFixture fx = { 0 };
   g_autoptr(Daemon) d = NULL;
   g_autoptr(GPtrArray) acked = NULL;
   g_autofree char *expected = NULL;
   gint64 deadline;
 
-  fixture_set_up (&fx);
-  write_video (fx.tree, "big.mp4", 60 * MiB + 7);
-  g_assert_cmpint (eiderctl (&fx, NULL, "watch", "add", fx.tree, NULL), ==, 0);
+  test_fixture_set_up (&fx, NULL);
+  test_write_video (fx.tree, "big.mp4", 60 * MiB + 7);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
 
   d = daemon_spawn (&fx, "1");
   deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
@@ -836,7 +676,7 @@ test_daemon_sigterm_mid_upload (void)
   g_assert_cmpint (daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
   g_assert_cmpint (g_subprocess_get_exit_status (d->proc), ==, 0);
 
-  fixture_tear_down (&fx);
+  test_fixture_tear_down (&fx);
 }
 
 /* Without an account there is nothing to run: a clear message, exit 1,
@@ -844,7 +684,7 @@ test_daemon_sigterm_mid_upload (void)
 static void
 test_daemon_not_logged_in (void)
 {
-  Fixture fx = { 0 };
+  TestFixture fx = { 0 };
   g_autofree char *out = NULL;
   g_autofree char *lock = NULL;
 
@@ -852,15 +692,15 @@ test_daemon_not_logged_in (void)
   fx.config = g_build_filename (fx.home, "config", NULL);
   fx.data = g_build_filename (fx.home, "data", NULL);
 
-  g_assert_cmpint (eiderctl (&fx, &out, "daemon", NULL), ==, 1);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "daemon", NULL), ==, 1);
   assert_contains (out, "Not logged in: log in with “eiderctl account login” first");
   lock = g_build_filename (fx.data, "eider.lock", NULL);
   g_assert_false (g_file_test (lock, G_FILE_TEST_EXISTS));
 
   g_clear_pointer (&out, g_free);
-  g_assert_cmpint (eiderctl (&fx, &out, "daemon", "extra", NULL), ==, 2);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "daemon", "extra", NULL), ==, 2);
 
-  fixture_tear_down (&fx);
+  test_fixture_tear_down (&fx);
 }
 
 int

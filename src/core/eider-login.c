@@ -842,6 +842,36 @@ eider_login_submit_password_async (EiderLogin          *self,
   g_task_run_in_thread (derive, derive_worker);
 }
 
+/* After a second factor: the keys arrive; the password (known already on
+ * the SRP path) opens them. */
+static void
+second_factor_done (EiderLogin *self,
+                    GTask      *task,
+                    JsonNode   *node,
+                    const char *what)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node) || !take_keys (self, json_node_get_object (node), &error))
+    {
+      if (error == NULL)
+        g_set_error (&error, EIDER_API_ERROR, EIDER_API_ERROR_NOT_ENTE,
+                     "The server's answer to the %s is not what Ente sends", what);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  if (self->kek == NULL)
+    self->step = EIDER_LOGIN_STEP_PASSWORD;
+  else if (!complete (self, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  g_task_return_boolean (task, TRUE);
+}
+
 /* TOTP */
 
 static void
@@ -868,27 +898,7 @@ submit_totp_cb (GObject      *object,
       return;
     }
 
-  if (!JSON_NODE_HOLDS_OBJECT (node) || !take_keys (self, json_node_get_object (node), &error))
-    {
-      if (error == NULL)
-        g_set_error_literal (&error, EIDER_API_ERROR, EIDER_API_ERROR_NOT_ENTE,
-                             "The server's answer to the two-factor code is not what Ente sends");
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  if (self->kek != NULL)
-    {
-      if (!complete (self, &error))
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
-    }
-  else
-    self->step = EIDER_LOGIN_STEP_PASSWORD;
-
-  g_task_return_boolean (task, TRUE);
+  second_factor_done (self, task, node, "two-factor code");
 }
 
 void
@@ -954,27 +964,7 @@ check_passkey_cb (GObject      *object,
       return;
     }
 
-  if (!JSON_NODE_HOLDS_OBJECT (node) || !take_keys (self, json_node_get_object (node), &error))
-    {
-      if (error == NULL)
-        g_set_error_literal (&error, EIDER_API_ERROR, EIDER_API_ERROR_NOT_ENTE,
-                             "The server's passkey answer is not what Ente sends");
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  if (self->kek != NULL)
-    {
-      if (!complete (self, &error))
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
-    }
-  else
-    self->step = EIDER_LOGIN_STEP_PASSWORD;
-
-  g_task_return_boolean (task, TRUE);
+  second_factor_done (self, task, node, "passkey");
 }
 
 /**

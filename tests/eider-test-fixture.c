@@ -1,0 +1,185 @@
+/* eider-test-fixture.c
+ *
+ * Copyright 2026 The Eider Authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
+
+#include "eider-account.h"
+#include "eider-signup.h"
+#include "eider-test-fixture.h"
+
+void
+test_write_bytes (const char   *path,
+                  const guint8 *data,
+                  gsize         len)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_file_set_contents (path, (const char *) data, len, &error);
+  g_assert_no_error (error);
+}
+
+void
+test_write_text (const char *root,
+                 const char *rel,
+                 const char *data,
+                 gsize       len)
+{
+  g_autofree char *path = g_build_filename (root, rel, NULL);
+
+  test_write_bytes (path, (const guint8 *) data, len);
+}
+
+void
+test_write_photo (const char *root,
+                  const char *rel,
+                  int         width,
+                  int         height)
+{
+  g_autofree char *path = g_build_filename (root, rel, NULL);
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, width, height);
+  g_autofree char *buffer = NULL;
+  gsize size = 0;
+
+  gdk_pixbuf_fill (pixbuf, g_random_int () | 0xff);
+  g_assert_true (gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &size, "jpeg", NULL, NULL));
+  test_write_bytes (path, (const guint8 *) buffer, size);
+}
+
+void
+test_write_video (const char *root,
+                  const char *rel,
+                  gsize       size)
+{
+  g_autofree char *path = g_build_filename (root, rel, NULL);
+  g_autofree guint8 *data = g_malloc (size + 4);
+
+  for (gsize i = 0; i < size; i += 4)
+    {
+      guint32 r = g_random_int ();
+
+      memcpy (data + i, &r, 4);
+    }
+  memcpy (data, "\x00\x00\x00\x20" "ftypisom", 12);
+  test_write_bytes (path, data, size);
+}
+
+void
+test_fixture_set_up (TestFixture        *fx,
+                     const char * const *server_args)
+{
+  g_autoptr(EiderSignup) signup = NULL;
+  g_autoptr(EiderSession) session = NULL;
+  g_autoptr(EiderAccount) account = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  fx->server = test_server_start (server_args);
+  fx->home = test_make_tmpdir ("eider-test-XXXXXX");
+  fx->config = g_build_filename (fx->home, "config", NULL);
+  fx->data = g_build_filename (fx->home, "data", NULL);
+  fx->tree = g_build_filename (fx->home, "Photos", NULL);
+  fx->email = g_strdup_printf ("test-%u@example.org", g_random_int ());
+  g_assert_cmpint (g_mkdir_with_parents (fx->tree, 0755), ==, 0);
+
+  signup = eider_signup_new (fx->server->url, fx->email);
+  eider_signup_request_code_async (signup, NULL, test_result_cb, &result);
+  g_assert_true (eider_signup_request_code_finish (signup, test_wait (&result), &error));
+  g_clear_object (&result);
+  eider_signup_complete_async (signup, "123456", TEST_PASSWORD, NULL, test_result_cb, &result);
+  g_assert_true (eider_signup_complete_finish (signup, test_wait (&result), &error));
+  g_assert_no_error (error);
+
+  session = eider_signup_steal_session (signup);
+  account = eider_account_new (fx->config);
+  g_assert_true (eider_account_set_session (account, session, EIDER_SECRET_BACKEND_FILE, &error));
+  g_assert_no_error (error);
+}
+
+void
+test_fixture_tear_down (TestFixture *fx)
+{
+  if (fx->server != NULL)
+    test_server_stop (fx->server);
+  test_rm_rf (fx->home);
+  g_free (fx->home);
+  g_free (fx->config);
+  g_free (fx->data);
+  g_free (fx->tree);
+  g_free (fx->email);
+}
+
+GSubprocess *
+test_eiderctl_spawn (TestFixture        *fx,
+                     const char * const *prefix,
+                     const char * const *args)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  GSubprocess *proc;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_setenv (launcher, "EIDER_CONFIG_DIR", fx->config, TRUE);
+  g_subprocess_launcher_setenv (launcher, "EIDER_DATA_DIR", fx->data, TRUE);
+  g_subprocess_launcher_setenv (launcher, "EIDER_RETRY_BASE_MS", "100", TRUE);
+  if (prefix != NULL)
+    {
+      /* LeakSanitizer cannot run under ptrace (strace). */
+      g_autofree char *asan = g_strconcat (g_getenv ("ASAN_OPTIONS") != NULL ? g_getenv ("ASAN_OPTIONS") : "",
+                                           ":detect_leaks=0", NULL);
+
+      g_subprocess_launcher_setenv (launcher, "ASAN_OPTIONS", asan, TRUE);
+    }
+
+  for (guint i = 0; prefix != NULL && prefix[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) prefix[i]);
+  g_ptr_array_add (argv, (gpointer) g_getenv ("EIDERCTL"));
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  proc = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+
+  return proc;
+}
+
+int
+test_eiderctl (TestFixture        *fx,
+               const char * const *prefix,
+               char              **out,
+               const char         *first,
+               ...)
+{
+  g_autoptr(GPtrArray) list = g_ptr_array_new ();
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  va_list args;
+
+  va_start (args, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (list, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (list, NULL);
+
+  proc = test_eiderctl_spawn (fx, prefix, (const char * const *) list->pdata);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &text, NULL, &error);
+  g_assert_no_error (error);
+  if (g_test_verbose ())
+    g_printerr ("eiderctl %s …\n%s", first, text);
+  if (!g_subprocess_get_if_exited (proc))
+    g_error ("eiderctl %s died of signal %d:\n%s", first, g_subprocess_get_term_sig (proc), text);
+  if (out != NULL)
+    *out = g_steal_pointer (&text);
+
+  return g_subprocess_get_exit_status (proc);
+}

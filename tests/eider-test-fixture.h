@@ -1,0 +1,64 @@
+/* eider-test-fixture.h
+ *
+ * Copyright 2026 The Eider Authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * What the backup and daemon tests share: a real eider-test-server, a fresh
+ * account signed up on it (keys in a 0600 file under the test's config
+ * folder), a photo tree to back up, generated photos and videos, and
+ * eiderctl run against that state.
+ */
+#pragma once
+
+#include "eider-test-server-harness.h"
+
+G_BEGIN_DECLS
+
+#define TEST_PASSWORD "eider test password"
+#define TEST_MiB      (1024 * 1024)
+
+typedef struct
+{
+  TestServer *server;
+  char       *home;     /* config, data and the photo tree live here */
+  char       *config;
+  char       *data;
+  char       *tree;
+  char       *email;
+} TestFixture;
+
+void         test_fixture_set_up    (TestFixture        *fx,
+                                     const char * const *server_args);
+void         test_fixture_tear_down (TestFixture        *fx);
+
+void         test_write_bytes       (const char         *path,
+                                     const guint8       *data,
+                                     gsize               len);
+void         test_write_text        (const char         *root,
+                                     const char         *rel,
+                                     const char         *data,
+                                     gsize               len);
+/* A JPEG of one random colour. */
+void         test_write_photo       (const char         *root,
+                                     const char         *rel,
+                                     int                 width,
+                                     int                 height);
+/* A video-looking file: an ISO ftyp box, then random bytes. */
+void         test_write_video       (const char         *root,
+                                     const char         *rel,
+                                     gsize               size);
+
+/* eiderctl with the fixture's state; @prefix (nullable) runs it under
+ * another program (strace). */
+GSubprocess *test_eiderctl_spawn    (TestFixture        *fx,
+                                     const char * const *prefix,
+                                     const char * const *args);
+/* Runs eiderctl to the end; its exit status, its output in *out. */
+int          test_eiderctl          (TestFixture        *fx,
+                                     const char * const *prefix,
+                                     char              **out,
+                                     const char         *first,
+                                     ...) G_GNUC_NULL_TERMINATED;
+
+G_END_DECLS
