@@ -303,6 +303,8 @@ job_free (Job *job)
 static void job_dedupe (Job *job);
 static void remove_path (EiderEngine *self,
                          const char  *path);
+static void remove_record (EiderEngine     *self,
+                           EiderFileRecord *record);
 
 /* Lets the jobs that waited for the same content go on. */
 static void
@@ -1123,7 +1125,15 @@ apply_scan (EiderEngine *self,
       note_entry (self, watch->id, entry);
     }
 
-  /* Files gone from disk: forget them locally; nothing is deleted in Ente. */
+  if (!eider_store_commit (self->store, &error))
+    {
+      eider_store_rollback (self->store);
+      log_store_error (error);
+      return;
+    }
+
+  /* Files gone from disk while nobody watched: the same rule as a deletion
+   * seen live — they leave the watched album; nothing is deleted in Ente. */
   known = eider_store_list_files (self->store, watch->id, &error);
   for (guint i = 0; known != NULL && i < known->len; i++)
     {
@@ -1131,13 +1141,7 @@ apply_scan (EiderEngine *self,
 
       if (!g_hash_table_contains (seen, record->path) &&
           !g_hash_table_contains (self->busy_files, &record->id))
-        eider_store_delete_file (self->store, record->id, NULL);
-    }
-
-  if (!eider_store_commit (self->store, &error))
-    {
-      eider_store_rollback (self->store);
-      log_store_error (error);
+        remove_record (self, record);
     }
 }
 
