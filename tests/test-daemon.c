@@ -349,6 +349,24 @@ test_daemon_watches (void)
   g_assert_cmpuint (count_lines_with_prefix (d->log->str, "uploaded\t"), ==, 3);
   g_assert_cmpuint (posted_files (&fx), ==, 3);
 
+  /* A folder added while it runs is walked and watched at once. */
+  {
+    g_autofree char *other = g_build_filename (fx.home, "Other", NULL);
+    g_autofree char *out = NULL;
+
+    test_write_photo (other, "there.jpg", 90, 60);
+    g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "watch", "add", other, NULL), ==, 0);
+    g_clear_pointer (&expected, g_free);
+    expected = g_strdup_printf ("uploaded\t%s/there.jpg", other);
+    daemon_wait_lines (d, expected, 1, 60);
+
+    test_write_photo (other, "later.jpg", 91, 61);
+    g_clear_pointer (&expected, g_free);
+    expected = g_strdup_printf ("uploaded\t%s/later.jpg", other);
+    daemon_wait_lines (d, expected, 1, 60);
+    g_assert_cmpuint (posted_files (&fx), ==, 5);
+  }
+
   g_assert_cmpint (daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
   g_assert_cmpint (g_subprocess_get_exit_status (d->proc), ==, 0);
 

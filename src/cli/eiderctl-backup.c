@@ -56,6 +56,19 @@ mapping_text (const EiderWatch *watch,
   return *owned;
 }
 
+/* A running daemon follows watch add/remove at once; without one there is
+ * nobody to tell, and the next start reads the store anyway. */
+static void
+tell_daemon (EiderctlGlobals *globals)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *reply = NULL;
+
+  if (!eider_instance_send (globals->data_dir, "watches-changed", &reply, &error) &&
+      !g_error_matches (error, EIDER_INSTANCE_ERROR, EIDER_INSTANCE_ERROR_NOT_RUNNING))
+    g_printerr ("The running Eider could not be told: %s\n", error->message);
+}
+
 /* watch */
 
 static int
@@ -105,6 +118,7 @@ watch_add (EiderctlGlobals  *globals,
     }
 
   g_print ("Watching %s → %s.\n", watch->path, mapping_text (watch, &text));
+  tell_daemon (globals);
   return EIDERCTL_EXIT_OK;
 }
 
@@ -178,6 +192,7 @@ watch_remove (EiderctlGlobals  *globals,
     }
 
   g_print ("Stopped watching %s. Nothing in Ente was changed.\n", watch->path);
+  tell_daemon (globals);
   return EIDERCTL_EXIT_OK;
 }
 

@@ -95,6 +95,7 @@ typedef struct
   guint          n_uploaded;
   guint          n_skipped;
   guint          n_failed;
+  GHashTable    *watched;      /* ids of the watches given to the watcher */
 } Daemon;
 
 static void
@@ -223,6 +224,7 @@ daemon_watch_roots (Daemon    *daemon,
       EiderWatch *watch = g_ptr_array_index (watches, i);
       g_autoptr(GError) error = NULL;
 
+      g_hash_table_add (daemon->watched, g_memdup2 (&watch->id, sizeof watch->id));
       if (!eider_watcher_add_root (daemon->watcher, watch->id, watch->path, &error))
         {
           g_autofree char *display = g_filename_display_name (watch->path);
@@ -231,6 +233,58 @@ daemon_watch_roots (Daemon    *daemon,
           g_print ("Cannot watch %s for changes: %s\n", display, error->message);
         }
     }
+}
+
+/* `eiderctl watch add|remove` while the daemon runs: follow the store. */
+static JsonObject *
+daemon_watches_changed (Daemon  *daemon,
+                        GError **error)
+{
+  g_autoptr(GPtrArray) watches = eider_store_list_watches (daemon->store, error);
+  g_autoptr(GHashTable) current = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) added = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer key;
+
+  if (watches == NULL)
+    return NULL;
+
+  for (guint i = 0; i < watches->len; i++)
+    {
+      EiderWatch *watch = g_ptr_array_index (watches, i);
+
+      g_hash_table_add (current, &watch->id);
+      if (!g_hash_table_contains (daemon->watched, &watch->id))
+        g_ptr_array_add (added, watch);
+    }
+
+  g_hash_table_iter_init (&iter, daemon->watched);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!g_hash_table_contains (current, key))
+      {
+        eider_watcher_remove_root (daemon->watcher, *(gint64 *) key);
+        g_hash_table_iter_steal (&iter);
+        g_ptr_array_add (gone, key);
+      }
+
+  daemon_watch_roots (daemon, added);
+  for (guint i = 0; i < added->len; i++)
+    {
+      EiderWatch *watch = g_ptr_array_index (added, i);
+      g_autofree char *display = g_filename_display_name (watch->path);
+
+      g_print ("Now watching %s.\n", display);
+      eider_engine_rescan_watch (daemon->engine, watch->id);
+    }
+
+  {
+    JsonObject *reply = json_object_new ();
+
+    json_object_set_int_member (reply, "added", added->len);
+    json_object_set_int_member (reply, "removed", gone->len);
+    return reply;
+  }
 }
 
 static gboolean
@@ -351,6 +405,9 @@ daemon_command_cb (EiderInstanceCommand   command,
     case EIDER_INSTANCE_COMMAND_STATUS:
       return daemon_status (daemon, error);
 
+    case EIDER_INSTANCE_COMMAND_WATCHES_CHANGED:
+      return daemon_watches_changed (daemon, error);
+
     default:
       g_assert_not_reached ();
     }
@@ -467,6 +524,7 @@ eiderctl_daemon (EiderctlGlobals  *globals,
   daemon.watcher = watcher;
   daemon.loop = loop;
   daemon.status = EIDERCTL_EXIT_OK;
+  daemon.watched = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
 
   /* What was paused before the last stop stays paused. Paused folders
    * need nothing here: the store leaves their files out. */
@@ -510,6 +568,7 @@ eiderctl_daemon (EiderctlGlobals  *globals,
 
   g_print ("Stopped: %u uploaded, %u skipped, %u failed.\n", daemon.n_uploaded, daemon.n_skipped,
            daemon.n_failed);
+  g_hash_table_unref (daemon.watched);
 
   return daemon.status;
 }

@@ -241,6 +241,7 @@ parse_command (const char            *line,
     { "pause-watch", EIDER_INSTANCE_COMMAND_PAUSE_WATCH, TRUE },
     { "resume-watch", EIDER_INSTANCE_COMMAND_RESUME_WATCH, TRUE },
     { "status", EIDER_INSTANCE_COMMAND_STATUS, FALSE },
+    { "watches-changed", EIDER_INSTANCE_COMMAND_WATCHES_CHANGED, FALSE },
   };
   g_auto(GStrv) words = g_strsplit (line, " ", -1);
   guint n_words = g_strv_length (words);

@@ -47,6 +47,7 @@ typedef enum
   EIDER_INSTANCE_COMMAND_PAUSE_WATCH,
   EIDER_INSTANCE_COMMAND_RESUME_WATCH,
   EIDER_INSTANCE_COMMAND_STATUS,
+  EIDER_INSTANCE_COMMAND_WATCHES_CHANGED,
 } EiderInstanceCommand;
 
 /* Applies one command. @watch_id is the watch of the *_WATCH commands and 0
