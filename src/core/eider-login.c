@@ -376,6 +376,34 @@ handle_authorization (EiderLogin  *self,
   return TRUE;
 }
 
+/* POSTs {id_member: id, code_member: code (trimmed)}: the shape of both
+ * verify-email and two-factor/verify. Takes @task. */
+static void
+post_code (EiderLogin          *self,
+           GTask               *task,
+           const char          *path,
+           const char          *id_member,
+           const char          *id,
+           const char          *code_member,
+           const char          *code,
+           GAsyncReadyCallback  callback)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) body = NULL;
+  g_autofree char *trimmed = g_strstrip (g_strdup (code));
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, id_member);
+  json_builder_add_string_value (builder, id);
+  json_builder_set_member_name (builder, code_member);
+  json_builder_add_string_value (builder, trimmed);
+  json_builder_end_object (builder);
+  body = json_builder_get_root (builder);
+
+  eider_api_call_async (self->api, "POST", path, body, EIDER_API_CALL_NONE,
+                        g_task_get_cancellable (task), callback, task);
+}
+
 /* Start: GET /users/srp/attributes decides between SRP and an emailed code. */
 
 static void
@@ -561,9 +589,6 @@ eider_login_submit_code_async (EiderLogin          *self,
                                gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) body = NULL;
-  g_autofree char *trimmed = NULL;
 
   g_return_if_fail (EIDER_IS_LOGIN (self));
   g_return_if_fail (code != NULL);
@@ -572,17 +597,8 @@ eider_login_submit_code_async (EiderLogin          *self,
   if (!check_step (self, task, EIDER_LOGIN_STEP_EMAIL_CODE))
     return;
 
-  trimmed = g_strstrip (g_strdup (code));
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "email");
-  json_builder_add_string_value (builder, self->email);
-  json_builder_set_member_name (builder, "ott");
-  json_builder_add_string_value (builder, trimmed);
-  json_builder_end_object (builder);
-  body = json_builder_get_root (builder);
-
-  eider_api_call_async (self->api, "POST", "/users/verify-email", body, EIDER_API_CALL_NONE,
-                        cancellable, submit_code_cb, g_steal_pointer (&task));
+  post_code (self, g_steal_pointer (&task), "/users/verify-email", "email", self->email, "ott",
+             code, submit_code_cb);
 }
 
 /* Password */
@@ -909,9 +925,6 @@ eider_login_submit_totp_async (EiderLogin          *self,
                                gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) body = NULL;
-  g_autofree char *trimmed = NULL;
 
   g_return_if_fail (EIDER_IS_LOGIN (self));
   g_return_if_fail (code != NULL);
@@ -920,17 +933,8 @@ eider_login_submit_totp_async (EiderLogin          *self,
   if (!check_step (self, task, EIDER_LOGIN_STEP_TOTP))
     return;
 
-  trimmed = g_strstrip (g_strdup (code));
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "sessionID");
-  json_builder_add_string_value (builder, self->two_factor_session_id);
-  json_builder_set_member_name (builder, "code");
-  json_builder_add_string_value (builder, trimmed);
-  json_builder_end_object (builder);
-  body = json_builder_get_root (builder);
-
-  eider_api_call_async (self->api, "POST", "/users/two-factor/verify", body, EIDER_API_CALL_NONE,
-                        cancellable, submit_totp_cb, g_steal_pointer (&task));
+  post_code (self, g_steal_pointer (&task), "/users/two-factor/verify", "sessionID",
+             self->two_factor_session_id, "code", code, submit_totp_cb);
 }
 
 /* Passkey: the browser does the ceremony; we poll for the token. */
