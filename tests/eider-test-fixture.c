@@ -11,6 +11,7 @@
 
 #include "eider-account.h"
 #include "eider-signup.h"
+#include "eider-store.h"
 #include "eider-test-fixture.h"
 
 void
@@ -182,4 +183,29 @@ test_eiderctl (TestFixture        *fx,
     *out = g_steal_pointer (&text);
 
   return g_subprocess_get_exit_status (proc);
+}
+
+GPtrArray *
+test_acknowledged_parts (TestFixture *fx)
+{
+  g_autofree char *db = g_build_filename (fx->data, "eider.db", NULL);
+  g_autoptr(EiderStore) store = NULL;
+  g_autoptr(GPtrArray) working = NULL;
+  GPtrArray *parts = g_ptr_array_new_with_free_func (g_free);
+
+  if (!g_file_test (db, G_FILE_TEST_EXISTS) || (store = eider_store_open (db, NULL)) == NULL)
+    return parts;
+
+  working = eider_store_list_files_in_state (store, EIDER_FILE_WORKING, NULL);
+  for (guint i = 0; working != NULL && i < working->len; i++)
+    {
+      EiderFileRecord *record = g_ptr_array_index (working, i);
+      g_autoptr(EiderUploadRecord) upload = eider_store_get_upload (store, record->id);
+
+      for (guint p = 0; upload != NULL && upload->etags != NULL && upload->etags[p] != NULL; p++)
+        if (upload->etags[p][0] != '\0')
+          g_ptr_array_add (parts, g_strdup_printf ("%u", p + 1));
+    }
+
+  return parts;
 }

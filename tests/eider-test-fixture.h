@@ -61,4 +61,8 @@ int          test_eiderctl          (TestFixture        *fx,
                                      const char         *first,
                                      ...) G_GNUC_NULL_TERMINATED;
 
+/* The part numbers ("1", "2", …) of uploads in flight that the fixture's
+ * database records as acknowledged, read through a second connection. */
+GPtrArray   *test_acknowledged_parts (TestFixture       *fx);
+
 G_END_DECLS

@@ -350,37 +350,6 @@ test_backup_tree (void)
   test_fixture_tear_down (&fx);
 }
 
-/* Reads the acknowledged part numbers of a file's upload in flight from
- * the daemon's database, as a second connection (WAL). */
-static GPtrArray *
-acknowledged_parts (TestFixture *fx)
-{
-  g_autofree char *db = g_build_filename (fx->data, "eider.db", NULL);
-  g_autoptr(EiderStore) store = NULL;
-  g_autoptr(GPtrArray) working = NULL;
-  GPtrArray *parts = g_ptr_array_new_with_free_func (g_free);
-
-  if (!g_file_test (db, G_FILE_TEST_EXISTS))
-    return parts;
-
-  store = eider_store_open (db, NULL);
-  if (store == NULL)
-    return parts;
-
-  working = eider_store_list_files_in_state (store, EIDER_FILE_WORKING, NULL);
-  for (guint i = 0; working != NULL && i < working->len; i++)
-    {
-      EiderFileRecord *record = g_ptr_array_index (working, i);
-      g_autoptr(EiderUploadRecord) upload = eider_store_get_upload (store, record->id);
-
-      for (guint p = 0; upload != NULL && upload->etags != NULL && upload->etags[p] != NULL; p++)
-        if (upload->etags[p][0] != '\0')
-          g_ptr_array_add (parts, g_strdup_printf ("%u", p + 1));
-    }
-
-  return parts;
-}
-
 /* kill -9 in the middle of a 100 MiB multipart upload, then a restart:
  * acknowledged parts are not sent again, and there is one file record. */
 static void
@@ -406,7 +375,7 @@ test_backup_kill_resume (void)
   deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
   for (;;)
     {
-      g_autoptr(GPtrArray) parts = acknowledged_parts (&fx);
+      g_autoptr(GPtrArray) parts = test_acknowledged_parts (&fx);
 
       if (parts->len > 0)
         break;
@@ -419,7 +388,7 @@ test_backup_kill_resume (void)
   g_assert_true (g_subprocess_get_if_signaled (proc));
 
   /* What the dead process had recorded as acknowledged. */
-  acked = acknowledged_parts (&fx);
+  acked = test_acknowledged_parts (&fx);
   g_assert_cmpuint (acked->len, >=, 1);
   g_assert_cmpuint (acked->len, <, 5);
 

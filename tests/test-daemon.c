@@ -604,33 +604,6 @@ test_daemon_pause_resume (void)
   test_fixture_tear_down (&fx);
 }
 
-/* Acknowledged parts of the file in flight, read from the daemon's
- * database as a second connection (WAL). */
-static GPtrArray *
-acknowledged_parts (TestFixture *fx)
-{
-  g_autofree char *db = g_build_filename (fx->data, "eider.db", NULL);
-  g_autoptr(EiderStore) store = NULL;
-  g_autoptr(GPtrArray) working = NULL;
-  GPtrArray *parts = g_ptr_array_new_with_free_func (g_free);
-
-  if (!g_file_test (db, G_FILE_TEST_EXISTS) || (store = eider_store_open (db, NULL)) == NULL)
-    return parts;
-
-  working = eider_store_list_files_in_state (store, EIDER_FILE_WORKING, NULL);
-  for (guint i = 0; working != NULL && i < working->len; i++)
-    {
-      EiderFileRecord *record = g_ptr_array_index (working, i);
-      g_autoptr(EiderUploadRecord) upload = eider_store_get_upload (store, record->id);
-
-      for (guint p = 0; upload != NULL && upload->etags != NULL && upload->etags[p] != NULL; p++)
-        if (upload->etags[p][0] != '\0')
-          g_ptr_array_add (parts, g_strdup_printf ("%u", p + 1));
-    }
-
-  return parts;
-}
-
 /* SIGTERM in the middle of a multipart upload: out within seconds with 0,
  * and the next start finishes the file without sending acknowledged parts
  * again. */
@@ -651,7 +624,7 @@ test_daemon_sigterm_mid_upload (void)
   deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
   for (;;)
     {
-      g_autoptr(GPtrArray) parts = acknowledged_parts (&fx);
+      g_autoptr(GPtrArray) parts = test_acknowledged_parts (&fx);
 
       if (parts->len > 0)
         break;
@@ -667,7 +640,7 @@ test_daemon_sigterm_mid_upload (void)
   g_assert_cmpuint (count_lines_with_prefix (d->log->str, "failed\t"), ==, 0);
   g_assert_cmpuint (posted_files (&fx), ==, 0);
 
-  acked = acknowledged_parts (&fx);
+  acked = test_acknowledged_parts (&fx);
   g_assert_cmpuint (acked->len, >=, 1);
   g_clear_pointer (&d, daemon_free);
 
