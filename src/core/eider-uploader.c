@@ -532,6 +532,25 @@ eider_upload_record_set_blobs (EiderUploadRecord  *record,
   return TRUE;
 }
 
+/* {"objectKey", "decryptionHeader", "size"}: a stored object in POST /files. */
+static void
+add_object_member (JsonBuilder *builder,
+                   const char  *member,
+                   const char  *object_key,
+                   const char  *header,
+                   gint64       size)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "objectKey");
+  json_builder_add_string_value (builder, object_key);
+  json_builder_set_member_name (builder, "decryptionHeader");
+  json_builder_add_string_value (builder, header);
+  json_builder_set_member_name (builder, "size");
+  json_builder_add_int_value (builder, size);
+  json_builder_end_object (builder);
+}
+
 JsonNode *
 eider_upload_record_to_json (const EiderUploadRecord *record)
 {
@@ -547,25 +566,10 @@ eider_upload_record_to_json (const EiderUploadRecord *record)
   json_builder_set_member_name (builder, "keyDecryptionNonce");
   json_builder_add_string_value (builder, record->key_nonce);
 
-  json_builder_set_member_name (builder, "file");
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "objectKey");
-  json_builder_add_string_value (builder, record->object_key);
-  json_builder_set_member_name (builder, "decryptionHeader");
-  json_builder_add_string_value (builder, record->file_header);
-  json_builder_set_member_name (builder, "size");
-  json_builder_add_int_value (builder, record->encrypted_size);
-  json_builder_end_object (builder);
-
-  json_builder_set_member_name (builder, "thumbnail");
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "objectKey");
-  json_builder_add_string_value (builder, record->thumb_object_key);
-  json_builder_set_member_name (builder, "decryptionHeader");
-  json_builder_add_string_value (builder, record->thumb_header);
-  json_builder_set_member_name (builder, "size");
-  json_builder_add_int_value (builder, record->thumb_size);
-  json_builder_end_object (builder);
+  add_object_member (builder, "file", record->object_key, record->file_header,
+                     record->encrypted_size);
+  add_object_member (builder, "thumbnail", record->thumb_object_key, record->thumb_header,
+                     record->thumb_size);
 
   json_builder_set_member_name (builder, "metadata");
   json_builder_begin_object (builder);
