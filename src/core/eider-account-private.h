@@ -18,4 +18,7 @@ GError *_eider_account_map_error (GError            *error,
 JsonObject *_eider_json_object_member (JsonObject *object,
                                        const char *member);
 
+/* Museum trims and lower-cases emails; so does Eider, once. */
+char       *_eider_normalize_email     (const char *email);
+
 G_END_DECLS

@@ -65,6 +65,14 @@ _eider_account_map_error (GError            *error,
   return mapped;
 }
 
+char *
+_eider_normalize_email (const char *email)
+{
+  char *normalized = g_utf8_strdown (email, -1);
+
+  return g_strstrip (normalized);
+}
+
 /* json-glib 1.6 has no json_object_get_object_member_with_default(). */
 JsonObject *
 _eider_json_object_member (JsonObject *object,

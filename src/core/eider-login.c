@@ -94,17 +94,12 @@ eider_login_new (const char *endpoint,
                  const char *email)
 {
   EiderLogin *self;
-  g_autofree char *normalized = NULL;
 
   g_return_val_if_fail (email != NULL, NULL);
 
-  /* Museum trims and lower-cases emails. */
-  normalized = g_utf8_strdown (email, -1);
-  g_strstrip (normalized);
-
   self = g_object_new (EIDER_TYPE_LOGIN, NULL);
   self->api = eider_api_new (endpoint);
-  self->email = g_steal_pointer (&normalized);
+  self->email = _eider_normalize_email (email);
 
   return self;
 }
@@ -376,6 +371,21 @@ handle_authorization (EiderLogin  *self,
   return TRUE;
 }
 
+/* GETs @path_and_key followed by @value, escaped. Takes @task. */
+static void
+get_with_query (EiderLogin          *self,
+                GTask               *task,
+                const char          *path_and_key,
+                const char          *value,
+                GAsyncReadyCallback  callback)
+{
+  g_autofree char *escaped = g_uri_escape_string (value, NULL, FALSE);
+  g_autofree char *path = g_strconcat (path_and_key, escaped, NULL);
+
+  eider_api_call_async (self->api, "GET", path, NULL, EIDER_API_CALL_NONE,
+                        g_task_get_cancellable (task), callback, task);
+}
+
 /* POSTs {id_member: id, code_member: code (trimmed)}: the shape of both
  * verify-email and two-factor/verify. Takes @task. */
 static void
@@ -477,8 +487,6 @@ eider_login_start_async (EiderLogin          *self,
                          gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autofree char *escaped = NULL;
-  g_autofree char *path = NULL;
 
   g_return_if_fail (EIDER_IS_LOGIN (self));
 
@@ -486,10 +494,8 @@ eider_login_start_async (EiderLogin          *self,
   if (!check_step (self, task, EIDER_LOGIN_STEP_START))
     return;
 
-  escaped = g_uri_escape_string (self->email, NULL, FALSE);
-  path = g_strdup_printf ("/users/srp/attributes?email=%s", escaped);
-  eider_api_call_async (self->api, "GET", path, NULL, EIDER_API_CALL_NONE, cancellable,
-                        start_cb, g_steal_pointer (&task));
+  get_with_query (self, g_steal_pointer (&task), "/users/srp/attributes?email=", self->email,
+                  start_cb);
 }
 
 /* Emailed code */
@@ -986,8 +992,6 @@ eider_login_check_passkey_async (EiderLogin          *self,
                                  gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autofree char *sid = NULL;
-  g_autofree char *path = NULL;
 
   g_return_if_fail (EIDER_IS_LOGIN (self));
 
@@ -995,8 +999,6 @@ eider_login_check_passkey_async (EiderLogin          *self,
   if (!check_step (self, task, EIDER_LOGIN_STEP_PASSKEY))
     return;
 
-  sid = g_uri_escape_string (self->passkey_session_id, NULL, FALSE);
-  path = g_strdup_printf ("/users/two-factor/passkeys/get-token?sessionID=%s", sid);
-  eider_api_call_async (self->api, "GET", path, NULL, EIDER_API_CALL_NONE, cancellable,
-                        check_passkey_cb, g_steal_pointer (&task));
+  get_with_query (self, g_steal_pointer (&task), "/users/two-factor/passkeys/get-token?sessionID=",
+                  self->passkey_session_id, check_passkey_cb);
 }

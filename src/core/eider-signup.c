@@ -74,16 +74,12 @@ eider_signup_new (const char *endpoint,
                   const char *email)
 {
   EiderSignup *self;
-  g_autofree char *normalized = NULL;
 
   g_return_val_if_fail (email != NULL, NULL);
 
-  normalized = g_utf8_strdown (email, -1);
-  g_strstrip (normalized);
-
   self = g_object_new (EIDER_TYPE_SIGNUP, NULL);
   self->api = eider_api_new (endpoint);
-  self->email = g_steal_pointer (&normalized);
+  self->email = _eider_normalize_email (email);
 
   return self;
 }
