@@ -209,3 +209,25 @@ test_acknowledged_parts (TestFixture *fx)
 
   return parts;
 }
+
+void
+test_assert_parts_sent_once (TestFixture *fx,
+                             GPtrArray   *parts)
+{
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  g_assert_true (g_file_get_contents (fx->server->log_path, &contents, NULL, NULL));
+  lines = g_strsplit (contents, "\n", -1);
+
+  for (guint i = 0; i < parts->len; i++)
+    {
+      g_autofree char *suffix = g_strdup_printf ("?partNumber=%s 200", (char *) g_ptr_array_index (parts, i));
+      guint n = 0;
+
+      for (guint l = 0; lines[l] != NULL; l++)
+        if (g_str_has_prefix (lines[l], "request PUT /s3/") && g_str_has_suffix (lines[l], suffix))
+          n++;
+      g_assert_cmpuint (n, ==, 1);
+    }
+}

@@ -65,4 +65,9 @@ int          test_eiderctl          (TestFixture        *fx,
  * database records as acknowledged, read through a second connection. */
 GPtrArray   *test_acknowledged_parts (TestFixture       *fx);
 
+/* Each of these part numbers was PUT (with success) exactly once, by the
+ * server's request log. */
+void         test_assert_parts_sent_once (TestFixture  *fx,
+                                          GPtrArray    *parts);
+
 G_END_DECLS
