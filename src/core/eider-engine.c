@@ -48,6 +48,10 @@ struct _EiderEngine
   gboolean       active;
   gboolean       continuous;
   gboolean       user_paused;
+  char          *own_reason;   /* a pause the engine took itself (account problems) */
+  char          *gate_reason;  /* a condition set by the front end (network, battery…) */
+  gboolean       busy;
+  guint64        bandwidth_limit;
   GTask         *stop_task;
   guint          n_scans;      /* the sync and the scans in flight */
   guint          n_jobs;
@@ -65,6 +69,7 @@ G_DEFINE_FINAL_TYPE (EiderEngine, eider_engine, G_TYPE_OBJECT)
 enum {
   PROP_0,
   PROP_PAUSE_REASON,
+  PROP_BUSY,
   N_PROPS
 };
 
@@ -105,6 +110,8 @@ eider_engine_finalize (GObject *object)
   EiderEngine *self = (EiderEngine *) object;
 
   g_free (self->pause_reason);
+  g_free (self->own_reason);
+  g_free (self->gate_reason);
 
   G_OBJECT_CLASS (eider_engine_parent_class)->finalize (object);
 }
@@ -121,6 +128,10 @@ eider_engine_get_property (GObject    *object,
     {
     case PROP_PAUSE_REASON:
       g_value_set_string (value, self->pause_reason);
+      break;
+
+    case PROP_BUSY:
+      g_value_set_boolean (value, self->busy);
       break;
 
     default:
@@ -140,6 +151,10 @@ eider_engine_class_init (EiderEngineClass *klass)
   properties[PROP_PAUSE_REASON] =
     g_param_spec_string ("pause-reason", NULL, NULL, NULL,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* Files are in flight (e.g. to keep the machine awake meanwhile). */
+  properties[PROP_BUSY] =
+    g_param_spec_boolean ("busy", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -244,9 +259,18 @@ eider_engine_get_pause_reason (EiderEngine *self)
 }
 
 static void
-set_pause_reason (EiderEngine *self,
-                  const char  *reason)
+update_pause_reason (EiderEngine *self)
 {
+  const char *reason;
+
+  /* The user's word first, then what the engine found, then conditions. */
+  if (self->user_paused)
+    reason = "Paused";
+  else if (self->own_reason != NULL)
+    reason = self->own_reason;
+  else
+    reason = self->gate_reason;
+
   if (g_strcmp0 (self->pause_reason, reason) == 0)
     return;
 
@@ -258,6 +282,28 @@ set_pause_reason (EiderEngine *self,
    * when the reason is gone. */
   if (reason != NULL && self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
+}
+
+/* A pause the engine takes itself: an ended session, a full account. */
+static void
+set_pause_reason (EiderEngine *self,
+                  const char  *reason)
+{
+  g_free (self->own_reason);
+  self->own_reason = g_strdup (reason);
+  update_pause_reason (self);
+}
+
+static void
+update_busy (EiderEngine *self)
+{
+  gboolean busy = self->active && self->n_jobs > 0;
+
+  if (self->busy == busy)
+    return;
+
+  self->busy = busy;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
 }
 
 static void
@@ -284,6 +330,9 @@ typedef struct
   char              *dedupe_key;
   gboolean           owns_key;     /* others with the same content wait for this job */
   gboolean           placeholder;
+  GCancellable      *cancellable;  /* cancelled with the run, or alone (folder paused) */
+  GCancellable      *run_cancellable;
+  gulong             cancel_handler;
 } Job;
 
 static void
@@ -296,6 +345,10 @@ job_free (Job *job)
   g_clear_pointer (&job->content, g_bytes_unref);
   g_free (job->hash);
   g_free (job->dedupe_key);
+  if (job->run_cancellable != NULL)
+    g_cancellable_disconnect (job->run_cancellable, job->cancel_handler);
+  g_clear_object (&job->run_cancellable);
+  g_clear_object (&job->cancellable);
   g_clear_object (&job->engine);
   g_free (job);
 }
@@ -353,6 +406,7 @@ job_done (Job             *job,
   self->n_jobs--;
   job_free (job);
   pump (self);
+  update_busy (self);
 }
 
 static gint64
@@ -551,7 +605,7 @@ job_upload (Job *job)
   EiderEngine *self = job->engine;
 
   eider_uploader_upload_async (self->uploader, job->upload, job->record->path, job->content,
-                               job->collection_key, self->cancellable, upload_cb, job);
+                               job->collection_key, job->cancellable, upload_cb, job);
 }
 
 /* Step 4: metadata and thumbnail (worker) */
@@ -659,7 +713,7 @@ job_dedupe (Job *job)
     {
       link = g_ptr_array_new ();
       g_ptr_array_add (link, g_ptr_array_index (dups, 0));
-      eider_remote_add_files_async (self->remote, job->collection_id, link, self->cancellable,
+      eider_remote_add_files_async (self->remote, job->collection_id, link, job->cancellable,
                                     add_files_cb, job);
       return;
     }
@@ -675,7 +729,7 @@ job_dedupe (Job *job)
   g_hash_table_insert (self->busy_keys, g_strdup (job->dedupe_key), g_ptr_array_new ());
   job->owns_key = TRUE;
 
-  task = g_task_new (NULL, self->cancellable, blobs_cb, job);
+  task = g_task_new (NULL, job->cancellable, blobs_cb, job);
   g_task_set_task_data (task, job, NULL);
   g_task_run_in_thread (task, blobs_worker);
 }
@@ -798,7 +852,7 @@ album_cb (GObject      *object,
       return;
     }
 
-  task = g_task_new (NULL, self->cancellable, prepare_cb, job);
+  task = g_task_new (NULL, job->cancellable, prepare_cb, job);
   g_task_set_task_data (task, job, NULL);
   g_task_run_in_thread (task, prepare_worker);
 }
@@ -809,6 +863,13 @@ same_stat (const EiderStat *a,
 {
   return a->dev == b->dev && a->inode == b->inode && a->size == b->size &&
          a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
+}
+
+static void
+cancel_job_cb (GCancellable *run_cancellable,
+               gpointer      job_cancellable)
+{
+  g_cancellable_cancel (job_cancellable);
 }
 
 static void
@@ -824,6 +885,11 @@ job_start (EiderEngine     *self,
   job->engine = g_object_ref (self);
   job->record = record;
   job->title = g_filename_display_basename (record->path);
+  job->cancellable = g_cancellable_new ();
+  job->run_cancellable = g_object_ref (self->cancellable);
+  job->cancel_handler = g_cancellable_connect (job->run_cancellable,
+                                               G_CALLBACK (cancel_job_cb),
+                                               job->cancellable, NULL);
   self->n_jobs++;
   g_hash_table_insert (self->busy_files, g_memdup2 (&record->id, sizeof record->id), job);
 
@@ -885,7 +951,7 @@ job_start (EiderEngine     *self,
   if (upload != NULL)
     eider_store_delete_upload (self->store, record->id, NULL);
 
-  eider_remote_ensure_album_async (self->remote, record->album_name, self->cancellable,
+  eider_remote_ensure_album_async (self->remote, record->album_name, job->cancellable,
                                    album_cb, job);
 }
 
@@ -902,6 +968,7 @@ complete_stop (EiderEngine *self)
   g_clear_handle_id (&self->retry_source, g_source_remove);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->watches, g_ptr_array_unref);
+  update_busy (self);
 
   if (stop != NULL)
     g_task_return_boolean (stop, TRUE);
@@ -1068,6 +1135,7 @@ pump (EiderEngine *self)
       if (!self->active)
         return;
     }
+  update_busy (self);
 
   if (self->n_jobs == 0)
     wait_or_finish (self);
@@ -1300,7 +1368,7 @@ begin (EiderEngine   *self,
   self->active = TRUE;
   self->stopping = FALSE;
   /* Paused from the start: scans still record what is there, uploads wait. */
-  set_pause_reason (self, self->user_paused ? "Paused" : NULL);
+  set_pause_reason (self, NULL);
   self->cancellable = cancellable != NULL ? g_object_ref (cancellable) : g_cancellable_new ();
   start_pass (self);
 
@@ -1500,6 +1568,18 @@ eider_engine_rescan_watch (EiderEngine *self,
     eider_watch_free (watch);
 }
 
+/* After a pause: the old cancellable stopped the old work; new work needs
+ * a fresh one. */
+static void
+renew_cancellable (EiderEngine *self)
+{
+  if (self->cancellable != NULL && g_cancellable_is_cancelled (self->cancellable))
+    {
+      g_clear_object (&self->cancellable);
+      self->cancellable = g_cancellable_new ();
+    }
+}
+
 void
 eider_engine_set_user_paused (EiderEngine *self,
                               gboolean     paused)
@@ -1510,22 +1590,95 @@ eider_engine_set_user_paused (EiderEngine *self,
 
   if (paused)
     {
-      set_pause_reason (self, "Paused");
+      update_pause_reason (self);
       return;
     }
 
   /* Resuming also clears a pause the engine took itself (full account,
    * ended session): the next attempt says again if it still holds. */
   set_pause_reason (self, NULL);
-  if (self->active && !self->stopping)
+  if (self->active && !self->stopping && self->pause_reason == NULL)
     {
-      if (g_cancellable_is_cancelled (self->cancellable))
-        {
-          g_clear_object (&self->cancellable);
-          self->cancellable = g_cancellable_new ();
-        }
+      renew_cancellable (self);
       /* Anything missed while paused is found by a stat pass. */
       start_pass (self);
+    }
+}
+
+void
+eider_engine_set_gate (EiderEngine *self,
+                       const char  *reason)
+{
+  g_return_if_fail (EIDER_IS_ENGINE (self));
+
+  if (g_strcmp0 (self->gate_reason, reason) == 0)
+    return;
+
+  g_free (self->gate_reason);
+  self->gate_reason = g_strdup (reason);
+  update_pause_reason (self);
+
+  /* Lifted: what waited is still recorded as due; no new pass is needed. */
+  if (self->active && !self->stopping && self->pause_reason == NULL)
+    {
+      renew_cancellable (self);
+      pump (self);
+    }
+}
+
+const char *
+eider_engine_get_gate (EiderEngine *self)
+{
+  g_return_val_if_fail (EIDER_IS_ENGINE (self), NULL);
+
+  return self->gate_reason;
+}
+
+gboolean
+eider_engine_get_busy (EiderEngine *self)
+{
+  g_return_val_if_fail (EIDER_IS_ENGINE (self), FALSE);
+
+  return self->busy;
+}
+
+void
+eider_engine_set_bandwidth_limit (EiderEngine *self,
+                                  guint64      bytes_per_second)
+{
+  g_return_if_fail (EIDER_IS_ENGINE (self));
+
+  self->bandwidth_limit = bytes_per_second;
+}
+
+void
+eider_engine_set_watch_paused (EiderEngine *self,
+                               gint64       watch_id,
+                               gboolean     paused)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_return_if_fail (EIDER_IS_ENGINE (self));
+
+  if (!self->active || self->stopping)
+    return;
+
+  if (!paused)
+    {
+      eider_engine_rescan_watch (self, watch_id);
+      return;
+    }
+
+  /* The folder's files in flight stop where they are; their acknowledged
+   * parts stay acknowledged for when it is resumed. */
+  g_hash_table_iter_init (&iter, self->busy_files);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Job *job = value;
+
+      if (job->record->watch_id == watch_id)
+        g_cancellable_cancel (job->cancellable);
     }
 }
 

@@ -106,5 +106,22 @@ void         eider_engine_rescan_watch       (EiderEngine         *self,
  * flight stop resumably. */
 void         eider_engine_set_user_paused    (EiderEngine         *self,
                                               gboolean             paused);
+/* Uploads wait while a condition holds (metered network, battery,
+ * schedule…): @reason is shown in status; %NULL lifts it. Files in flight
+ * stop resumably. The user's pause and the engine's own (account) come
+ * first in the pause reason. */
+void         eider_engine_set_gate           (EiderEngine         *self,
+                                              const char          *reason);
+const char  *eider_engine_get_gate           (EiderEngine         *self);
+/* Upload bandwidth cap in bytes per second over all uploads; 0 = none. */
+void         eider_engine_set_bandwidth_limit (EiderEngine        *self,
+                                               guint64             bytes_per_second);
+/* Pauses or resumes one folder (the caller records it in the store): its
+ * files in flight stop resumably; a resumed folder is walked again. */
+void         eider_engine_set_watch_paused   (EiderEngine         *self,
+                                              gint64               watch_id,
+                                              gboolean             paused);
+/* "busy": files are in flight. */
+gboolean     eider_engine_get_busy           (EiderEngine         *self);
 
 G_END_DECLS
