@@ -1,0 +1,344 @@
+/* test-exif.c
+ *
+ * Copyright 2026 The Eider Authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
+
+#include "eider-exif.h"
+
+static char *tmpdir;
+
+/* Runs a tool (exiftool, convert); FALSE (and the test skipped) without it. */
+static gboolean
+run_tool (const char * const *argv)
+{
+  g_autofree char *program = g_find_program_in_path (argv[0]);
+  g_autofree char *err = NULL;
+  int status = 0;
+
+  if (program == NULL)
+    {
+      g_test_skip_printf ("%s is not installed", argv[0]);
+      return FALSE;
+    }
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH |
+                               G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &status, NULL));
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("%s failed: %s", argv[0], err);
+
+  return TRUE;
+}
+
+static char *
+make_jpeg (const char *name)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 64, 32);
+  char *path = g_build_filename (tmpdir, name, NULL);
+
+  gdk_pixbuf_fill (pixbuf, 0x336699ff);
+  g_assert_true (gdk_pixbuf_save (pixbuf, path, "jpeg", NULL, NULL));
+
+  return path;
+}
+
+static GBytes *
+read_file (const char *path)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+
+  return g_bytes_new_take (g_steal_pointer (&data), len);
+}
+
+static void
+test_date_offset (void)
+{
+  g_autofree char *text = NULL;
+  gint64 us = 0;
+
+  /* An offset gives the true instant, whatever the local zone. */
+  g_assert_true (eider_exif_parse_date ("2023:08:23 18:03:00", "250", "+05:30", NULL, &us, &text));
+  g_assert_cmpint (us, ==, (gint64) 1692793980 * 1000000 + 250000);
+  g_assert_cmpstr (text, ==, "2023-08-23T18:03:00.250");
+  g_clear_pointer (&text, g_free);
+
+  g_assert_true (eider_exif_parse_date ("2023:08:23 18:03:00", NULL, "-0800", NULL, &us, &text));
+  g_assert_cmpint (us, ==, (gint64) 1692842580 * 1000000);
+  g_assert_cmpstr (text, ==, "2023-08-23T18:03:00.000");
+  g_clear_pointer (&text, g_free);
+
+  g_assert_true (eider_exif_parse_date ("2023:08:23 16:03:00", "5", "Z", NULL, &us, NULL));
+  g_assert_cmpint (us, ==, (gint64) 1692806580 * 1000000 + 500000);
+
+  /* Only milliseconds survive, as in a JavaScript Date. */
+  g_assert_true (eider_exif_parse_date ("2023:08:23 16:03:00", "123456", "+00:00", NULL, &us, NULL));
+  g_assert_cmpint (us, ==, (gint64) 1692806580 * 1000000 + 123000);
+}
+
+static void
+test_date_local (void)
+{
+  g_autoptr(GTimeZone) berlin = g_time_zone_new_identifier ("Europe/Berlin");
+  gint64 us = 0;
+
+  g_assert_nonnull (berlin);
+
+  /* Without an offset: the uploading machine's wall clock (summer: +02:00). */
+  g_assert_true (eider_exif_parse_date ("2023:08:23 18:03:00", NULL, NULL, berlin, &us, NULL));
+  g_assert_cmpint (us, ==, (gint64) 1692806580 * 1000000);
+  /* A blank or broken OffsetTime tag is no offset. */
+  g_assert_true (eider_exif_parse_date ("2023:08:23 18:03:00", NULL, "   ", berlin, &us, NULL));
+  g_assert_cmpint (us, ==, (gint64) 1692806580 * 1000000);
+  g_assert_true (eider_exif_parse_date ("2023:08:23 18:03:00", NULL, "+5h", berlin, &us, NULL));
+  g_assert_cmpint (us, ==, (gint64) 1692806580 * 1000000);
+
+  /* 02:30 does not exist on 2023-03-26 in Berlin: the offset before the gap. */
+  g_assert_true (eider_exif_parse_date ("2023:03:26 02:30:00", NULL, NULL, berlin, &us, NULL));
+  g_assert_cmpint (us, ==, (gint64) 1679794200 * 1000000);
+  /* 02:30 occurs twice on 2023-10-29: the earlier one. */
+  g_assert_true (eider_exif_parse_date ("2023:10:29 02:30:00", NULL, NULL, berlin, &us, NULL));
+  g_assert_cmpint (us, ==, (gint64) 1698539400 * 1000000);
+
+  /* NULL means the process's local zone (TZ is Europe/Berlin in this test). */
+  g_assert_true (eider_exif_parse_date ("2023:08:23 18:03:00", NULL, NULL, NULL, &us, NULL));
+  g_assert_cmpint (us, ==, (gint64) 1692806580 * 1000000);
+}
+
+static void
+test_date_rejected (void)
+{
+  static const char * const bad[] = {
+    "0000:00:00 00:00:00", "    :  :     :  :  ", "", "2023:02:30 10:00:00",
+    "2023:13:01 10:00:00", "2023:08:23 24:00:00", "2023:08:23", "2023:08:23 18:03:00 junk",
+    "4501:01:01 00:00:00", "1970:01:01 00:00:00",
+  };
+  gint64 us = 42;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    g_assert_false (eider_exif_parse_date (bad[i], NULL, "+00:00", NULL, &us, NULL));
+  g_assert_false (eider_exif_parse_date (NULL, NULL, NULL, NULL, &us, NULL));
+  g_assert_cmpint (us, ==, 42);
+}
+
+static void
+test_parse_jpeg (void)
+{
+  g_autofree char *path = make_jpeg ("tags.jpg");
+  const char *argv[] = {
+    "exiftool", "-q", "-overwrite_original",
+    "-DateTimeOriginal=0000:00:00 00:00:00",
+    "-CreateDate=2021:12:31 23:59:59", "-SubSecTimeDigitized=07",
+    "-OffsetTimeDigitized=-03:00", "-ModifyDate=2020:01:01 00:00:00",
+    "-GPSLatitude=33.8568", "-GPSLatitudeRef=S", "-GPSLongitude=151.2153",
+    "-GPSLongitudeRef=E", "-Orientation#=8", "-Make=  NIKON CORPORATION ",
+    "-Model=NIKON D750   ", "-ImageDescription=  Opera House  ",
+    "-ExifImageWidth=6016", "-ExifImageHeight=4016", path, NULL
+  };
+  g_autoptr(GBytes) bytes = NULL;
+  g_auto(EiderExif) exif = { 0 };
+
+  if (!run_tool (argv))
+    return;
+  bytes = read_file (path);
+
+  g_assert_true (eider_exif_parse (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &exif));
+  /* DateTimeOriginal is invalid: DateTimeDigitized with its own sub-seconds and offset. */
+  g_assert_true (exif.has_date);
+  g_assert_cmpint (exif.date_us, ==, (gint64) 1640995199 * 1000000 + (gint64) 3 * 3600 * G_USEC_PER_SEC + 70000);
+  g_assert_cmpstr (exif.date_time, ==, "2021-12-31T23:59:59.070");
+  g_assert_cmpstr (exif.offset_time, ==, "-03:00");
+  g_assert_true (exif.has_location);
+  g_assert_cmpfloat_with_epsilon (exif.latitude, -33.8568, 1e-5);
+  g_assert_cmpfloat_with_epsilon (exif.longitude, 151.2153, 1e-5);
+  g_assert_cmpint (exif.orientation, ==, 8);
+  g_assert_cmpint (exif.width, ==, 6016);
+  g_assert_cmpint (exif.height, ==, 4016);
+  g_assert_cmpstr (exif.make, ==, "NIKON CORPORATION");
+  g_assert_cmpstr (exif.model, ==, "NIKON D750");
+  g_assert_cmpstr (exif.description, ==, "Opera House");
+}
+
+static void
+test_parse_fallbacks (void)
+{
+  g_autofree char *path = make_jpeg ("datetime.jpg");
+  const char *argv[] = {
+    "exiftool", "-q", "-overwrite_original", "-ModifyDate=2019:06:01 12:00:00",
+    "-SubSecTime=9", "-OffsetTime=+01:00", "-GPSLatitude=0", "-GPSLatitudeRef=N",
+    "-GPSLongitude=0", "-GPSLongitudeRef=E", path, NULL
+  };
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GBytes) plain = NULL;
+  g_autofree char *plain_path = make_jpeg ("plain.jpg");
+  g_auto(EiderExif) exif = { 0 };
+
+  if (!run_tool (argv))
+    return;
+  bytes = read_file (path);
+
+  g_assert_true (eider_exif_parse (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &exif));
+  g_assert_true (exif.has_date);
+  g_assert_cmpint (exif.date_us, ==, (gint64) 1559390400 * 1000000 - (gint64) 3600 * G_USEC_PER_SEC + 900000);
+  g_assert_cmpstr (exif.offset_time, ==, "+01:00");
+  /* (0, 0) is "no fix", not the Gulf of Guinea. */
+  g_assert_false (exif.has_location);
+  g_assert_cmpint (exif.orientation, ==, 0);
+  g_assert_null (exif.make);
+  eider_exif_clear (&exif);
+
+  /* A JPEG without Exif, and things that are not Exif at all. */
+  plain = read_file (plain_path);
+  g_assert_false (eider_exif_parse (g_bytes_get_data (plain, NULL), g_bytes_get_size (plain), &exif));
+  g_assert_false (eider_exif_parse ((const guint8 *) "hello, world", 12, &exif));
+  g_assert_false (eider_exif_parse (NULL, 0, &exif));
+  g_assert_false (exif.has_date);
+}
+
+/* A little-endian TIFF block: IFD0 with Make and an Exif IFD pointer,
+ * the Exif IFD with DateTimeOriginal. */
+static GByteArray *
+make_tiff_block (void)
+{
+  GByteArray *b = g_byte_array_new ();
+  static const guint8 head[] = {
+    'I', 'I', 42, 0, 8, 0, 0, 0,
+    /* IFD0 at 8: 2 entries */
+    2, 0,
+    0x0f, 0x01, 2, 0, 6, 0, 0, 0, 38, 0, 0, 0,        /* Make, ASCII[6] at 38 */
+    0x69, 0x87, 4, 0, 1, 0, 0, 0, 44, 0, 0, 0,        /* ExifIFD at 44 */
+    0, 0, 0, 0,                                       /* next IFD */
+    'S', 'o', 'n', 'y', ' ', 0,                       /* 38 */
+    /* Exif IFD at 44: 1 entry */
+    1, 0,
+    0x03, 0x90, 2, 0, 20, 0, 0, 0, 62, 0, 0, 0,       /* DateTimeOriginal at 62 */
+    0, 0, 0, 0,
+    '2', '0', '1', '8', ':', '0', '7', ':', '0', '4', ' ',
+    '0', '9', ':', '1', '5', ':', '0', '0', 0,
+  };
+
+  g_byte_array_append (b, head, sizeof head);
+  return b;
+}
+
+static void
+test_parse_tiff_block (void)
+{
+  g_autoptr(GByteArray) block = make_tiff_block ();
+  g_autoptr(GByteArray) prefixed = g_byte_array_new ();
+  g_auto(EiderExif) exif = { 0 };
+
+  g_assert_true (eider_exif_parse (block->data, block->len, &exif));
+  g_assert_cmpstr (exif.make, ==, "Sony");
+  g_assert_true (exif.has_date);
+  /* No offset: local time, Europe/Berlin in summer. */
+  g_assert_cmpint (exif.date_us, ==, (gint64) (1530695700 - 2 * 3600) * 1000000);
+  g_assert_cmpstr (exif.date_time, ==, "2018-07-04T09:15:00.000");
+  g_assert_null (exif.offset_time);
+  eider_exif_clear (&exif);
+
+  /* The same behind an "Exif\0\0" header, as HEIF and WebP may carry it. */
+  g_byte_array_append (prefixed, (const guint8 *) "Exif\0\0", 6);
+  g_byte_array_append (prefixed, block->data, block->len);
+  g_assert_true (eider_exif_parse (prefixed->data, prefixed->len, &exif));
+  g_assert_cmpstr (exif.make, ==, "Sony");
+}
+
+static void
+test_hostile_blocks (void)
+{
+  g_autoptr(GByteArray) block = make_tiff_block ();
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+  g_auto(EiderExif) exif = { 0 };
+  guint8 *copy = g_malloc (block->len);
+
+  /* Offsets that point far outside the block, counts that overrun it. */
+  memcpy (copy, block->data, block->len);
+  copy[4] = 0xff; copy[5] = 0xff; copy[6] = 0xff; copy[7] = 0x7f;
+  eider_exif_parse (copy, block->len, &exif);
+  g_assert_false (exif.has_date);
+  eider_exif_clear (&exif);
+
+  memcpy (copy, block->data, block->len);
+  copy[8] = 0xff; copy[9] = 0xff;
+  eider_exif_parse (copy, block->len, &exif);
+  eider_exif_clear (&exif);
+
+  memcpy (copy, block->data, block->len);
+  copy[30] = 0xf0; copy[31] = 0xff; copy[32] = 0xff; copy[33] = 0xff;   /* Exif IFD pointer */
+  eider_exif_parse (copy, block->len, &exif);
+  g_assert_cmpstr (exif.make, ==, "Sony");
+  g_assert_false (exif.has_date);
+  eider_exif_clear (&exif);
+
+  /* An IFD that points back at itself. */
+  memcpy (copy, block->data, block->len);
+  copy[30] = 8; copy[31] = 0; copy[32] = 0; copy[33] = 0;
+  eider_exif_parse (copy, block->len, &exif);
+  eider_exif_clear (&exif);
+
+  /* Every truncation, then random damage: never a crash (ASan checks reads). */
+  for (guint len = 0; len <= block->len; len++)
+    {
+      eider_exif_parse (block->data, len, &exif);
+      eider_exif_clear (&exif);
+    }
+  for (guint i = 0; i < 5000; i++)
+    {
+      memcpy (copy, block->data, block->len);
+      for (guint k = 0; k < 1 + i % 6; k++)
+        copy[g_rand_int_range (rand, 0, block->len)] = (guint8) g_rand_int (rand);
+      eider_exif_parse (copy, block->len, &exif);
+      eider_exif_clear (&exif);
+    }
+
+  g_free (copy);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int ret;
+
+  /* Dates without an offset are local time: make "local" known. */
+  g_setenv ("TZ", "Europe/Berlin", TRUE);
+  g_test_init (&argc, &argv, NULL);
+
+  tmpdir = g_dir_make_tmp ("eider-test-exif-XXXXXX", NULL);
+  g_assert_nonnull (tmpdir);
+
+  g_test_add_func ("/exif/date/offset", test_date_offset);
+  g_test_add_func ("/exif/date/local", test_date_local);
+  g_test_add_func ("/exif/date/rejected", test_date_rejected);
+  g_test_add_func ("/exif/parse/jpeg", test_parse_jpeg);
+  g_test_add_func ("/exif/parse/fallbacks", test_parse_fallbacks);
+  g_test_add_func ("/exif/parse/tiff-block", test_parse_tiff_block);
+  g_test_add_func ("/exif/parse/hostile", test_hostile_blocks);
+
+  ret = g_test_run ();
+
+  {
+    g_autoptr(GDir) dir = g_dir_open (tmpdir, 0, NULL);
+    const char *name;
+
+    while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *p = g_build_filename (tmpdir, name, NULL);
+        g_unlink (p);
+      }
+    g_rmdir (tmpdir);
+    g_free (tmpdir);
+  }
+
+  return ret;
+}
