@@ -209,6 +209,8 @@ typedef struct
   guint   boxes;
 
   gboolean is_isobmff;
+  gboolean has_moov;
+  gboolean has_mvhd;
   gint64   mvhd_time;       /* µs, 0 when absent */
   char    *keys_location;   /* com.apple.quicktime.location.ISO6709 */
   char    *keys_date;       /* com.apple.quicktime.creationdate */
@@ -316,6 +318,7 @@ scan_mvhd (BoxScan *scan,
 
   if (end - payload < 12 || !read_at (scan, payload, buf, 12))
     return;
+  scan->has_mvhd = TRUE;
   if (buf[0] == 1)
     t = be64 (buf + 4);
   else
@@ -489,6 +492,7 @@ box_scan (const char *path,
         scan->is_isobmff = TRUE;
       if (type == FOURCC ('m', 'o', 'o', 'v'))
         {
+          scan->has_moov = TRUE;
           scan_children (scan, payload, box_end, 1);
           break;
         }
@@ -506,6 +510,27 @@ box_scan_clear (BoxScan *scan)
   g_clear_pointer (&scan->keys_location, g_free);
   g_clear_pointer (&scan->keys_date, g_free);
   g_clear_pointer (&scan->xyz_location, g_free);
+}
+
+/* A file that starts as ISO-BMFF/QuickTime (an ftyp box) but has no moov
+ * box with a movie header at the top level is cut short or damaged: say so at once. GStreamer
+ * would say it too, but decodebin2 can lose the demuxer's error when the
+ * demuxer fails while decodebin is still bringing it up, and the call would
+ * then only end at its timeout. */
+static gboolean
+check_movie_box (const char  *path,
+                 GError     **error)
+{
+  BoxScan scan = { .fd = -1 };
+  gboolean ok;
+
+  box_scan (path, &scan);
+  ok = !scan.is_isobmff || (scan.has_moov && scan.has_mvhd);
+  box_scan_clear (&scan);
+  if (!ok)
+    g_set_error (error, EIDER_VIDEO_ERROR, EIDER_VIDEO_ERROR_FAILED,
+                 "%s: no movie box (a truncated or damaged MP4/QuickTime file)", path);
+  return ok;
 }
 
 /* Probe --------------------------------------------------------------------- */
@@ -553,13 +578,105 @@ orientation_is_sideways (const GstTagList *tags)
          g_str_equal (orientation, "flip-rotate-90") || g_str_equal (orientation, "flip-rotate-270");
 }
 
+typedef struct
+{
+  GstDiscovererInfo *info;
+  GError            *error;
+  gboolean           done;
+  gboolean           timed_out;
+} Discovery;
+
+static void
+discovered_cb (GstDiscoverer     *discoverer,
+               GstDiscovererInfo *info,
+               const GError      *error,
+               gpointer           user_data)
+{
+  Discovery *d = user_data;
+
+  if (d->info == NULL)
+    d->info = g_object_ref (info);
+  if (error != NULL && d->error == NULL)
+    d->error = g_error_copy (error);
+}
+
+static void
+finished_cb (GstDiscoverer *discoverer,
+             gpointer       user_data)
+{
+  Discovery *d = user_data;
+
+  d->done = TRUE;
+}
+
+static gboolean
+discovery_timeout_cb (gpointer user_data)
+{
+  Discovery *d = user_data;
+
+  d->timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* GstDiscoverer in its asynchronous form, on a private main context pushed
+ * for this call only: our own timeout source bounds the wait exactly
+ * (GstDiscoverer's own timeout is at least a second, and its synchronous
+ * form checks it only every half second), and gst_discoverer_stop() tears
+ * the pipeline down when the time is up. NULL with no error: timed out. */
+static GstDiscovererInfo *
+discover (const char  *uri,
+          guint        timeout_ms,
+          GError     **error)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GstDiscoverer) discoverer = NULL;
+  g_autoptr(GSource) timeout = NULL;
+  Discovery d = { 0 };
+  guint64 gst_timeout = MAX ((guint64) timeout_ms * GST_MSECOND, GST_SECOND);
+
+  discoverer = gst_discoverer_new (MIN (gst_timeout, 3600 * GST_SECOND), error);
+  if (discoverer == NULL)
+    return NULL;
+
+  g_main_context_push_thread_default (context);
+  g_signal_connect (discoverer, "discovered", G_CALLBACK (discovered_cb), &d);
+  g_signal_connect (discoverer, "finished", G_CALLBACK (finished_cb), &d);
+  timeout = g_timeout_source_new (MAX (timeout_ms, 1));
+  g_source_set_callback (timeout, discovery_timeout_cb, &d, NULL);
+  g_source_attach (timeout, context);
+
+  gst_discoverer_start (discoverer);
+  if (!gst_discoverer_discover_uri_async (discoverer, uri))
+    g_set_error (&d.error, EIDER_VIDEO_ERROR, EIDER_VIDEO_ERROR_FAILED, "cannot start discovery");
+  else
+    while (!d.done && !d.timed_out)
+      g_main_context_iteration (context, TRUE);
+
+  gst_discoverer_stop (discoverer);
+  g_signal_handlers_disconnect_by_data (discoverer, &d);
+  g_source_destroy (timeout);
+  g_main_context_pop_thread_default (context);
+
+  if (!d.done || d.info == NULL)
+    {
+      g_clear_object (&d.info);
+      if (d.done)
+        g_propagate_error (error, g_steal_pointer (&d.error));
+      g_clear_error (&d.error);
+      return NULL;
+    }
+  if (d.error != NULL && gst_discoverer_info_get_result (d.info) != GST_DISCOVERER_OK)
+    g_propagate_error (error, g_steal_pointer (&d.error));
+  g_clear_error (&d.error);
+  return d.info;
+}
+
 gboolean
 eider_video_probe (const char      *path,
                    guint            timeout_ms,
                    EiderVideoInfo  *info,
                    GError         **error)
 {
-  g_autoptr(GstDiscoverer) discoverer = NULL;
   g_autoptr(GstDiscovererInfo) dinfo = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autofree char *uri = NULL;
@@ -576,26 +693,22 @@ eider_video_probe (const char      *path,
 
   memset (info, 0, sizeof *info);
 
-  if (!ensure_gstreamer (error) || !check_regular_file (path, error))
+  if (!ensure_gstreamer (error) || !check_regular_file (path, error) ||
+      !check_movie_box (path, error))
     return FALSE;
   uri = path_to_uri (path, error);
   if (uri == NULL)
     return FALSE;
 
-  discoverer = gst_discoverer_new ((GstClockTime) MAX (timeout_ms, 1) * GST_MSECOND, &local_error);
-  if (discoverer == NULL)
-    {
-      g_set_error (error, EIDER_VIDEO_ERROR, EIDER_VIDEO_ERROR_FAILED,
-                   "%s: %s", path, local_error->message);
-      return FALSE;
-    }
-  /* The synchronous form pops the discoverer's own bus with the timeout; it
-   * touches no main context. */
-  dinfo = gst_discoverer_discover_uri (discoverer, uri, &local_error);
+  dinfo = discover (uri, timeout_ms, &local_error);
   if (dinfo == NULL)
     {
-      g_set_error (error, EIDER_VIDEO_ERROR, EIDER_VIDEO_ERROR_FAILED, "%s: %s",
-                   path, local_error != NULL ? local_error->message : "not a media file");
+      if (local_error == NULL)
+        g_set_error (error, EIDER_VIDEO_ERROR, EIDER_VIDEO_ERROR_TIMED_OUT,
+                     "%s: no answer from GStreamer within %u ms", path, timeout_ms);
+      else
+        g_set_error (error, EIDER_VIDEO_ERROR, EIDER_VIDEO_ERROR_FAILED,
+                     "%s: %s", path, local_error->message);
       return FALSE;
     }
 
@@ -879,7 +992,8 @@ eider_video_thumbnail (const char  *path,
 
   deadline = g_get_monotonic_time () + (gint64) MAX (timeout_ms, 1) * 1000;
 
-  if (!ensure_gstreamer (error) || !check_regular_file (path, error))
+  if (!ensure_gstreamer (error) || !check_regular_file (path, error) ||
+      !check_movie_box (path, error))
     return NULL;
   uri = path_to_uri (path, error);
   if (uri == NULL)
