@@ -748,6 +748,7 @@ static GdkPixbuf *
 pixbuf_decode (Source        *src,
                ImageKind      kind,
                int            max_side,
+               gboolean      *oriented,
                GCancellable  *cancellable)
 {
   g_autoptr(GdkPixbufLoader) loader = NULL;
@@ -755,10 +756,13 @@ pixbuf_decode (Source        *src,
   const char *type = kind_loader (kind);
   g_autofree guint8 *buf = NULL;
   GdkPixbuf *pixbuf;
+  const char *orientation;
   gboolean ok = TRUE;
   int width = 0;
   int height = 0;
 
+  if (oriented != NULL)
+    *oriented = FALSE;
   if (type == NULL || !header_size (src, kind, &width, &height) ||
       !decodable_size (kind, width, height))
     return NULL;
@@ -791,6 +795,10 @@ pixbuf_decode (Source        *src,
   pixbuf = gdk_pixbuf_loader_get_pixbuf (loader);
   if (pixbuf == NULL)
     return NULL;
+
+  orientation = gdk_pixbuf_get_option (pixbuf, "orientation");
+  if (oriented != NULL && orientation != NULL && !g_str_equal (orientation, "1"))
+    *oriented = TRUE;
 
   /* Upright, as Ente's apps show thumbnails. */
   return gdk_pixbuf_apply_embedded_orientation (pixbuf);
@@ -827,14 +835,14 @@ raw_preview (Source        *src,
   if (jpeg != NULL)
     {
       Source preview = { jpeg, -1, g_bytes_get_size (jpeg) };
-      const char *orientation;
+      gboolean oriented = FALSE;
 
-      pixbuf = pixbuf_decode (&preview, KIND_JPEG, THUMBNAIL_MAX_SIDE, cancellable);
+      pixbuf = pixbuf_decode (&preview, KIND_JPEG, THUMBNAIL_MAX_SIDE, &oriented, cancellable);
       if (pixbuf == NULL)
         return NULL;
-      /* A preview that carries its own orientation was already turned. */
-      orientation = gdk_pixbuf_get_option (pixbuf, "orientation");
-      if (orientation != NULL && !g_str_equal (orientation, "1"))
+      /* A preview that carries its own orientation (libraw writes the
+       * RAW's into the Exif it puts in front) was already turned. */
+      if (oriented)
         flip = 0;
     }
   else if (bitmap != NULL)
@@ -875,7 +883,7 @@ image_pixbuf (Source        *src,
 
           if (source_read (src, 0, b, 4) == 4 &&
               (memcmp (b, "II*\0", 4) == 0 || memcmp (b, "MM\0*", 4) == 0))
-            pixbuf = pixbuf_decode (src, KIND_TIFF, THUMBNAIL_MAX_SIDE, cancellable);
+            pixbuf = pixbuf_decode (src, KIND_TIFF, THUMBNAIL_MAX_SIDE, NULL, cancellable);
         }
       break;
 
@@ -889,7 +897,7 @@ image_pixbuf (Source        *src,
     case KIND_WEBP:
     case KIND_TIFF:
     default:
-      pixbuf = pixbuf_decode (src, kind, THUMBNAIL_MAX_SIDE, cancellable);
+      pixbuf = pixbuf_decode (src, kind, THUMBNAIL_MAX_SIDE, NULL, cancellable);
       break;
     }
 
