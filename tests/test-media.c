@@ -909,6 +909,51 @@ test_corrupt_corpus (void)
 }
 
 static void
+test_describe_video (void)
+{
+  g_autofree char *path = tmp_path ("VID_20230823_180300.mov");
+  g_autofree char *location = g_strdup_printf ("location=%s", path);
+  const char *argv[] = {
+    "gst-launch-1.0", "-q", "-e", "videotestsrc", "num-buffers=50", "!",
+    "video/x-raw,width=320,height=240,framerate=25/1", "!", "jpegenc", "!", "qtmux", "!",
+    "filesink", location, NULL
+  };
+  g_auto(EiderMediaMetadata) md = { 0 };
+  g_autoptr(GBytes) thumb = NULL;
+  g_autoptr(GBytes) head = NULL;
+  g_autoptr(GdkPixbuf) pixbuf = NULL;
+  g_autofree char *pub = NULL;
+  g_autofree char *json = NULL;
+  guint count = 0;
+
+  if (!run_tool (argv))
+    return;
+  head = read_file (path);
+  g_assert_cmpint (eider_media_classify (g_bytes_get_data (head, NULL), 64, path), ==,
+                   EIDER_FILE_TYPE_VIDEO);
+
+  thumb = describe (path, EIDER_FILE_TYPE_VIDEO, 1600000000000000, &md);
+  g_assert_cmpint (md.file_type, ==, EIDER_FILE_TYPE_VIDEO);
+  /* 2 s of video; a frame from it as the thumbnail. */
+  g_assert_cmpint (md.duration, ==, 2);
+  g_assert_false (md.has_static_thumbnail);
+  pixbuf = decode_jpeg (thumb);
+  g_assert_cmpint (gdk_pixbuf_get_width (pixbuf), ==, 320);
+  g_assert_cmpint (gdk_pixbuf_get_height (pixbuf), ==, 240);
+  /* The muxer wrote the time it ran (embedded date beats the name's). */
+  g_assert_cmpint (ABS (md.creation_time - g_get_real_time ()), <, (gint64) 600 * G_USEC_PER_SEC);
+  /* Web writes no w/h and no dateTime for videos. */
+  pub = eider_media_public_magic_to_json (&md, &count);
+  g_assert_null (pub);
+  g_assert_cmpuint (count, ==, 0);
+
+  md.title = g_strdup ("VID_20230823_180300.mov");
+  md.hash = g_strdup ("h");
+  json = eider_media_metadata_to_json (&md);
+  g_assert_true (g_str_has_suffix (json, ",\"hash\":\"h\",\"duration\":2}"));
+}
+
+static void
 test_describe_cancelled (void)
 {
   g_autoptr(GdkPixbuf) source = make_quadrants (64, 64);
@@ -967,6 +1012,7 @@ main (int   argc,
   g_test_add_func ("/media/describe/sidecar", test_describe_sidecar);
   g_test_add_func ("/media/describe/motion-photo", test_motion_photo);
   g_test_add_func ("/media/describe/corrupt", test_corrupt_corpus);
+  g_test_add_func ("/media/describe/video", test_describe_video);
   g_test_add_func ("/media/describe/cancelled", test_describe_cancelled);
   g_test_add_func ("/media/public-magic-empty", test_public_magic_empty);
   g_test_add_func ("/media/thumbnail-size-target", test_thumbnail_size_target);
