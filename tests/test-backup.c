@@ -760,6 +760,185 @@ test_backup_removals_and_moves (void)
   test_fixture_tear_down (&fx);
 }
 
+/* Waits until the file at @path is uploaded with content @hash. */
+static void
+wait_uploaded_as (EiderStore *store,
+                  const char *path,
+                  const char *hash)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      g_autoptr(EiderFileRecord) record = eider_store_find_file (store, path);
+
+      if (record != NULL && record->state == EIDER_FILE_UPLOADED && g_strcmp0 (record->hash, hash) == 0)
+        break;
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+static void
+stop_engine (EiderEngine *engine)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  eider_engine_stop_async (engine, NULL, test_result_cb, &result);
+  g_assert_true (eider_engine_stop_finish (engine, test_wait (&result), &error));
+}
+
+/* Edits replace the Ente file in place (PUT /files/update, one record);
+ * a folder may keep both instead. Renames change the Ente file's name
+ * (public magic metadata) without sending bytes, live or found at start;
+ * a move inside one album keeps the file in it; a folder may keep deleted
+ * files in their album. */
+static void
+test_backup_edits_and_renames (void)
+{
+  TestFixture fx = { 0 };
+  g_autoptr(EiderAccount) account = NULL;
+  g_autoptr(EiderStore) store = NULL;
+  g_autoptr(EiderEngine) engine = NULL;
+  g_autoptr(EiderWatch) watch = NULL;
+  g_autoptr(EiderWatch) other = NULL;
+  g_autoptr(RemoteView) view = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *db = NULL;
+  g_autofree char *other_tree = NULL;
+  g_autofree char *album = NULL;
+  g_autofree char *edit = NULL;
+  g_autofree char *edit_hash = NULL;
+  g_autofree char *old_edit_hash = NULL;
+  g_autofree char *kept = NULL;
+  g_autofree char *kept_hash = NULL;
+  g_autofree char *old_kept_hash = NULL;
+  g_autofree char *ren_from = NULL;
+  g_autofree char *ren_to = NULL;
+  g_autofree char *ren_hash = NULL;
+  g_autofree char *mv_from = NULL;
+  g_autofree char *mv_to = NULL;
+  g_autofree char *mv_hash = NULL;
+  g_autofree char *late_from = NULL;
+  g_autofree char *late_to = NULL;
+  g_autofree char *late_hash = NULL;
+  g_autofree char *gone = NULL;
+  g_autofree char *gone_hash = NULL;
+  guint posts;
+
+  test_fixture_set_up (&fx, NULL);
+  test_write_photo (fx.tree, "edit.jpg", 200, 100);
+  test_write_photo (fx.tree, "rename-me.jpg", 180, 120);
+  test_write_photo (fx.tree, "sub/moved.jpg", 160, 120);
+  test_write_photo (fx.tree, "renamed-later.jpg", 150, 100);
+  edit = g_build_filename (fx.tree, "edit.jpg", NULL);
+  ren_from = g_build_filename (fx.tree, "rename-me.jpg", NULL);
+  ren_to = g_build_filename (fx.tree, "renamed.jpg", NULL);
+  mv_from = g_build_filename (fx.tree, "sub", "moved.jpg", NULL);
+  mv_to = g_build_filename (fx.tree, "moved.jpg", NULL);
+  late_from = g_build_filename (fx.tree, "renamed-later.jpg", NULL);
+  late_to = g_build_filename (fx.tree, "renamed-while-stopped.jpg", NULL);
+  ren_hash = hash_of (ren_from);
+  mv_hash = hash_of (mv_from);
+  late_hash = hash_of (late_from);
+  album = g_filename_display_basename (fx.tree);
+
+  /* A second folder that keeps both versions of an edit and keeps deleted
+   * files in its album. */
+  other_tree = g_build_filename (fx.home, "other", NULL);
+  test_write_photo (other_tree, "kept.jpg", 140, 100);
+  test_write_photo (other_tree, "gone.jpg", 130, 100);
+  kept = g_build_filename (other_tree, "kept.jpg", NULL);
+  gone = g_build_filename (other_tree, "gone.jpg", NULL);
+  gone_hash = hash_of (gone);
+
+  account = eider_account_new (fx.config);
+  g_assert_true (eider_account_load (account, &error));
+  db = g_build_filename (fx.data, "eider.db", NULL);
+  store = eider_store_open (db, &error);
+  g_assert_no_error (error);
+  watch = eider_store_add_watch (store, fx.tree, EIDER_MAPPING_ONE_ALBUM, NULL, &error);
+  g_assert_no_error (error);
+  other = eider_store_add_watch (store, other_tree, EIDER_MAPPING_ONE_ALBUM, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (eider_store_set_watch_options (store, other->id, TRUE, TRUE, &error));
+
+  engine = eider_engine_new (account, store);
+  eider_engine_set_retry_base_ms (engine, 100);
+  eider_engine_start (engine);
+  wait_uploaded (store, 6);
+  posts = test_server_count_log_lines (fx.server, "request POST /files 200");
+  g_assert_cmpuint (posts, ==, 6);
+
+  /* Edited: the same Ente file gets the new content. */
+  old_edit_hash = hash_of (edit);
+  test_write_photo (fx.tree, "edit.jpg", 240, 120);
+  edit_hash = hash_of (edit);
+  g_assert_cmpstr (edit_hash, !=, old_edit_hash);
+  eider_engine_note_paths (engine, watch->id, (const char *[]) { edit, NULL });
+  wait_uploaded_as (store, edit, edit_hash);
+  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request PUT /files/update 200"), ==, 1);
+
+  /* Edited in a keep-both folder: a new file; the old one stays. */
+  old_kept_hash = hash_of (kept);
+  test_write_photo (other_tree, "kept.jpg", 150, 110);
+  kept_hash = hash_of (kept);
+  eider_engine_note_paths (engine, other->id, (const char *[]) { kept, NULL });
+  wait_uploaded_as (store, kept, kept_hash);
+  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request POST /files 200"), ==, posts + 1);
+
+  /* Renamed: a new name in Ente, no bytes. */
+  g_assert_cmpint (g_rename (ren_from, ren_to), ==, 0);
+  eider_engine_note_moved (engine, watch->id, ren_from, ren_to);
+  wait_until_forgotten (store, ren_from);
+  wait_uploaded_as (store, ren_to, ren_hash);
+
+  /* Moved inside the album: it stays in the album. */
+  g_assert_cmpint (g_rename (mv_from, mv_to), ==, 0);
+  eider_engine_note_moved (engine, watch->id, mv_from, mv_to);
+  wait_until_forgotten (store, mv_from);
+  wait_uploaded_as (store, mv_to, mv_hash);
+
+  /* Deleted in a folder that keeps deleted files: stays in its album. */
+  g_assert_cmpint (g_unlink (gone), ==, 0);
+  eider_engine_note_removed (engine, other->id, (const char *[]) { gone, NULL });
+  wait_until_forgotten (store, gone);
+
+  stop_engine (engine);
+
+  /* Renamed while Eider was stopped: found by device and inode at start. */
+  g_assert_cmpint (g_rename (late_from, late_to), ==, 0);
+  eider_engine_start (engine);
+  wait_until_forgotten (store, late_from);
+  wait_uploaded_as (store, late_to, late_hash);
+  stop_engine (engine);
+
+  view = remote_view_new (&fx);
+  assert_backed_up (&fx, view, "edit.jpg", album);
+  g_assert_false (in_album (view, album, "edit.jpg", old_edit_hash, 0));
+  assert_backed_up (&fx, view, "renamed.jpg", album);
+  g_assert_false (in_album (view, album, "rename-me.jpg", ren_hash, 0));
+  assert_backed_up (&fx, view, "moved.jpg", album);
+  assert_backed_up (&fx, view, "renamed-while-stopped.jpg", album);
+  g_assert_false (in_album (view, "Uncategorized", "moved.jpg", mv_hash, 0));
+  g_assert_false (in_album (view, "Uncategorized", "renamed.jpg", ren_hash, 0));
+  g_assert_cmpuint (count_in_album (view, album), ==, 4);
+  g_assert_true (in_album (view, "other", "kept.jpg", old_kept_hash, 0));
+  g_assert_true (in_album (view, "other", "kept.jpg", kept_hash, 0));
+  g_assert_true (in_album (view, "other", "gone.jpg", gone_hash, 0));
+
+  /* One upload for the keep-both edit, one replacement, two renames; no
+   * other bytes sent, nothing trashed. */
+  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request POST /files 200"), ==, posts + 1);
+  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request PUT /files/update 200"), ==, 1);
+  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request PUT /files/public-magic-metadata 200"), ==, 2);
+  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request POST /files/trash 200"), ==, 0);
+
+  test_fixture_tear_down (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -773,6 +952,7 @@ main (int   argc,
   g_test_add_func ("/backup/quota", test_backup_quota);
   g_test_add_func ("/backup/continuous", test_backup_continuous);
   g_test_add_func ("/backup/removals-and-moves", test_backup_removals_and_moves);
+  g_test_add_func ("/backup/edits-and-renames", test_backup_edits_and_renames);
 
   return g_test_run ();
 }

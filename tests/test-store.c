@@ -177,10 +177,10 @@ test_open_schema (Fixture       *fixture,
   g_autofree char *mode = NULL;
 
   g_assert_cmpstr (eider_store_get_path (fixture->store), ==, fixture->path);
-  g_assert_cmpint (eider_store_get_schema_version (fixture->store), ==, 1);
+  g_assert_cmpint (eider_store_get_schema_version (fixture->store), ==, 2);
 
   db = raw_open (fixture->path);
-  g_assert_cmpint (raw_int (db, "PRAGMA user_version"), ==, 1);
+  g_assert_cmpint (raw_int (db, "PRAGMA user_version"), ==, 2);
   mode = raw_text (db, "PRAGMA journal_mode");
   g_assert_cmpstr (mode, ==, "wal");
   g_assert_cmpint (raw_int (db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN "
@@ -206,7 +206,7 @@ test_reopen_keeps_data (Fixture       *fixture,
   id = note (fixture->store, watch->id, "/photos/a.jpg", 10);
 
   fixture_reopen (fixture);
-  g_assert_cmpint (eider_store_get_schema_version (fixture->store), ==, 1);
+  g_assert_cmpint (eider_store_get_schema_version (fixture->store), ==, 2);
   value = eider_store_get_meta (fixture->store, "cursor");
   g_assert_cmpstr (value, ==, "42");
   found = eider_store_find_watch (fixture->store, "/photos");

@@ -71,6 +71,53 @@ tell_daemon (EiderctlGlobals *globals)
 
 /* watch */
 
+/* --on-edit=replace|keep-both, --on-delete=leave-album|keep; NULL keeps the
+ * current choice. */
+static gboolean
+parse_folder_options (const char  *on_edit,
+                      const char  *on_delete,
+                      gboolean    *keep_edits,
+                      gboolean    *keep_deleted)
+{
+  if (on_edit != NULL)
+    {
+      if (g_str_equal (on_edit, "replace"))
+        *keep_edits = FALSE;
+      else if (g_str_equal (on_edit, "keep-both"))
+        *keep_edits = TRUE;
+      else
+        return FALSE;
+    }
+
+  if (on_delete != NULL)
+    {
+      if (g_str_equal (on_delete, "leave-album"))
+        *keep_deleted = FALSE;
+      else if (g_str_equal (on_delete, "keep"))
+        *keep_deleted = TRUE;
+      else
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static const char *
+options_text (const EiderWatch *watch)
+{
+  if (watch->keep_edits && watch->keep_deleted)
+    return "; edits kept as new files, deleted files stay in the album";
+  if (watch->keep_edits)
+    return "; edits kept as new files";
+  if (watch->keep_deleted)
+    return "; deleted files stay in the album";
+  return "";
+}
+
+#define FOLDER_OPTION_ENTRIES(on_edit, on_delete) \
+  { "on-edit", 0, 0, G_OPTION_ARG_STRING, &on_edit, "An edited file: replace its copy in Ente (default) or keep-both", "replace|keep-both" }, \
+  { "on-delete", 0, 0, G_OPTION_ARG_STRING, &on_delete, "A deleted file: leave-album (default: kept in another album or Uncategorized) or keep it in the album", "leave-album|keep" }
+
 static int
 watch_add (EiderctlGlobals  *globals,
            int               argc,
@@ -83,21 +130,28 @@ watch_add (EiderctlGlobals  *globals,
   g_autofree char *album = NULL;
   g_autofree char *real = NULL;
   g_autofree char *text = NULL;
+  g_autofree char *on_edit = NULL;
+  g_autofree char *on_delete = NULL;
   gboolean one_album = FALSE;
   gboolean per_folder = FALSE;
+  gboolean keep_edits = FALSE;
+  gboolean keep_deleted = FALSE;
   GOptionEntry entries[] = {
     { "one-album", 0, 0, G_OPTION_ARG_NONE, &one_album, "Put every file in one album named after the folder (default)", NULL },
     { "album-per-folder", 0, 0, G_OPTION_ARG_NONE, &per_folder, "One album per subfolder, named after the folder that holds the files", NULL },
     { "album", 0, 0, G_OPTION_ARG_STRING, &album, "The album's name, with --one-album (default: the folder's name)", "NAME" },
+    FOLDER_OPTION_ENTRIES (on_edit, on_delete),
     { NULL }
   };
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error) || argc != 2 ||
-      (one_album && per_folder) || (album != NULL && per_folder))
+      (one_album && per_folder) || (album != NULL && per_folder) ||
+      !parse_folder_options (on_edit, on_delete, &keep_edits, &keep_deleted))
     {
       g_printerr ("eiderctl watch add: %s\n", error != NULL ? error->message
-                  : "give one folder, and at most one of --one-album / --album-per-folder (--album goes with --one-album)");
+                  : "give one folder, at most one of --one-album / --album-per-folder (--album goes with --one-album), "
+                    "--on-edit replace|keep-both, --on-delete leave-album|keep");
       return EIDERCTL_EXIT_USAGE;
     }
 
@@ -111,13 +165,16 @@ watch_add (EiderctlGlobals  *globals,
   if ((store = open_store (globals, &error)) == NULL ||
       (watch = eider_store_add_watch (store, real,
                                       per_folder ? EIDER_MAPPING_ALBUM_PER_FOLDER : EIDER_MAPPING_ONE_ALBUM,
-                                      album, &error)) == NULL)
+                                      album, &error)) == NULL ||
+      !eider_store_set_watch_options (store, watch->id, keep_edits, keep_deleted, &error))
     {
       eiderctl_error ("%s", error->message);
       return EIDERCTL_EXIT_FAILED;
     }
+  watch->keep_edits = keep_edits;
+  watch->keep_deleted = keep_deleted;
 
-  g_print ("Watching %s → %s.\n", watch->path, mapping_text (watch, &text));
+  g_print ("Watching %s → %s%s.\n", watch->path, mapping_text (watch, &text), options_text (watch));
   tell_daemon (globals);
   return EIDERCTL_EXIT_OK;
 }
@@ -146,7 +203,7 @@ watch_list (EiderctlGlobals  *globals,
       EiderWatch *watch = g_ptr_array_index (watches, i);
       g_autofree char *text = NULL;
 
-      g_print ("%s → %s%s%s\n", watch->path, mapping_text (watch, &text),
+      g_print ("%s → %s%s%s%s\n", watch->path, mapping_text (watch, &text), options_text (watch),
                watch->paused ? " (paused)" : "",
                g_file_test (watch->path, G_FILE_TEST_IS_DIR) ? "" : " (unavailable)");
     }
@@ -196,6 +253,62 @@ watch_remove (EiderctlGlobals  *globals,
   return EIDERCTL_EXIT_OK;
 }
 
+/* watch set PATH --on-edit … --on-delete …: a folder's choices. */
+static int
+watch_set (EiderctlGlobals  *globals,
+           int               argc,
+           char            **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new ("PATH");
+  g_autoptr(EiderStore) store = NULL;
+  g_autoptr(EiderWatch) watch = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *on_edit = NULL;
+  g_autofree char *on_delete = NULL;
+  g_autofree char *real = NULL;
+  g_autofree char *text = NULL;
+  GOptionEntry entries[] = {
+    FOLDER_OPTION_ENTRIES (on_edit, on_delete),
+    { NULL }
+  };
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error) || argc != 2 ||
+      (on_edit == NULL && on_delete == NULL))
+    {
+      g_printerr ("eiderctl watch set: %s\n", error != NULL ? error->message
+                  : "give one watched folder and --on-edit replace|keep-both and/or --on-delete leave-album|keep");
+      return EIDERCTL_EXIT_USAGE;
+    }
+
+  real = realpath (argv[1], NULL);
+  if ((store = open_store (globals, &error)) == NULL)
+    {
+      eiderctl_error ("%s", error->message);
+      return EIDERCTL_EXIT_FAILED;
+    }
+  watch = eider_store_find_watch (store, real != NULL ? real : argv[1]);
+  if (watch == NULL)
+    {
+      eiderctl_error ("%s is not watched", argv[1]);
+      return EIDERCTL_EXIT_FAILED;
+    }
+
+  if (!parse_folder_options (on_edit, on_delete, &watch->keep_edits, &watch->keep_deleted))
+    {
+      g_printerr ("eiderctl watch set: --on-edit takes replace or keep-both, --on-delete leave-album or keep\n");
+      return EIDERCTL_EXIT_USAGE;
+    }
+  if (!eider_store_set_watch_options (store, watch->id, watch->keep_edits, watch->keep_deleted, &error))
+    {
+      eiderctl_error ("%s", error->message);
+      return EIDERCTL_EXIT_FAILED;
+    }
+
+  g_print ("%s → %s%s.\n", watch->path, mapping_text (watch, &text), options_text (watch));
+  return EIDERCTL_EXIT_OK;
+}
+
 static int
 eiderctl_watch (EiderctlGlobals  *globals,
                 int               argc,
@@ -209,8 +322,10 @@ eiderctl_watch (EiderctlGlobals  *globals,
     return watch_list (globals, argc - 1, argv + 1);
   if (g_strcmp0 (command, "remove") == 0)
     return watch_remove (globals, argc - 1, argv + 1);
+  if (g_strcmp0 (command, "set") == 0)
+    return watch_set (globals, argc - 1, argv + 1);
 
-  g_printerr ("eiderctl watch: use add, list or remove\n");
+  g_printerr ("eiderctl watch: use add, list, set or remove\n");
   return EIDERCTL_EXIT_USAGE;
 }
 
@@ -394,10 +509,15 @@ eiderctl_backup (EiderctlGlobals  *globals,
 
 /* Whether an Eider runs on this data directory (its pid, or 0), and
  * whether the backup is paused: as the running one says, else as stored. */
+/* Also what holds uploads back in the running one (its gate: network,
+ * battery, schedule…), and whether it backs up anyway. */
 static gint64
-daemon_state (EiderctlGlobals *globals,
-              EiderStore      *store,
-              gboolean        *paused)
+daemon_state (EiderctlGlobals  *globals,
+              EiderStore       *store,
+              gboolean         *paused,
+              char            **gate,
+              gboolean         *overriding,
+              gint64           *override_until)
 {
   g_autofree char *reply = NULL;
   g_autofree char *stored = NULL;
@@ -408,6 +528,9 @@ daemon_state (EiderctlGlobals *globals,
       JsonObject *object = json_node_get_object (root);
 
       *paused = json_object_get_boolean_member_with_default (object, "paused", FALSE);
+      *gate = g_strdup (json_object_get_string_member_with_default (object, "gate", NULL));
+      *overriding = json_object_get_boolean_member_with_default (object, "override", FALSE);
+      *override_until = json_object_get_int_member_with_default (object, "overrideUntil", 0);
       return json_object_get_int_member_with_default (object, "pid", 0);
     }
 
@@ -427,8 +550,11 @@ eiderctl_status (EiderctlGlobals  *globals,
   g_autoptr(GPtrArray) working = NULL;
   g_autoptr(GError) error = NULL;
   EiderStoreCounts counts = { { 0 } };
+  g_autofree char *gate = NULL;
   gboolean json = FALSE;
   gboolean paused = FALSE;
+  gboolean overriding = FALSE;
+  gint64 override_until = 0;
   gint64 daemon_pid;
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
@@ -453,7 +579,7 @@ eiderctl_status (EiderctlGlobals  *globals,
       return EIDERCTL_EXIT_FAILED;
     }
 
-  daemon_pid = daemon_state (globals, store, &paused);
+  daemon_pid = daemon_state (globals, store, &paused, &gate, &overriding, &override_until);
 
   if (json)
     {
@@ -472,6 +598,15 @@ eiderctl_status (EiderctlGlobals  *globals,
       json_builder_add_int_value (builder, daemon_pid);
       json_builder_set_member_name (builder, "paused");
       json_builder_add_boolean_value (builder, paused);
+      json_builder_set_member_name (builder, "gate");
+      if (gate != NULL)
+        json_builder_add_string_value (builder, gate);
+      else
+        json_builder_add_null_value (builder);
+      json_builder_set_member_name (builder, "override");
+      json_builder_add_boolean_value (builder, overriding);
+      json_builder_set_member_name (builder, "overrideUntil");
+      json_builder_add_int_value (builder, override_until);
       json_builder_end_object (builder);
       json_builder_set_member_name (builder, "files");
       json_builder_begin_object (builder);
@@ -509,6 +644,17 @@ eiderctl_status (EiderctlGlobals  *globals,
                paused ? ", paused (“eiderctl resume” continues)" : "");
     else
       g_print ("Daemon: not running%s\n", paused ? "; the backup is paused (“eiderctl resume” continues)" : "");
+    if (gate != NULL)
+      g_print ("Uploads wait: %s (“eiderctl resume --force” backs up anyway)\n", gate);
+    if (override_until > 0)
+      {
+        g_autoptr(GDateTime) until = g_date_time_new_from_unix_local (override_until);
+        g_autofree char *when = g_date_time_format (until, "%Y-%m-%d %H:%M");
+
+        g_print ("Backing up anyway until %s\n", when);
+      }
+    else if (overriding)
+      g_print ("Backing up anyway until the conditions change\n");
     g_print ("Files: %u uploaded, %u pending, %u in progress, %u skipped, %u failed\n",
              counts.n_by_state[EIDER_FILE_UPLOADED], counts.n_by_state[EIDER_FILE_PENDING],
              counts.n_by_state[EIDER_FILE_WORKING], counts.n_by_state[EIDER_FILE_SKIPPED],

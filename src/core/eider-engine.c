@@ -59,6 +59,7 @@ struct _EiderEngine
   GHashTable    *busy_keys;    /* dedupe key → GPtrArray of jobs waiting for it */
   GHashTable    *run_attempts; /* file id → attempts within this run */
   GHashTable    *moves;        /* new path → old path, until the new one is backed up */
+  GHashTable    *held;         /* paths that wait for their rename in Ente */
   guint          retry_source;
   char          *pause_reason;
   gboolean       stopping;
@@ -100,6 +101,7 @@ eider_engine_dispose (GObject *object)
   g_clear_pointer (&self->busy_keys, g_hash_table_unref);
   g_clear_pointer (&self->run_attempts, g_hash_table_unref);
   g_clear_pointer (&self->moves, g_hash_table_unref);
+  g_clear_pointer (&self->held, g_hash_table_unref);
 
   G_OBJECT_CLASS (eider_engine_parent_class)->dispose (object);
 }
@@ -184,6 +186,7 @@ static void
 eider_engine_init (EiderEngine *self)
 {
   self->moves = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->max_jobs = DEFAULT_MAX_JOBS;
   self->retry_base_ms = DEFAULT_RETRY_BASE_MS;
   self->max_attempts = DEFAULT_MAX_ATTEMPTS;
@@ -330,6 +333,8 @@ typedef struct
   char              *dedupe_key;
   gboolean           owns_key;     /* others with the same content wait for this job */
   gboolean           placeholder;
+  EiderRemoteFileRecord *replace;  /* an edit: the Ente file whose content it replaces */
+  EiderSecret       *file_key;     /* … and that file's key */
   GCancellable      *cancellable;  /* cancelled with the run, or alone (folder paused) */
   GCancellable      *run_cancellable;
   gulong             cancel_handler;
@@ -345,6 +350,8 @@ job_free (Job *job)
   g_clear_pointer (&job->content, g_bytes_unref);
   g_free (job->hash);
   g_free (job->dedupe_key);
+  g_clear_pointer (&job->replace, eider_remote_file_record_free);
+  g_clear_pointer (&job->file_key, eider_secret_free);
   if (job->run_cancellable != NULL)
     g_cancellable_disconnect (job->run_cancellable, job->cancel_handler);
   g_clear_object (&job->run_cancellable);
@@ -354,6 +361,12 @@ job_free (Job *job)
 }
 
 static void job_dedupe (Job *job);
+static EiderWatch *find_watch (EiderEngine *self,
+                               gint64       watch_id);
+static void handle_move (EiderEngine *self,
+                         gint64       watch_id,
+                         const char  *from,
+                         const char  *to);
 static void remove_path (EiderEngine *self,
                          const char  *path);
 static void remove_record (EiderEngine     *self,
@@ -591,6 +604,24 @@ upload_cb (GObject      *object,
       return;
     }
 
+  if (job->replace != NULL)
+    {
+      EiderRemoteFileRecord *entry = job->replace;
+
+      /* The same Ente file, in all its albums, with the new content. */
+      g_free (entry->hash);
+      entry->hash = g_strdup (job->upload->hash);
+      g_free (entry->file_header);
+      entry->file_header = g_strdup (job->upload->file_header);
+      entry->file_size = job->upload->encrypted_size;
+      entry->updation_time = json_object_get_int_member_with_default (json_node_get_object (node),
+                                                                      "updationTime", 0);
+      if (!eider_store_update_remote_file (self->store, entry, &error))
+        g_warning ("Could not note a replaced file in the index: %s", error->message);
+      job_uploaded (job, entry->id, "replaced the earlier version in Ente");
+      return;
+    }
+
   if (!eider_remote_note_uploaded (self->remote, job->collection_id, node, job->title,
                                    job->file_type,
                                    job->upload->hash, job->stat.mtime_ns / 1000, &error))
@@ -689,13 +720,21 @@ add_files_cb (GObject      *object,
 }
 
 static void
+job_describe (Job *job)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, job->cancellable, blobs_cb, job);
+
+  g_task_set_task_data (task, job, NULL);
+  g_task_run_in_thread (task, blobs_worker);
+}
+
+static void
 job_dedupe (Job *job)
 {
   EiderEngine *self = job->engine;
   g_autoptr(GPtrArray) dups = NULL;
   g_autoptr(GPtrArray) link = NULL;
   GPtrArray *waiting;
-  g_autoptr(GTask) task = NULL;
 
   dups = eider_remote_find_duplicates (self->remote, job->title, job->file_type, job->hash);
   for (guint i = 0; i < dups->len; i++)
@@ -729,9 +768,7 @@ job_dedupe (Job *job)
   g_hash_table_insert (self->busy_keys, g_strdup (job->dedupe_key), g_ptr_array_new ());
   job->owns_key = TRUE;
 
-  task = g_task_new (NULL, job->cancellable, blobs_cb, job);
-  g_task_set_task_data (task, job, NULL);
-  g_task_run_in_thread (task, blobs_worker);
+  job_describe (job);
 }
 
 /* Step 2: classify, hash and plan the encryption (worker) */
@@ -781,9 +818,11 @@ prepare_worker (GTask        *task,
       return;
     }
 
-  if (!eider_upload_prepare (job->record->path, &job->stat, job->record->id, job->collection_id,
-                             job->collection_key, &job->upload, &job->hash, &job->content,
-                             NULL, NULL, cancellable, &error))
+  if (!eider_upload_prepare_replacement (job->record->path, &job->stat, job->record->id,
+                                         job->replace != NULL ? job->replace->id : 0,
+                                         job->collection_id, job->collection_key, job->file_key,
+                                         &job->upload, &job->hash, &job->content,
+                                         NULL, NULL, cancellable, &error))
     {
       g_task_return_error (task, error);
       return;
@@ -819,6 +858,20 @@ prepare_cb (GObject      *object,
   if (!eider_store_set_file_hash (self->store, job->record->id, job->hash, job->file_type, &error))
     log_store_error (error);
 
+  if (job->replace != NULL)
+    {
+      /* Touched but not changed: Ente has this content already. */
+      if (g_strcmp0 (job->replace->hash, job->hash) == 0)
+        {
+          job_uploaded (job, job->replace->id, NULL);
+          return;
+        }
+      /* Edited: new content for the same Ente file (no dedupe: it is
+       * that file, whatever else holds the same bytes). */
+      job_describe (job);
+      return;
+    }
+
   /* Any album: the same content in flight for another album is waited for
    * too, so it is linked with add-files instead of uploaded twice. */
   job->dedupe_key = g_strdup_printf ("%d|%s|%s", job->file_type, job->hash, job->title);
@@ -826,6 +879,42 @@ prepare_cb (GObject      *object,
 }
 
 /* Step 1: the album and its key */
+
+/* A file backed up before whose content may have changed: by default its
+ * Ente file gets the new content in place, as Ente's mobile app does
+ * (albums, name and shares kept); a folder may keep both instead. */
+static void
+find_replaced (Job *job)
+{
+  EiderEngine *self = job->engine;
+  g_autoptr(EiderWatch) watch = NULL;
+  g_autoptr(EiderRemoteFileRecord) entry = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (job->record->remote_file_id <= 0 || job->record->file_type == EIDER_FILE_TYPE_LIVE_PHOTO)
+    return;
+
+  watch = find_watch (self, job->record->watch_id);
+  if (watch == NULL || watch->keep_edits)
+    return;
+
+  /* Gone from Ente (deleted there): it is backed up as a new file. */
+  entry = eider_store_get_remote_file (self->store, job->record->remote_file_id,
+                                       job->record->collection_id);
+  if (entry == NULL)
+    entry = eider_store_get_remote_file (self->store, job->record->remote_file_id, 0);
+  if (entry == NULL)
+    return;
+
+  job->file_key = eider_remote_get_file_key (self->remote, entry->id, entry->collection_id, &error);
+  if (job->file_key == NULL)
+    {
+      g_message ("%s is uploaded as a new file: %s", job->record->path, error->message);
+      return;
+    }
+
+  job->replace = g_steal_pointer (&entry);
+}
 
 static void
 album_cb (GObject      *object,
@@ -851,6 +940,8 @@ album_cb (GObject      *object,
       job_fail (job, error->message);
       return;
     }
+
+  find_replaced (job);
 
   task = g_task_new (NULL, job->cancellable, prepare_cb, job);
   g_task_set_task_data (task, job, NULL);
@@ -938,7 +1029,9 @@ job_start (EiderEngine     *self,
       job->collection_id = upload->collection_id;
       job->collection_key = eider_remote_get_collection_key (self->remote, upload->collection_id,
                                                              &error);
-      if (job->collection_key != NULL)
+      if (upload->replaces_id > 0)
+        job->replace = eider_store_get_remote_file (self->store, upload->replaces_id, 0);
+      if (job->collection_key != NULL && (upload->replaces_id == 0 || job->replace != NULL))
         {
           job->hash = g_strdup (upload->hash);
           job->file_type = record->file_type;
@@ -1127,6 +1220,7 @@ pump (EiderEngine *self)
       guint tries = GPOINTER_TO_UINT (g_hash_table_lookup (self->run_attempts, &record->id));
 
       if (g_hash_table_contains (self->busy_files, &record->id) ||
+          g_hash_table_contains (self->held, record->path) ||
           (!self->continuous && record->state == EIDER_FILE_FAILED && tries >= self->max_attempts))
         continue;
 
@@ -1170,12 +1264,67 @@ note_entry (EiderEngine      *self,
     }
 }
 
+static guint
+stat_inode_hash (gconstpointer key)
+{
+  const EiderStat *stat = key;
+
+  return (guint) (stat->inode ^ (stat->inode >> 32) ^ (stat->dev * 31));
+}
+
+static gboolean
+stat_inode_equal (gconstpointer a,
+                  gconstpointer b)
+{
+  const EiderStat *x = a, *y = b;
+
+  return x->dev == y->dev && x->inode == y->inode;
+}
+
+/* The scan's entries not backed up yet, by device and inode. */
+static GHashTable *
+index_new_entries (EiderEngine *self,
+                   GPtrArray   *entries)
+{
+  GHashTable *index = g_hash_table_new (stat_inode_hash, stat_inode_equal);
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      EiderScanEntry *entry = g_ptr_array_index (entries, i);
+      g_autoptr(EiderFileRecord) record = NULL;
+
+      if (entry->skip_reason != NULL)
+        continue;
+      record = eider_store_find_file (self->store, entry->path);
+      if (record != NULL && record->state == EIDER_FILE_PENDING && record->remote_file_id == 0)
+        g_hash_table_insert (index, &entry->stat, entry);
+    }
+
+  return index;
+}
+
+static EiderScanEntry *
+find_same_file (GHashTable      *by_inode,
+                const EiderStat *stat)
+{
+  EiderScanEntry *entry = g_hash_table_lookup (by_inode, stat);
+
+  if (entry == NULL || entry->stat.size != stat->size || entry->stat.mtime_ns != stat->mtime_ns)
+    return NULL;
+
+  /* One new path per old one. */
+  g_hash_table_remove (by_inode, stat);
+
+  return entry;
+}
+
 static void
 apply_scan (EiderEngine *self,
             EiderWatch  *watch,
             GPtrArray   *entries)
 {
   g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) by_inode = NULL;
   g_autoptr(GPtrArray) known = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -1200,15 +1349,26 @@ apply_scan (EiderEngine *self,
       return;
     }
 
-  /* Files gone from disk while nobody watched: the same rule as a deletion
-   * seen live — they leave the watched album; nothing is deleted in Ente. */
+  /* Files gone from disk while nobody watched: renamed or moved if the
+   * same file (device and inode, size and mtime) is at a new path, else
+   * the same rule as a deletion seen live — they leave the watched album;
+   * nothing is deleted in Ente. */
   known = eider_store_list_files (self->store, watch->id, &error);
   for (guint i = 0; known != NULL && i < known->len; i++)
     {
       EiderFileRecord *record = g_ptr_array_index (known, i);
+      EiderScanEntry *moved;
 
-      if (!g_hash_table_contains (seen, record->path) &&
-          !g_hash_table_contains (self->busy_files, &record->id))
+      if (g_hash_table_contains (seen, record->path) ||
+          g_hash_table_contains (self->busy_files, &record->id))
+        continue;
+
+      if (by_inode == NULL)
+        by_inode = index_new_entries (self, entries);
+      moved = find_same_file (by_inode, &record->stat);
+      if (moved != NULL)
+        handle_move (self, watch->id, record->path, moved->path);
+      else
         remove_record (self, record);
     }
 }
@@ -1767,12 +1927,19 @@ remove_record (EiderEngine     *self,
                EiderFileRecord *record)
 {
   g_autoptr(GPtrArray) dups = NULL;
-  g_autofree char *title = NULL;
+  g_autoptr(EiderWatch) watch = NULL;
   Removal *removal;
   gint64 keep_in = 0;
 
+  /* Only the local record goes when: nothing was uploaded; the folder keeps
+   * deleted files in its album; or another local file still stands for
+   * the same Ente file in that album (a move within the album). */
+  watch = find_watch (self, record->watch_id);
   if (self->remote == NULL || record->state != EIDER_FILE_UPLOADED ||
-      record->remote_file_id <= 0 || record->collection_id <= 0 || record->hash == NULL)
+      record->remote_file_id <= 0 || record->collection_id <= 0 || record->hash == NULL ||
+      (watch != NULL && watch->keep_deleted) ||
+      eider_store_remote_file_in_use (self->store, record->remote_file_id, record->collection_id,
+                                      record->id))
     {
       eider_store_delete_file (self->store, record->id, NULL);
       return;
@@ -1783,14 +1950,14 @@ remove_record (EiderEngine     *self,
   removal->file_id = record->id;
   removal->from = record->collection_id;
 
-  title = g_filename_display_basename (record->path);
-  dups = eider_remote_find_duplicates (self->remote, title, record->file_type, record->hash);
+  /* Its entries, by id: the name may have changed in Ente since. */
+  dups = eider_store_list_remote_file_entries (self->store, record->remote_file_id);
   for (guint i = 0; i < dups->len; i++)
     {
       EiderRemoteFileRecord *entry = g_ptr_array_index (dups, i);
       g_autoptr(EiderCollectionRecord) other = NULL;
 
-      if (entry->id != record->remote_file_id || entry->collection_id == removal->from)
+      if (entry->collection_id == removal->from)
         continue;
 
       other = eider_store_get_collection (self->store, entry->collection_id);
@@ -1805,7 +1972,7 @@ remove_record (EiderEngine     *self,
     {
       EiderRemoteFileRecord *entry = g_ptr_array_index (dups, i);
 
-      if (entry->id == record->remote_file_id && entry->collection_id == removal->from)
+      if (entry->collection_id == removal->from)
         removal->entry = g_ptr_array_steal_index (dups, i);
     }
 
@@ -1854,20 +2021,16 @@ eider_engine_note_removed (EiderEngine        *self,
     remove_path (self, paths[i]);
 }
 
-void
-eider_engine_note_moved (EiderEngine *self,
-                         gint64       watch_id,
-                         const char  *from,
-                         const char  *to)
+/* The new place is backed up (Ente's dedupe finds the file by name and
+ * hash: no bytes are sent), then the old place is removed. */
+static void
+relink (EiderEngine *self,
+        gint64       watch_id,
+        const char  *from,
+        const char  *to)
 {
   g_autoptr(EiderFileRecord) moved = NULL;
   const char *paths[] = { to, NULL };
-
-  g_return_if_fail (EIDER_IS_ENGINE (self));
-  g_return_if_fail (from != NULL && to != NULL);
-
-  if (!self->active)
-    return;
 
   eider_engine_note_paths (self, watch_id, paths);
 
@@ -1879,4 +2042,89 @@ eider_engine_note_moved (EiderEngine *self,
     g_hash_table_replace (self->moves, g_strdup (to), g_strdup (from));
   else
     remove_path (self, from);
+}
+
+typedef struct
+{
+  EiderEngine *self;
+  gint64       watch_id;
+  char        *from;
+  char        *to;
+} Rename;
+
+static void
+rename_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Rename *rename = user_data;
+  EiderEngine *self = rename->self;
+  g_autoptr(GError) error = NULL;
+
+  /* Not renamed (e.g. the server refused): the new name is backed up as a
+   * file of its own rather than lost. */
+  if (!eider_remote_rename_file_finish (EIDER_REMOTE (object), result, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_warning ("Could not rename %s in Ente: %s", rename->from, error->message);
+
+  g_hash_table_remove (self->held, rename->to);
+  if (self->active && !self->stopping)
+    relink (self, rename->watch_id, rename->from, rename->to);
+  pump (self);
+
+  g_free (rename->from);
+  g_free (rename->to);
+  g_object_unref (rename->self);
+  g_free (rename);
+}
+
+/* A file renamed on disk keeps its Ente file: the new name goes into the
+ * file's public magic metadata (Ente's "editedName"), as when it is
+ * renamed in Ente's apps. Until that is done its new path waits. */
+static void
+handle_move (EiderEngine *self,
+             gint64       watch_id,
+             const char  *from,
+             const char  *to)
+{
+  g_autoptr(EiderFileRecord) old = eider_store_find_file (self->store, from);
+  g_autoptr(EiderRemoteFileRecord) entry = NULL;
+  g_autofree char *old_title = g_filename_display_basename (from);
+  g_autofree char *new_title = g_filename_display_basename (to);
+  Rename *rename;
+
+  if (old != NULL && old->state == EIDER_FILE_UPLOADED && old->remote_file_id > 0 &&
+      g_strcmp0 (old_title, new_title) != 0 && !g_hash_table_contains (self->held, to))
+    entry = eider_store_get_remote_file (self->store, old->remote_file_id, old->collection_id);
+
+  /* Renamed in Ente already (or not ours to rename): a plain move. */
+  if (entry == NULL || g_strcmp0 (entry->title, old_title) != 0)
+    {
+      relink (self, watch_id, from, to);
+      return;
+    }
+
+  rename = g_new0 (Rename, 1);
+  rename->self = g_object_ref (self);
+  rename->watch_id = watch_id;
+  rename->from = g_strdup (from);
+  rename->to = g_strdup (to);
+  g_hash_table_add (self->held, g_strdup (to));
+  eider_remote_rename_file_async (self->remote, old->remote_file_id, new_title, self->cancellable,
+                                  rename_cb, rename);
+}
+
+void
+eider_engine_note_moved (EiderEngine *self,
+                         gint64       watch_id,
+                         const char  *from,
+                         const char  *to)
+{
+  g_return_if_fail (EIDER_IS_ENGINE (self));
+  g_return_if_fail (from != NULL && to != NULL);
+
+  if (!self->active)
+    return;
+
+  handle_move (self, watch_id, from, to);
 }

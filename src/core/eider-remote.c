@@ -117,6 +117,7 @@ remote_file_record_copy (const EiderRemoteFileRecord *record)
   copy->encrypted_key = g_strdup (record->encrypted_key);
   copy->key_nonce = g_strdup (record->key_nonce);
   copy->file_header = g_strdup (record->file_header);
+  copy->pubmm_json = g_strdup (record->pubmm_json);
 
   return copy;
 }
@@ -646,6 +647,13 @@ decrypt_entry (JsonObject        *entry,
       if (data == NULL)
         g_warning ("File %" G_GINT64_FORMAT ": public metadata unreadable: %s",
                    id, local_error->message);
+      else
+        {
+          g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), data);
+
+          record->pubmm_json = json_to_string (node, FALSE);
+        }
+      record->pubmm_version = member_int_or (pub, "version", 0);
       if (edited_name != NULL && *edited_name != '\0')
         {
           g_free (record->title);
@@ -1443,6 +1451,191 @@ eider_remote_move_files_finish (EiderRemote   *self,
 }
 
 /* ------------------------------------------------------------------------ */
+/* Renames: public magic metadata                                           */
+
+EiderSecret *
+eider_remote_get_file_key (EiderRemote  *self,
+                           gint64        file_id,
+                           gint64        collection_id,
+                           GError      **error)
+{
+  g_autoptr(EiderRemoteFileRecord) entry = NULL;
+  g_autoptr(EiderSecret) collection_key = NULL;
+
+  g_return_val_if_fail (EIDER_IS_REMOTE (self), NULL);
+
+  entry = eider_store_get_remote_file (self->store, file_id, collection_id);
+  if (entry == NULL)
+    {
+      g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_NOT_FOUND,
+                   "File %" G_GINT64_FORMAT " is not in the album any more", file_id);
+      return NULL;
+    }
+
+  if ((collection_key = eider_remote_get_collection_key (self, entry->collection_id, error)) == NULL)
+    return NULL;
+
+  return eider_crypto_unwrap_key (entry->encrypted_key, entry->key_nonce, collection_key, error);
+}
+
+typedef struct
+{
+  EiderRemoteFileRecord *entry;
+  char                  *pubmm_json;
+} RenameData;
+
+static void
+rename_data_free (RenameData *data)
+{
+  eider_remote_file_record_free (data->entry);
+  g_free (data->pubmm_json);
+  g_free (data);
+}
+
+static void
+rename_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  EiderRemote *self = g_task_get_source_object (task);
+  RenameData *data = g_task_get_task_data (task);
+  g_autoptr(JsonNode) reply = NULL;
+  GError *error = NULL;
+
+  reply = eider_api_call_finish (EIDER_API (object), result, &error);
+  if (error != NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  /* The server keeps version + 1; the index follows at once, so that the
+   * dedupe sees the new name before the next diff. */
+  data->entry->pubmm_version++;
+  g_free (data->entry->pubmm_json);
+  data->entry->pubmm_json = g_steal_pointer (&data->pubmm_json);
+  if (!eider_store_update_remote_file (self->store, data->entry, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * eider_remote_rename_file_async:
+ * @self: a remote
+ * @file_id: an Ente file of this account
+ * @title: its new name
+ *
+ * Renames a file as Ente's apps do: the name goes into its public magic
+ * metadata ("editedName"), merged with the keys already there, at the
+ * version the server holds. Nothing is uploaded again.
+ */
+void
+eider_remote_rename_file_async (EiderRemote         *self,
+                                gint64               file_id,
+                                const char          *title,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(EiderSecret) file_key = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonObject) data_object = NULL;
+  g_autoptr(JsonNode) data_node = NULL;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) body = NULL;
+  g_autoptr(GBytes) ct = NULL;
+  g_autofree char *data_b64 = NULL;
+  g_autofree char *header_b64 = NULL;
+  guint8 header[EIDER_STREAM_HEADER_BYTES];
+  RenameData *data;
+  GError *error = NULL;
+
+  g_return_if_fail (EIDER_IS_REMOTE (self));
+  g_return_if_fail (title != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, eider_remote_rename_file_async);
+  data = g_new0 (RenameData, 1);
+  g_task_set_task_data (task, data, (GDestroyNotify) rename_data_free);
+
+  data->entry = eider_store_get_remote_file (self->store, file_id, 0);
+  if (data->entry == NULL ||
+      (file_key = eider_remote_get_file_key (self, file_id, data->entry->collection_id, &error)) == NULL)
+    {
+      if (error == NULL)
+        error = g_error_new (EIDER_STORE_ERROR, EIDER_STORE_ERROR_NOT_FOUND,
+                             "File %" G_GINT64_FORMAT " is not in Ente any more", file_id);
+      g_task_return_error (task, error);
+      return;
+    }
+
+  /* Every key already there stays (Ente refuses a count that drops). */
+  if (data->entry->pubmm_json != NULL &&
+      json_parser_load_from_data (parser, data->entry->pubmm_json, -1, NULL) &&
+      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    data_object = json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+  else
+    data_object = json_object_new ();
+  json_object_set_string_member (data_object, "editedName", title);
+  data_node = json_node_init_object (json_node_alloc (), data_object);
+  data->pubmm_json = json_to_string (data_node, FALSE);
+
+  ct = eider_blob_encrypt ((const guint8 *) data->pubmm_json, strlen (data->pubmm_json),
+                           file_key, header);
+  data_b64 = eider_base64_encode (g_bytes_get_data (ct, NULL), g_bytes_get_size (ct));
+  header_b64 = eider_base64_encode (header, sizeof header);
+
+  g_free (data->entry->title);
+  data->entry->title = g_strdup (title);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "metadataList");
+  json_builder_begin_array (builder);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "id");
+  json_builder_add_int_value (builder, file_id);
+  json_builder_set_member_name (builder, "magicMetadata");
+  json_builder_begin_object (builder);
+  /* A file without public magic metadata starts at version 1, as Ente's
+   * apps do (museum requires a non-zero version). */
+  if (data->entry->pubmm_version == 0)
+    data->entry->pubmm_version = 1;
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_int_value (builder, data->entry->pubmm_version);
+  json_builder_set_member_name (builder, "count");
+  json_builder_add_int_value (builder, json_object_get_size (data_object));
+  json_builder_set_member_name (builder, "data");
+  json_builder_add_string_value (builder, data_b64);
+  json_builder_set_member_name (builder, "header");
+  json_builder_add_string_value (builder, header_b64);
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  body = json_builder_get_root (builder);
+
+  eider_api_call_async (eider_account_get_api (self->account), "PUT",
+                        "/files/public-magic-metadata", body, EIDER_API_CALL_AUTH,
+                        cancellable, rename_cb, g_steal_pointer (&task));
+}
+
+gboolean
+eider_remote_rename_file_finish (EiderRemote   *self,
+                                 GAsyncResult  *result,
+                                 GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Uploads and dedupe                                                       */
 
 gboolean
@@ -1486,6 +1679,21 @@ eider_remote_note_uploaded (EiderRemote  *self,
   record.file_size = size;
   record.creation_time = creation_time;
   record.updation_time = member_int_or (file, "updationTime", 0);
+
+  /* Sent with public magic metadata: its version and keys, for renames. */
+  if (member_object (file, "pubMagicMetadata") != NULL)
+    {
+      g_autoptr(EiderSecret) collection_key = NULL;
+      g_autoptr(EiderRemoteFileRecord) full = NULL;
+
+      collection_key = eider_remote_get_collection_key (self, collection_id, NULL);
+      if (collection_key != NULL &&
+          (full = decrypt_entry (file, record.id, collection_key, NULL)) != NULL)
+        {
+          record.pubmm_version = full->pubmm_version;
+          record.pubmm_json = full->pubmm_json;
+        }
+    }
 
   return eider_store_upsert_remote_file (self->store, &record, error);
 }

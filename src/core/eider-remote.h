@@ -101,6 +101,21 @@ gint64       eider_remote_ensure_uncategorized_finish (EiderRemote      *self,
  * key is re-wrapped with the target's key and a fresh nonce, sent with
  * POST /collections/add-files in batches of at most 1000, and the new
  * (file, target) entries are added to the index after each batch. */
+/* The key of an Ente file, from its entry in @collection_id (0: any). */
+EiderSecret *eider_remote_get_file_key            (EiderRemote          *self,
+                                                   gint64                file_id,
+                                                   gint64                collection_id,
+                                                   GError              **error);
+/* Renames a file through its public magic metadata ("editedName"). */
+void         eider_remote_rename_file_async       (EiderRemote          *self,
+                                                   gint64                file_id,
+                                                   const char           *title,
+                                                   GCancellable         *cancellable,
+                                                   GAsyncReadyCallback   callback,
+                                                   gpointer              user_data);
+gboolean     eider_remote_rename_file_finish      (EiderRemote          *self,
+                                                   GAsyncResult         *result,
+                                                   GError              **error);
 void         eider_remote_add_files_async         (EiderRemote          *self,
                                                    gint64                target_collection_id,
                                                    GPtrArray            *files,

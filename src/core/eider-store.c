@@ -129,6 +129,13 @@ static const char * const migrations[] = {
   ");"
   "CREATE INDEX remote_files_dedupe ON remote_files (title, file_type, hash);"
   "CREATE INDEX remote_files_collection ON remote_files (collection_id);",
+  /* 2: per-folder choices, content replacement, public magic metadata */
+  "ALTER TABLE watches ADD COLUMN keep_edits INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE watches ADD COLUMN keep_deleted INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE uploads ADD COLUMN replaces_id INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE remote_files ADD COLUMN pubmm_version INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE remote_files ADD COLUMN pubmm_json TEXT;"
+  "CREATE INDEX files_remote ON files (remote_file_id);",
 };
 
 #define SCHEMA_VERSION ((gint) G_N_ELEMENTS (migrations))
@@ -531,6 +538,7 @@ eider_remote_file_record_free (EiderRemoteFileRecord *record)
   g_free (record->encrypted_key);
   g_free (record->key_nonce);
   g_free (record->file_header);
+  g_free (record->pubmm_json);
   g_free (record);
 }
 
@@ -939,7 +947,7 @@ eider_store_set_meta (EiderStore  *self,
 
 /* Watches */
 
-#define WATCH_COLUMNS "id, path, mapping, album_name, paused"
+#define WATCH_COLUMNS "id, path, mapping, album_name, paused, keep_edits, keep_deleted"
 
 static EiderWatch *
 watch_from_row (sqlite3_stmt *stmt)
@@ -951,6 +959,8 @@ watch_from_row (sqlite3_stmt *stmt)
   watch->mapping = sqlite3_column_int (stmt, 2);
   watch->album_name = column_dup (stmt, 3);
   watch->paused = sqlite3_column_int (stmt, 4) != 0;
+  watch->keep_edits = sqlite3_column_int (stmt, 5) != 0;
+  watch->keep_deleted = sqlite3_column_int (stmt, 6) != 0;
 
   return watch;
 }
@@ -1241,6 +1251,29 @@ eider_store_set_watch_paused (EiderStore  *self,
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, watch_id);
   sqlite3_bind_int (stmt, 2, paused ? 1 : 0);
+
+  return store_change_one (self, stmt, what, "watch", watch_id, error);
+}
+
+gboolean
+eider_store_set_watch_options (EiderStore  *self,
+                               gint64       watch_id,
+                               gboolean     keep_edits,
+                               gboolean     keep_deleted,
+                               GError     **error)
+{
+  g_autoptr(StoreStatement) stmt = NULL;
+  const char *what = "Could not change the watched folder's options";
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
+
+  stmt = store_prepare (self, "UPDATE watches SET keep_edits = ?2, keep_deleted = ?3 WHERE id = ?1",
+                        what, error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, watch_id);
+  sqlite3_bind_int (stmt, 2, keep_edits ? 1 : 0);
+  sqlite3_bind_int (stmt, 3, keep_deleted ? 1 : 0);
 
   return store_change_one (self, stmt, what, "watch", watch_id, error);
 }
@@ -1802,7 +1835,7 @@ eider_store_get_counts (EiderStore        *self,
   "file_id, collection_id, hash, plain_size, mtime_ns, encrypted_key, key_nonce, file_header, " \
   "encrypted_size, object_key, part_size, part_md5s, part_urls, complete_url, urls_expire_us, " \
   "etags, file_done, thumb_data, thumb_object_key, thumb_header, thumb_size, thumb_done, " \
-  "metadata_data, metadata_header, pubmm_data, pubmm_header, pubmm_count"
+  "metadata_data, metadata_header, pubmm_data, pubmm_header, pubmm_count, replaces_id"
 
 /**
  * eider_store_save_upload:
@@ -1829,7 +1862,7 @@ eider_store_save_upload (EiderStore               *self,
   what = g_strdup_printf ("Could not save the upload of file %" G_GINT64_FORMAT, record->file_id);
   stmt = store_prepare (self,
                         "INSERT OR REPLACE INTO uploads (" UPLOAD_COLUMNS ", updated_at) VALUES "
-                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         what, error);
   if (stmt == NULL)
     return FALSE;
@@ -1867,6 +1900,7 @@ eider_store_save_upload (EiderStore               *self,
   bind_text (stmt, i++, record->pubmm_data);
   bind_text (stmt, i++, record->pubmm_header);
   sqlite3_bind_int (stmt, i++, record->pubmm_count);
+  sqlite3_bind_int64 (stmt, i++, record->replaces_id);
   sqlite3_bind_int64 (stmt, i++, g_get_real_time ());
   g_assert (i - 1 == sqlite3_bind_parameter_count (stmt));
 
@@ -1912,6 +1946,7 @@ upload_from_row (sqlite3_stmt  *stmt,
   record->pubmm_data = column_dup (stmt, i++);
   record->pubmm_header = column_dup (stmt, i++);
   record->pubmm_count = sqlite3_column_int (stmt, i++);
+  record->replaces_id = sqlite3_column_int64 (stmt, i++);
   g_assert (i == sqlite3_column_count (stmt));
 
   return g_steal_pointer (&record);
@@ -2300,7 +2335,7 @@ eider_store_set_collection_cursor (EiderStore  *self,
 
 #define REMOTE_FILE_COLUMNS \
   "id, collection_id, title, file_type, hash, encrypted_key, key_nonce, file_header, " \
-  "file_size, creation_time, updation_time"
+  "file_size, creation_time, updation_time, pubmm_version, pubmm_json"
 
 static EiderRemoteFileRecord *
 remote_file_from_row (sqlite3_stmt *stmt)
@@ -2318,6 +2353,8 @@ remote_file_from_row (sqlite3_stmt *stmt)
   record->file_size = sqlite3_column_int64 (stmt, 8);
   record->creation_time = sqlite3_column_int64 (stmt, 9);
   record->updation_time = sqlite3_column_int64 (stmt, 10);
+  record->pubmm_version = sqlite3_column_int64 (stmt, 11);
+  record->pubmm_json = column_dup (stmt, 12);
 
   return record;
 }
@@ -2348,7 +2385,7 @@ eider_store_upsert_remote_file (EiderStore                   *self,
                           G_GINT64_FORMAT, record->id, record->collection_id);
   stmt = store_prepare (self,
                         "INSERT OR REPLACE INTO remote_files (" REMOTE_FILE_COLUMNS ") "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                         what, error);
   if (stmt == NULL)
     return FALSE;
@@ -2363,8 +2400,154 @@ eider_store_upsert_remote_file (EiderStore                   *self,
   sqlite3_bind_int64 (stmt, 9, record->file_size);
   sqlite3_bind_int64 (stmt, 10, record->creation_time);
   sqlite3_bind_int64 (stmt, 11, record->updation_time);
+  sqlite3_bind_int64 (stmt, 12, record->pubmm_version);
+  bind_text (stmt, 13, record->pubmm_json);
 
   return store_step_done (self, stmt, what, error);
+}
+
+/**
+ * eider_store_update_remote_file:
+ * @self: a store
+ * @record: the file's new description (its id names it; collection_id is
+ *   ignored)
+ * @error: return location for an error
+ *
+ * A file changed in Ente (new content, renamed): every collection's entry
+ * of it takes the new title, hash, header, sizes, times and public magic
+ * metadata. Its keys stay (they are per collection).
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+eider_store_update_remote_file (EiderStore                   *self,
+                                const EiderRemoteFileRecord  *record,
+                                GError                      **error)
+{
+  g_autoptr(StoreStatement) stmt = NULL;
+  g_autofree char *what = NULL;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
+  g_return_val_if_fail (record != NULL, FALSE);
+
+  what = g_strdup_printf ("Could not update remote file %" G_GINT64_FORMAT, record->id);
+  stmt = store_prepare (self,
+                        "UPDATE remote_files SET title = ?2, hash = ?3, file_header = ?4, "
+                        "file_size = ?5, creation_time = ?6, updation_time = ?7, "
+                        "pubmm_version = ?8, pubmm_json = ?9 WHERE id = ?1",
+                        what, error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, record->id);
+  bind_text (stmt, 2, record->title);
+  bind_text (stmt, 3, record->hash);
+  bind_text (stmt, 4, record->file_header);
+  sqlite3_bind_int64 (stmt, 5, record->file_size);
+  sqlite3_bind_int64 (stmt, 6, record->creation_time);
+  sqlite3_bind_int64 (stmt, 7, record->updation_time);
+  sqlite3_bind_int64 (stmt, 8, record->pubmm_version);
+  bind_text (stmt, 9, record->pubmm_json);
+
+  return store_step_done (self, stmt, what, error);
+}
+
+/**
+ * eider_store_get_remote_file:
+ * @self: a store
+ * @file_id: a remote file id
+ * @collection_id: one of its collections, or 0 for any
+ *
+ * Returns: (transfer full) (nullable): the entry, or %NULL
+ */
+EiderRemoteFileRecord *
+eider_store_get_remote_file (EiderStore *self,
+                             gint64      file_id,
+                             gint64      collection_id)
+{
+  g_autoptr(StoreStatement) stmt = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), NULL);
+
+  stmt = store_prepare (self,
+                        "SELECT " REMOTE_FILE_COLUMNS " FROM remote_files "
+                        "WHERE id = ?1 AND (?2 = 0 OR collection_id = ?2) "
+                        "ORDER BY collection_id LIMIT 1",
+                        "Could not look up the remote index", &error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, file_id);
+  sqlite3_bind_int64 (stmt, 2, collection_id);
+
+  return sqlite3_step (stmt) == SQLITE_ROW ? remote_file_from_row (stmt) : NULL;
+}
+
+/**
+ * eider_store_list_remote_file_entries:
+ * @self: a store
+ * @file_id: a remote file id
+ *
+ * Returns: (transfer container) (element-type EiderRemoteFileRecord): the
+ *   file's entry in each collection that holds it, by collection
+ */
+GPtrArray *
+eider_store_list_remote_file_entries (EiderStore *self,
+                                      gint64      file_id)
+{
+  g_autoptr(StoreStatement) stmt = NULL;
+  GPtrArray *files;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), NULL);
+
+  files = g_ptr_array_new_with_free_func ((GDestroyNotify) eider_remote_file_record_free);
+  stmt = store_prepare (self,
+                        "SELECT " REMOTE_FILE_COLUMNS " FROM remote_files WHERE id = ?1 "
+                        "ORDER BY collection_id",
+                        "Could not look up the remote index", NULL);
+  if (stmt == NULL)
+    return files;
+  sqlite3_bind_int64 (stmt, 1, file_id);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_ptr_array_add (files, remote_file_from_row (stmt));
+
+  return files;
+}
+
+/**
+ * eider_store_remote_file_in_use:
+ * @self: a store
+ * @remote_file_id: a remote file id
+ * @collection_id: the collection
+ * @except_file_id: a local file record to leave out
+ *
+ * Whether another local file (uploaded) stands for this remote file in
+ * this collection: e.g. a file moved inside one album.
+ *
+ * Returns: %TRUE if one does
+ */
+gboolean
+eider_store_remote_file_in_use (EiderStore *self,
+                                gint64      remote_file_id,
+                                gint64      collection_id,
+                                gint64      except_file_id)
+{
+  g_autoptr(StoreStatement) stmt = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
+
+  stmt = store_prepare (self,
+                        "SELECT 1 FROM files WHERE remote_file_id = ?1 AND collection_id = ?2 "
+                        "AND id != ?3 AND state = ?4 LIMIT 1",
+                        "Could not look up the local files", &error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, remote_file_id);
+  sqlite3_bind_int64 (stmt, 2, collection_id);
+  sqlite3_bind_int64 (stmt, 3, except_file_id);
+  sqlite3_bind_int (stmt, 4, EIDER_FILE_UPLOADED);
+
+  return sqlite3_step (stmt) == SQLITE_ROW;
 }
 
 /**

@@ -60,6 +60,8 @@ typedef struct
   EiderMapping  mapping;
   char         *album_name;  /* ONE_ALBUM: the album (default: the folder's name) */
   gboolean      paused;
+  gboolean      keep_edits;    /* an edited file is uploaded as a new one (default: replaced) */
+  gboolean      keep_deleted;  /* a deleted file stays in the album (default: leaves it) */
 } EiderWatch;
 
 void eider_watch_free (EiderWatch *watch);
@@ -127,6 +129,7 @@ typedef struct
   char    *pubmm_data;         /* NULL when there is no public magic metadata */
   char    *pubmm_header;
   gint     pubmm_count;
+  gint64   replaces_id;        /* > 0: new content of this Ente file (PUT /files/update) */
 } EiderUploadRecord;
 
 void               eider_upload_record_free (EiderUploadRecord *record);
@@ -162,6 +165,8 @@ typedef struct
   gint64  file_size;       /* info.fileSize: encrypted size, 0 when unknown */
   gint64  creation_time;
   gint64  updation_time;
+  gint64  pubmm_version;   /* public magic metadata: version (0 = none) */
+  char   *pubmm_json;      /* … and its decrypted data, NULL when none */
 } EiderRemoteFileRecord;
 
 void eider_remote_file_record_free (EiderRemoteFileRecord *record);
@@ -213,6 +218,11 @@ gboolean    eider_store_remove_watch         (EiderStore             *self,
 gboolean    eider_store_set_watch_paused     (EiderStore             *self,
                                               gint64                  watch_id,
                                               gboolean                paused,
+                                              GError                **error);
+gboolean    eider_store_set_watch_options    (EiderStore             *self,
+                                              gint64                  watch_id,
+                                              gboolean                keep_edits,
+                                              gboolean                keep_deleted,
                                               GError                **error);
 
 /* Local files */
@@ -306,6 +316,18 @@ gboolean    eider_store_set_collection_cursor (EiderStore            *self,
 gboolean    eider_store_upsert_remote_file   (EiderStore             *self,
                                               const EiderRemoteFileRecord *record,
                                               GError                **error);
+gboolean    eider_store_update_remote_file   (EiderStore             *self,
+                                              const EiderRemoteFileRecord *record,
+                                              GError                **error);
+EiderRemoteFileRecord *eider_store_get_remote_file (EiderStore       *self,
+                                              gint64                  file_id,
+                                              gint64                  collection_id);
+GPtrArray  *eider_store_list_remote_file_entries (EiderStore       *self,
+                                              gint64                  file_id);
+gboolean    eider_store_remote_file_in_use   (EiderStore             *self,
+                                              gint64                  remote_file_id,
+                                              gint64                  collection_id,
+                                              gint64                  except_file_id);
 gboolean    eider_store_delete_remote_file   (EiderStore             *self,
                                               gint64                  file_id,
                                               gint64                  collection_id,

@@ -316,6 +316,37 @@ eider_upload_prepare (const char         *path,
                       GCancellable       *cancellable,
                       GError            **error)
 {
+  return eider_upload_prepare_replacement (path, expected, file_id, 0, collection_id,
+                                           collection_key, NULL, record_out, hash_out,
+                                           content_out, progress, progress_data, cancellable,
+                                           error);
+}
+
+/**
+ * eider_upload_prepare_replacement:
+ * @replaces_id: the Ente file whose content this is (0: a new file)
+ * @file_key: (nullable): that file's key (a replacement is encrypted with
+ *   it: Ente keeps the file's key); %NULL for a new random key
+ *
+ * eider_upload_prepare(), for new content of an existing Ente file: the
+ * upload ends with PUT /files/update instead of POST /files.
+ */
+gboolean
+eider_upload_prepare_replacement (const char         *path,
+                                  const EiderStat    *expected,
+                                  gint64              file_id,
+                                  gint64              replaces_id,
+                                  gint64              collection_id,
+                                  const EiderSecret  *collection_key,
+                                  const EiderSecret  *file_key_in,
+                                  EiderUploadRecord **record_out,
+                                  char              **hash_out,
+                                  GBytes            **content_out,
+                                  EiderCryptoProgress progress,
+                                  gpointer            progress_data,
+                                  GCancellable       *cancellable,
+                                  GError            **error)
+{
   g_autoptr(GInputStream) in = NULL;
   g_autoptr(EiderSecret) file_key = NULL;
   g_autoptr(EiderHash) hash = NULL;
@@ -370,7 +401,9 @@ eider_upload_prepare (const char         *path,
   n_chunks = (guint) ((size + EIDER_STREAM_CHUNK_SIZE - 1) / EIDER_STREAM_CHUNK_SIZE);
   keep = size <= EIDER_UPLOAD_SINGLE_MAX_PLAIN;
 
-  file_key = eider_secret_new_random (EIDER_KEY_BYTES);
+  g_return_val_if_fail ((replaces_id > 0) == (file_key_in != NULL), FALSE);
+  file_key = file_key_in != NULL ? eider_secret_copy (file_key_in)
+                                 : eider_secret_new_random (EIDER_KEY_BYTES);
   state = push_state_new (file_key, header, FALSE);
   hash = eider_hash_new ();
   md5 = g_checksum_new (G_CHECKSUM_MD5);
@@ -427,6 +460,7 @@ eider_upload_prepare (const char         *path,
 
   record = g_new0 (EiderUploadRecord, 1);
   record->file_id = file_id;
+  record->replaces_id = replaces_id;
   record->collection_id = collection_id;
   record->hash = eider_hash_finish_base64 (hash);
   record->plain_size = size;
@@ -559,12 +593,22 @@ eider_upload_record_to_json (const EiderUploadRecord *record)
   g_return_val_if_fail (record != NULL, NULL);
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "collectionID");
-  json_builder_add_int_value (builder, record->collection_id);
-  json_builder_set_member_name (builder, "encryptedKey");
-  json_builder_add_string_value (builder, record->encrypted_key);
-  json_builder_set_member_name (builder, "keyDecryptionNonce");
-  json_builder_add_string_value (builder, record->key_nonce);
+  if (record->replaces_id > 0)
+    {
+      /* PUT /files/update: the file keeps its key, albums and public
+       * magic metadata (spec/ente-upload.md §9.2). */
+      json_builder_set_member_name (builder, "id");
+      json_builder_add_int_value (builder, record->replaces_id);
+    }
+  else
+    {
+      json_builder_set_member_name (builder, "collectionID");
+      json_builder_add_int_value (builder, record->collection_id);
+      json_builder_set_member_name (builder, "encryptedKey");
+      json_builder_add_string_value (builder, record->encrypted_key);
+      json_builder_set_member_name (builder, "keyDecryptionNonce");
+      json_builder_add_string_value (builder, record->key_nonce);
+    }
 
   add_object_member (builder, "file", record->object_key, record->file_header,
                      record->encrypted_size);
@@ -579,7 +623,7 @@ eider_upload_record_to_json (const EiderUploadRecord *record)
   json_builder_add_string_value (builder, record->metadata_header);
   json_builder_end_object (builder);
 
-  if (record->pubmm_data != NULL)
+  if (record->pubmm_data != NULL && record->replaces_id == 0)
     {
       json_builder_set_member_name (builder, "pubMagicMetadata");
       json_builder_begin_object (builder);
@@ -1909,7 +1953,7 @@ create_file_cb (GObject      *object,
       json_object_get_int_member_with_default (json_node_get_object (node), "id", 0) <= 0)
     {
       g_task_return_new_error (task, EIDER_UPLOAD_ERROR, EIDER_UPLOAD_ERROR_FAILED,
-                               "The server's answer to POST /files has no file id");
+                               "The server's answer to the file record has no file id");
       return;
     }
 
@@ -1923,8 +1967,11 @@ create_file (GTask *task)
 {
   UploadJob *job = job_of (task);
   g_autoptr(JsonNode) body = eider_upload_record_to_json (job->record);
+  gboolean replace = job->record->replaces_id > 0;
 
-  eider_api_call_async (job->self->api, "POST", "/files", body, EIDER_API_CALL_AUTH,
+  /* Both are idempotent: the same body again gives the same answer. */
+  eider_api_call_async (job->self->api, replace ? "PUT" : "POST",
+                        replace ? "/files/update" : "/files", body, EIDER_API_CALL_AUTH,
                         g_task_get_cancellable (task), create_file_cb, g_object_ref (task));
 }
 

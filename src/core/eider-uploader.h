@@ -82,6 +82,21 @@ gboolean  eider_upload_prepare           (const char                *path,
                                           GCancellable              *cancellable,
                                           GError                   **error);
 
+gboolean  eider_upload_prepare_replacement (const char              *path,
+                                            const EiderStat         *expected,
+                                            gint64                   file_id,
+                                            gint64                   replaces_id,
+                                            gint64                   collection_id,
+                                            const EiderSecret       *collection_key,
+                                            const EiderSecret       *file_key,
+                                            EiderUploadRecord      **record_out,
+                                            char                   **hash_out,
+                                            GBytes                 **content_out,
+                                            EiderCryptoProgress      progress,
+                                            gpointer                 progress_data,
+                                            GCancellable            *cancellable,
+                                            GError                 **error);
+
 gboolean  eider_upload_record_set_blobs  (EiderUploadRecord         *record,
                                           const EiderSecret         *collection_key,
                                           const char                *metadata_json,

@@ -1300,6 +1300,130 @@ handle_trash_empty (EtsRequest *req)
   ets_reply_empty (req, SOUP_STATUS_OK);
 }
 
+/* PUT /files/public-magic-metadata: {"metadataList": [{id, magicMetadata}]}.
+ * Owner only; the version sent must be the one stored (when one is), and
+ * the key count may not drop by more than 2 (409 otherwise); the server
+ * stores version + 1 and bumps the file in every collection's diff. */
+static void
+handle_public_magic_metadata (EtsRequest *req)
+{
+  EtsServer *ets = req->ets;
+  g_autoptr(JsonObject) body = NULL;
+  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  EtsBind bind = { TRUE };
+  JsonArray *list;
+  gint64 now;
+
+  if (!ets_require_storage_auth (req))
+    return;
+
+  body = ets_body_object (req);
+  list = ets_bind_array (&bind, body, "metadataList", TRUE);
+  for (guint i = 0; bind.ok && list != NULL && i < json_array_get_length (list); i++)
+    {
+      JsonNode *node = json_array_get_element (list, i);
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      g_autoptr(JsonObject) sent = NULL;
+      char *text;
+      gint64 id, owner;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        {
+          bind.ok = FALSE;
+          break;
+        }
+      id = ets_bind_int (&bind, json_node_get_object (node), "id", TRUE);
+      text = ets_bind_magic_metadata (&bind, json_node_get_object (node), "magicMetadata");
+      if (!bind.ok || text == NULL)
+        {
+          g_free (text);
+          bind.ok = FALSE;
+          break;
+        }
+      g_ptr_array_add (texts, text);
+      g_array_append_val (ids, id);
+
+      owner = ets_db_query_int (ets, 0, "SELECT owner_id FROM files WHERE id = ?", id);
+      if (owner != req->user_id)
+        {
+          ets_reply_sentinel (req, owner == 0 ? SOUP_STATUS_NOT_FOUND : SOUP_STATUS_FORBIDDEN);
+          return;
+        }
+
+      {
+        g_autoptr(sqlite3_stmt) stmt = NULL;
+
+        stmt = ets_db_prepare (ets, "SELECT pub_magic_metadata FROM files WHERE id = ?");
+        sqlite3_bind_int64 (stmt, 1, id);
+        if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL &&
+            json_parser_load_from_data (parser, (const char *) sqlite3_column_text (stmt, 0), -1, NULL) &&
+            JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+          {
+            JsonObject *old = json_node_get_object (json_parser_get_root (parser));
+            g_autoptr(JsonParser) sent_parser = json_parser_new ();
+            JsonObject *new_mm;
+
+            json_parser_load_from_data (sent_parser, text, -1, NULL);
+            new_mm = json_node_get_object (json_parser_get_root (sent_parser));
+            if (json_object_get_int_member (old, "version") != json_object_get_int_member (new_mm, "version") ||
+                json_object_get_int_member (old, "count") - json_object_get_int_member (new_mm, "count") > 2)
+              {
+                ets_reply_sentinel (req, SOUP_STATUS_CONFLICT);
+                return;
+              }
+          }
+      }
+    }
+  if (body == NULL || !bind.ok || ids->len == 0)
+    {
+      ets_reply_sentinel (req, SOUP_STATUS_BAD_REQUEST);
+      return;
+    }
+
+  ets_db_begin (ets);
+  now = ets_now (ets);
+  for (guint i = 0; i < ids->len; i++)
+    {
+      gint64 id = g_array_index (ids, gint64, i);
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      g_autoptr(JsonNode) stored = NULL;
+      g_autofree char *stored_text = NULL;
+      g_autoptr(sqlite3_stmt) stmt = NULL;
+      JsonObject *mm;
+
+      json_parser_load_from_data (parser, g_ptr_array_index (texts, i), -1, NULL);
+      stored = json_node_copy (json_parser_get_root (parser));
+      mm = json_node_get_object (stored);
+      json_object_set_int_member (mm, "version", json_object_get_int_member (mm, "version") + 1);
+      stored_text = json_to_string (stored, FALSE);
+
+      stmt = ets_db_prepare (ets, "UPDATE files SET pub_magic_metadata = ?, updation_time = ? WHERE id = ?");
+      sqlite3_bind_text (stmt, 1, stored_text, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (stmt, 2, now);
+      sqlite3_bind_int64 (stmt, 3, id);
+      sqlite3_step (stmt);
+      g_clear_pointer (&stmt, sqlite3_finalize);
+
+      stmt = ets_db_prepare (ets,
+                             "UPDATE collections SET updation_time = ? WHERE id IN"
+                             " (SELECT collection_id FROM collection_files WHERE file_id = ? AND is_deleted = 0)");
+      sqlite3_bind_int64 (stmt, 1, now);
+      sqlite3_bind_int64 (stmt, 2, id);
+      sqlite3_step (stmt);
+      g_clear_pointer (&stmt, sqlite3_finalize);
+
+      stmt = ets_db_prepare (ets,
+                             "UPDATE collection_files SET updation_time = ? WHERE file_id = ? AND is_deleted = 0");
+      sqlite3_bind_int64 (stmt, 1, now);
+      sqlite3_bind_int64 (stmt, 2, id);
+      sqlite3_step (stmt);
+    }
+  ets_db_commit (ets);
+
+  ets_reply_empty (req, SOUP_STATUS_OK);
+}
+
 gboolean
 ets_files_route (EtsRequest *req)
 {
@@ -1322,6 +1446,8 @@ ets_files_route (EtsRequest *req)
     handle_create_file (req, FALSE);
   else if (g_str_equal (m, "PUT") && g_str_equal (p, "/files/update"))
     handle_create_file (req, TRUE);
+  else if (g_str_equal (m, "PUT") && g_str_equal (p, "/files/public-magic-metadata"))
+    handle_public_magic_metadata (req);
   else if (get && g_str_has_prefix (p, "/files/download/"))
     handle_download (req, p + strlen ("/files/download/"), "file");
   else if (get && g_str_has_prefix (p, "/files/preview/"))
