@@ -333,6 +333,7 @@ typedef struct
   char              *dedupe_key;
   gboolean           owns_key;     /* others with the same content wait for this job */
   gboolean           placeholder;
+  gint64             creation_time;  /* µs, as the metadata says */
   EiderRemoteFileRecord *replace;  /* an edit: the Ente file whose content it replaces */
   EiderSecret       *file_key;     /* … and that file's key */
   GCancellable      *cancellable;  /* cancelled with the run, or alone (folder paused) */
@@ -624,7 +625,10 @@ upload_cb (GObject      *object,
 
   if (!eider_remote_note_uploaded (self->remote, job->collection_id, node, job->title,
                                    job->file_type,
-                                   job->upload->hash, job->stat.mtime_ns / 1000, &error))
+                                   job->upload->hash,
+                                   job->creation_time != 0 ? job->creation_time
+                                                           : job->stat.mtime_ns / 1000,
+                                   &error))
     g_warning ("Could not add an uploaded file to the index: %s", error->message);
 
   job_uploaded (job, remote_id, NULL);
@@ -651,20 +655,30 @@ blobs_worker (GTask        *task,
   g_auto(EiderMediaMetadata) md = { 0 };
   g_autoptr(GBytes) thumbnail = NULL;
   g_autofree char *json = NULL;
+  g_autofree char *pubmm = NULL;
+  guint pubmm_count = 0;
   GError *error = NULL;
 
-  thumbnail = eider_media_thumbnail (job->content, job->record->path, job->file_type,
-                                     &job->placeholder);
+  /* Dates, place, camera and a thumbnail, as Ente's apps read them. */
+  if (!eider_media_describe (job->record->path, job->content, job->file_type,
+                             job->stat.mtime_ns / 1000, &md, &thumbnail, cancellable, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
 
   md.file_type = job->file_type;
   md.title = g_strdup (job->title);
-  md.creation_time = job->stat.mtime_ns / 1000;
-  md.modification_time = job->stat.mtime_ns / 1000;
   md.hash = g_strdup (job->hash);
-  md.has_static_thumbnail = job->placeholder;
+  job->placeholder = md.has_static_thumbnail;
+  job->creation_time = md.creation_time;
   json = eider_media_metadata_to_json (&md);
+  /* New content of an Ente file leaves its public metadata alone (the
+   * update endpoint does not take it, and the user may have edited it). */
+  if (job->replace == NULL)
+    pubmm = eider_media_public_magic_to_json (&md, &pubmm_count);
 
-  if (!eider_upload_record_set_blobs (job->upload, job->collection_key, json, NULL, 0,
+  if (!eider_upload_record_set_blobs (job->upload, job->collection_key, json, pubmm, pubmm_count,
                                       thumbnail, &error))
     g_task_return_error (task, error);
   else

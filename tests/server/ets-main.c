@@ -123,6 +123,12 @@ server_cb (SoupServer        *server,
   if (query == NULL)
     query = owned_query = g_hash_table_new (g_str_hash, g_str_equal);
 
+  /* libsoup 3.2's server never notices a client closing an idle
+   * keep-alive connection (the socket stays in CLOSE_WAIT until the
+   * process runs out of descriptors, after ~20,000 requests); so every
+   * response ends its connection. */
+  soup_message_headers_replace (response_headers, "Connection", "close");
+
   if (origin != NULL)
     {
       soup_message_headers_replace (response_headers, "Access-Control-Allow-Origin", origin);
