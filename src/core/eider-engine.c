@@ -1532,6 +1532,7 @@ begin (EiderEngine   *self,
       self->remote = eider_remote_new (self->account, self->store);
       self->uploader = eider_uploader_new (eider_account_get_api (self->account), self->store);
       eider_uploader_set_retry_delay_ms (self->uploader, self->retry_base_ms);
+      eider_uploader_set_bandwidth_limit (self->uploader, self->bandwidth_limit);
       self->busy_files = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
       self->busy_keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                (GDestroyNotify) g_ptr_array_unref);
@@ -1823,6 +1824,8 @@ eider_engine_set_bandwidth_limit (EiderEngine *self,
   g_return_if_fail (EIDER_IS_ENGINE (self));
 
   self->bandwidth_limit = bytes_per_second;
+  if (self->uploader != NULL)
+    eider_uploader_set_bandwidth_limit (self->uploader, bytes_per_second);
 }
 
 void

@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "eider-uploader.h"
+#include "eider-throttle.h"
 
 G_DEFINE_QUARK (eider-upload-error-quark, eider_upload_error)
 
@@ -843,6 +844,7 @@ struct _EiderUploader
   EiderStore  *store;
   SoupSession *session;
   guint        retry_delay_ms;
+  EiderThrottle *throttle;   /* the bandwidth cap over all object uploads */
 };
 
 G_DEFINE_FINAL_TYPE (EiderUploader, eider_uploader, G_TYPE_OBJECT)
@@ -869,6 +871,7 @@ eider_uploader_dispose (GObject *object)
   EiderUploader *self = (EiderUploader *) object;
 
   g_clear_object (&self->session);
+  g_clear_object (&self->throttle);
   g_clear_object (&self->api);
   g_clear_object (&self->store);
 
@@ -984,6 +987,7 @@ eider_uploader_init (EiderUploader *self)
   g_autofree char *user_agent = g_strdup_printf ("Eider/%s", PACKAGE_VERSION);
 
   self->retry_delay_ms = 1000;
+  self->throttle = eider_throttle_new (0);
   self->session = soup_session_new_with_options ("user-agent", user_agent,
                                                  "timeout", 120,
                                                  "idle-timeout", 60,
@@ -1022,6 +1026,17 @@ eider_uploader_get_retry_delay_ms (EiderUploader *self)
   g_return_val_if_fail (EIDER_IS_UPLOADER (self), 0);
 
   return self->retry_delay_ms;
+}
+
+/* Object bodies (file parts, thumbnails) go out at most this fast, all
+ * uploads together; 0 lifts the cap. */
+void
+eider_uploader_set_bandwidth_limit (EiderUploader *self,
+                                    guint64        bytes_per_second)
+{
+  g_return_if_fail (EIDER_IS_UPLOADER (self));
+
+  eider_throttle_set_rate (self->throttle, bytes_per_second);
 }
 
 void
@@ -1473,7 +1488,14 @@ job_send (GTask               *task,
   headers = soup_message_get_request_headers (job->message);
   if (content_md5 != NULL)
     soup_message_headers_replace (headers, "Content-MD5", content_md5);
-  soup_message_set_request_body_from_bytes (job->message, content_type, body);
+  if (eider_throttle_get_rate (job->self->throttle) > 0)
+    {
+      g_autoptr(GInputStream) paced = eider_throttle_wrap_bytes (job->self->throttle, body);
+
+      soup_message_set_request_body (job->message, content_type, paced, g_bytes_get_size (body));
+    }
+  else
+    soup_message_set_request_body_from_bytes (job->message, content_type, body);
   job->in_flight = 0;
   g_signal_connect (job->message, "wrote-body-data", G_CALLBACK (wrote_body_data_cb), job);
 

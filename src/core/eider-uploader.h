@@ -116,6 +116,8 @@ EiderUploader *eider_uploader_new           (EiderApi                 *api,
 EiderApi      *eider_uploader_get_api       (EiderUploader            *self);
 EiderStore    *eider_uploader_get_store     (EiderUploader            *self);
 guint          eider_uploader_get_retry_delay_ms (EiderUploader       *self);
+void           eider_uploader_set_bandwidth_limit (EiderUploader      *self,
+                                                   guint64             bytes_per_second);
 void           eider_uploader_set_retry_delay_ms (EiderUploader       *self,
                                                   guint                delay_ms);
 
