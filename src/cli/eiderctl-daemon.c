@@ -19,13 +19,20 @@
 
 #include "eider-account.h"
 #include "eider-engine.h"
+#include "eider-frontend.h"
 #include "eider-instance.h"
+#include "eider-policy.h"
+#include "eider-settings.h"
 #include "eider-store.h"
 #include "eider-watcher.h"
 #include "eiderctl.h"
 
-/* Store meta key: "1" while the user has paused the whole backup. */
-#define META_PAUSED "paused"
+/* Store meta keys: "1" while the user has paused the whole backup; the end
+ * (unix seconds) of "back up anyway for N hours"; "1" once a first backup
+ * finished (the computer is no longer kept awake for it). */
+#define META_PAUSED            "paused"
+#define META_OVERRIDE_UNTIL    "override-until"
+#define META_FIRST_BACKUP_DONE "first-backup-done"
 
 static gboolean
 ensure_state_dir (EiderctlGlobals  *globals,
@@ -86,6 +93,8 @@ typedef struct
 {
   EiderStore    *store;
   EiderEngine   *engine;
+  EiderPolicy   *policy;
+  EiderFrontend *frontend;
   EiderInstance *instance;
   EiderWatcher  *watcher;
   GMainLoop     *loop;
@@ -141,11 +150,58 @@ daemon_pause_reason_cb (EiderEngine *engine,
 {
   const char *reason = eider_engine_get_pause_reason (engine);
 
-  /* A pause on request was logged with the request. */
+  /* A pause on request was logged with the request; a condition (network,
+   * battery, schedule…) says itself what it is. */
   if (reason != NULL && !daemon->user_paused)
-    g_print ("Paused: %s\n", reason);
+    {
+      if (g_strcmp0 (reason, eider_engine_get_gate (engine)) == 0)
+        g_print ("%s.\n", reason);
+      else
+        g_print ("Paused: %s\n", reason);
+    }
   else if (reason == NULL)
     g_print ("Running.\n");
+}
+
+static void
+daemon_first_backup_done_cb (EiderFrontend *frontend,
+                             GParamSpec    *pspec,
+                             Daemon        *daemon)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!eider_frontend_get_first_backup_done (frontend))
+    return;
+
+  g_print ("The first backup is done.\n");
+  if (!eider_store_set_meta (daemon->store, META_FIRST_BACKUP_DONE, "1", &error))
+    g_printerr ("Could not record that the first backup is done: %s\n", error->message);
+}
+
+static void
+daemon_inhibiting_cb (EiderFrontend *frontend,
+                      GParamSpec    *pspec,
+                      Daemon        *daemon)
+{
+  if (eider_frontend_get_inhibiting (frontend))
+    g_print ("Keeping the computer awake during the first backup.\n");
+  else
+    g_print ("The computer may suspend again.\n");
+}
+
+static void
+daemon_override_cb (EiderPolicy *policy,
+                    GParamSpec  *pspec,
+                    Daemon      *daemon)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (eider_policy_get_override_active (policy))
+    return;
+
+  g_print ("No longer backing up anyway.\n");
+  if (!eider_store_set_meta (daemon->store, META_OVERRIDE_UNTIL, "0", &error))
+    g_printerr ("Could not record the end of “back up anyway”: %s\n", error->message);
 }
 
 /* The watcher: finished files go to the engine; a root that comes back, or
@@ -324,10 +380,10 @@ daemon_set_watch_paused (Daemon    *daemon,
   if (watch->paused != paused)
     g_print ("%s %s on request.\n", paused ? "Pausing" : "Resuming", display);
 
-  /* A paused folder's files are no longer due (the store leaves them out);
-   * a resumed one is walked again so that its files are picked up. */
-  if (!paused)
-    eider_engine_rescan_watch (daemon->engine, watch_id);
+  /* A paused folder's files are no longer due (the store leaves them out)
+   * and those in flight stop resumably; a resumed one is walked again so
+   * that its files are picked up. */
+  eider_engine_set_watch_paused (daemon->engine, watch_id, paused);
 
   reply = json_object_new ();
   json_object_set_string_member (reply, "watch", display);
@@ -360,6 +416,13 @@ daemon_status (Daemon  *daemon,
   json_object_set_int_member (reply, "uploaded", daemon->n_uploaded);
   json_object_set_int_member (reply, "skipped", daemon->n_skipped);
   json_object_set_int_member (reply, "failed", daemon->n_failed);
+  if (eider_policy_get_reason (daemon->policy) != NULL)
+    json_object_set_string_member (reply, "gate", eider_policy_get_reason (daemon->policy));
+  else
+    json_object_set_null_member (reply, "gate");
+  json_object_set_boolean_member (reply, "override", eider_policy_get_override_active (daemon->policy));
+  json_object_set_int_member (reply, "overrideUntil", eider_policy_get_override_until (daemon->policy));
+  json_object_set_boolean_member (reply, "inhibiting", eider_frontend_get_inhibiting (daemon->frontend));
 
   paused_watches = json_array_new ();
   for (guint i = 0; i < watches->len; i++)
@@ -376,6 +439,53 @@ daemon_status (Daemon  *daemon,
   json_object_set_array_member (reply, "pausedWatches", paused_watches);
 
   return g_steal_pointer (&reply);
+}
+
+/* "Back up anyway": until the conditions change (@seconds 0), or for
+ * @seconds, which a restart keeps. */
+static JsonObject *
+daemon_override (Daemon  *daemon,
+                 gint64   seconds,
+                 GError **error)
+{
+  g_autofree char *lifted = g_strdup (eider_policy_get_reason (daemon->policy));
+  JsonObject *reply;
+
+  if (seconds == 0)
+    {
+      gboolean overridden = eider_policy_override_until_change (daemon->policy);
+
+      if (overridden)
+        g_print ("Backing up anyway until the conditions change (%s).\n", lifted);
+      reply = json_object_new ();
+      json_object_set_boolean_member (reply, "overridden", overridden);
+    }
+  else
+    {
+      g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+      g_autoptr(GDateTime) until = g_date_time_add_seconds (now, (double) seconds);
+      g_autofree char *until_text = g_strdup_printf ("%" G_GINT64_FORMAT, g_date_time_to_unix (until));
+      g_autofree char *when = g_date_time_format (until, "%H:%M");
+
+      if (!eider_store_set_meta (daemon->store, META_OVERRIDE_UNTIL, until_text, error))
+        return NULL;
+      eider_policy_override_until (daemon->policy, g_date_time_to_unix (until));
+      g_print ("Backing up anyway until %s.\n", when);
+      reply = json_object_new ();
+      json_object_set_boolean_member (reply, "overridden", TRUE);
+      json_object_set_int_member (reply, "overrideUntil", g_date_time_to_unix (until));
+    }
+
+  if (lifted != NULL)
+    json_object_set_string_member (reply, "lifted", lifted);
+  else
+    json_object_set_null_member (reply, "lifted");
+  if (eider_policy_get_reason (daemon->policy) != NULL)
+    json_object_set_string_member (reply, "gate", eider_policy_get_reason (daemon->policy));
+  else
+    json_object_set_null_member (reply, "gate");
+
+  return reply;
 }
 
 static JsonObject *
@@ -407,6 +517,15 @@ daemon_command_cb (EiderInstanceCommand   command,
 
     case EIDER_INSTANCE_COMMAND_WATCHES_CHANGED:
       return daemon_watches_changed (daemon, error);
+
+    case EIDER_INSTANCE_COMMAND_OVERRIDE:
+      return daemon_override (daemon, watch_id, error);
+
+    case EIDER_INSTANCE_COMMAND_CANCEL_OVERRIDE:
+      if (!eider_store_set_meta (daemon->store, META_OVERRIDE_UNTIL, "0", error))
+        return NULL;
+      eider_policy_cancel_override (daemon->policy);
+      return json_object_new ();
 
     default:
       g_assert_not_reached ();
@@ -462,10 +581,15 @@ eiderctl_daemon (EiderctlGlobals  *globals,
   g_autoptr(EiderEngine) engine = NULL;
   g_autoptr(EiderInstance) instance = NULL;
   g_autoptr(EiderWatcher) watcher = NULL;
+  g_autoptr(GSettings) settings = NULL;
+  g_autoptr(EiderPolicy) policy = NULL;
+  g_autoptr(EiderFrontend) frontend = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(GPtrArray) watches = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *paused = NULL;
+  g_autofree char *override_until = NULL;
+  g_autofree char *first_done = NULL;
   Daemon daemon = { NULL };
   guint n_paused_watches = 0;
   guint sigterm_id, sigint_id;
@@ -516,10 +640,23 @@ eiderctl_daemon (EiderctlGlobals  *globals,
   if (g_getenv ("EIDER_RETRY_BASE_MS") != NULL)
     eider_engine_set_retry_base_ms (engine, atoi (g_getenv ("EIDER_RETRY_BASE_MS")));
 
+  /* The settings and the machine's state decide when uploads run. */
+  if ((settings = eider_settings_new (globals->config_dir, &error)) == NULL)
+    {
+      eiderctl_error ("%s", error->message);
+      return EIDERCTL_EXIT_FAILED;
+    }
+  policy = eider_policy_new ();
+  override_until = eider_store_get_meta (store, META_OVERRIDE_UNTIL);
+  if (override_until != NULL && g_ascii_strtoll (override_until, NULL, 10) > g_get_real_time () / G_USEC_PER_SEC)
+    eider_policy_override_until (policy, g_ascii_strtoll (override_until, NULL, 10));
+  first_done = eider_store_get_meta (store, META_FIRST_BACKUP_DONE);
+
   loop = g_main_loop_new (NULL, FALSE);
   watcher = eider_watcher_new ();
   daemon.store = store;
   daemon.engine = engine;
+  daemon.policy = policy;
   daemon.instance = instance;
   daemon.watcher = watcher;
   daemon.loop = loop;
@@ -538,6 +675,11 @@ eiderctl_daemon (EiderctlGlobals  *globals,
 
   g_signal_connect (engine, "file-finished", G_CALLBACK (daemon_file_finished_cb), &daemon);
   g_signal_connect (engine, "notify::pause-reason", G_CALLBACK (daemon_pause_reason_cb), &daemon);
+  frontend = eider_frontend_new (engine, policy, settings, g_strcmp0 (first_done, "1") == 0);
+  daemon.frontend = frontend;
+  g_signal_connect (frontend, "notify::first-backup-done", G_CALLBACK (daemon_first_backup_done_cb), &daemon);
+  g_signal_connect (frontend, "notify::inhibiting", G_CALLBACK (daemon_inhibiting_cb), &daemon);
+  g_signal_connect (policy, "notify::override-active", G_CALLBACK (daemon_override_cb), &daemon);
   g_signal_connect (watcher, "files-ready", G_CALLBACK (daemon_files_ready_cb), &daemon);
   g_signal_connect (watcher, "file-moved", G_CALLBACK (daemon_file_moved_cb), &daemon);
   g_signal_connect (watcher, "files-removed", G_CALLBACK (daemon_files_removed_cb), &daemon);
@@ -565,6 +707,10 @@ eiderctl_daemon (EiderctlGlobals  *globals,
   eider_instance_set_handler (instance, NULL, NULL, NULL);
   g_signal_handlers_disconnect_by_data (engine, &daemon);
   g_signal_handlers_disconnect_by_data (watcher, &daemon);
+  g_signal_handlers_disconnect_by_data (frontend, &daemon);
+  g_signal_handlers_disconnect_by_data (policy, &daemon);
+  /* The bindings go before the engine: nothing steers it any more. */
+  g_clear_object (&frontend);
 
   g_print ("Stopped: %u uploaded, %u skipped, %u failed.\n", daemon.n_uploaded, daemon.n_skipped,
            daemon.n_failed);
@@ -574,6 +720,80 @@ eiderctl_daemon (EiderctlGlobals  *globals,
 }
 
 /* pause, resume */
+
+/* resume --force [--hours N]: back up anyway, despite a metered network,
+ * the battery, power saver or the upload window. */
+static int
+resume_force (EiderctlGlobals *globals,
+              EiderStore      *store,
+              int              hours)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *command = g_strdup_printf ("override %" G_GINT64_FORMAT, (gint64) hours * 3600);
+  g_autofree char *reply = NULL;
+
+  if (eider_instance_send (globals->data_dir, command, &reply, &error))
+    {
+      g_autoptr(JsonNode) root = json_from_string (reply, NULL);
+      JsonObject *object = json_node_get_object (root);
+      const char *lifted = json_object_get_string_member_with_default (object, "lifted", NULL);
+      const char *gate = json_object_get_string_member_with_default (object, "gate", NULL);
+
+      if (!json_object_get_boolean_member_with_default (object, "overridden", FALSE))
+        {
+          if (gate != NULL)
+            g_print ("Nothing to back up anyway: %s.\n", gate);
+          else
+            g_print ("Nothing holds the backup back.\n");
+          return EIDERCTL_EXIT_OK;
+        }
+
+      if (hours > 0)
+        {
+          g_autoptr(GDateTime) until =
+            g_date_time_new_from_unix_local (json_object_get_int_member_with_default (object, "overrideUntil", 0));
+          g_autofree char *when = g_date_time_format (until, "%Y-%m-%d %H:%M");
+
+          g_print ("Backing up anyway until %s", when);
+        }
+      else
+        g_print ("Backing up anyway until the conditions change");
+      if (lifted != NULL)
+        g_print (" (it was: %s)", lifted);
+      g_print (".\n");
+      if (gate != NULL)
+        g_print ("Still waiting: %s.\n", gate);
+      return EIDERCTL_EXIT_OK;
+    }
+
+  if (!g_error_matches (error, EIDER_INSTANCE_ERROR, EIDER_INSTANCE_ERROR_NOT_RUNNING))
+    {
+      eiderctl_error ("The running Eider did not back up anyway: %s", error->message);
+      return EIDERCTL_EXIT_FAILED;
+    }
+
+  /* Not running: a timed override waits for the next start. */
+  if (hours > 0)
+    {
+      g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+      g_autoptr(GDateTime) until = g_date_time_add_hours (now, hours);
+      g_autofree char *until_text = g_strdup_printf ("%" G_GINT64_FORMAT, g_date_time_to_unix (until));
+      g_autofree char *when = g_date_time_format (until, "%Y-%m-%d %H:%M");
+
+      g_clear_error (&error);
+      if (!eider_store_set_meta (store, META_OVERRIDE_UNTIL, until_text, &error))
+        {
+          eiderctl_error ("%s", error->message);
+          return EIDERCTL_EXIT_FAILED;
+        }
+      g_print ("Eider will back up anyway until %s when it starts.\n", when);
+      return EIDERCTL_EXIT_OK;
+    }
+
+  g_print ("Eider is not running: nothing holds the backup back now (give --hours N to back up "
+           "anyway once it starts).\n");
+  return EIDERCTL_EXIT_OK;
+}
 
 static int
 eiderctl_pause_resume (EiderctlGlobals  *globals,
@@ -589,13 +809,29 @@ eiderctl_pause_resume (EiderctlGlobals  *globals,
   g_autofree char *reply = NULL;
   g_autofree char *what = NULL;
   const char *name = pause ? "pause" : "resume";
+  gboolean force = FALSE;
+  int hours = -1;
+  GOptionEntry resume_entries[] = {
+    { "force", 'f', 0, G_OPTION_ARG_NONE, &force,
+      "Back up anyway despite a metered network, a low battery, power saver or the upload window, "
+      "until they change", NULL },
+    { "hours", 0, 0, G_OPTION_ARG_INT, &hours, "With --force: for N hours instead (kept across restarts)", "N" },
+    { NULL }
+  };
 
   g_option_context_set_summary (context, pause
                                 ? "Pauses the backup, or one watched folder's. It stays paused across restarts."
                                 : "Resumes the backup, or one watched folder's.");
-  if (!g_option_context_parse (context, &argc, &argv, &error) || argc > 2)
+  if (!pause)
+    g_option_context_add_main_entries (context, resume_entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error) || argc > 2 ||
+      (hours >= 0 && !force) || hours == 0 || hours > 24 * 365 || (force && argc == 2))
     {
-      g_printerr ("eiderctl %s: %s\n", name, error != NULL ? error->message : "give at most one watched folder");
+      g_printerr ("eiderctl %s: %s\n", name,
+                  error != NULL ? error->message
+                  : argc > 2 ? "give at most one watched folder"
+                  : force && argc == 2 ? "--force applies to the whole backup, not one folder"
+                  : "--hours N (1 to 8760) goes with --force");
       return EIDERCTL_EXIT_USAGE;
     }
 
@@ -645,13 +881,13 @@ eiderctl_pause_resume (EiderctlGlobals  *globals,
       gint64 pid = json_object_get_int_member_with_default (json_node_get_object (root), "pid", 0);
 
       g_print ("%s; the running Eider (pid %" G_GINT64_FORMAT ") applied it.\n", what, pid);
-      return EIDERCTL_EXIT_OK;
+      return force ? resume_force (globals, store, MAX (hours, 0)) : EIDERCTL_EXIT_OK;
     }
 
   if (g_error_matches (error, EIDER_INSTANCE_ERROR, EIDER_INSTANCE_ERROR_NOT_RUNNING))
     {
       g_print ("%s. Eider is not running: this will apply when it next starts.\n", what);
-      return EIDERCTL_EXIT_OK;
+      return force ? resume_force (globals, store, MAX (hours, 0)) : EIDERCTL_EXIT_OK;
     }
 
   eiderctl_error ("%s in the settings, but the running Eider did not apply it: %s", what,

@@ -18,6 +18,11 @@
 #include "eider-crypto.h"
 #include "eiderctl.h"
 
+/* config get|set|reset (eiderctl-config.c) */
+int eiderctl_config (EiderctlGlobals *globals,
+                     int              argc,
+                     char           **argv);
+
 static const char summary[] =
   "Eider keeps photo and video folders backed up, end-to-end encrypted, to an\n"
   "Ente Photos account. eiderctl runs the same engine without a window.\n"
@@ -36,7 +41,10 @@ static const char summary[] =
   "  retry            Try the failed files again at the next backup\n"
   "  daemon           Keep the watched folders backed up, without a window\n"
   "  pause [FOLDER]   Pause the backup (or one folder's), also in a running daemon\n"
-  "  resume [FOLDER]  Resume it\n"
+  "  resume [FOLDER]  Resume it (--force: back up anyway on a metered network,\n"
+  "                   a low battery, power saver or outside the upload window)\n"
+  "  config get|set   Show or change the settings (metered, battery, power saver,\n"
+  "                   upload window, bandwidth limit, keeping the computer awake)\n"
   "\n"
   "Run “eiderctl COMMAND --help” for a command's options.";
 
@@ -214,9 +222,10 @@ main (int   argc,
       return EIDERCTL_EXIT_OK;
     }
 
-  if (g_str_equal (argv[1], "account"))
+  if (g_str_equal (argv[1], "account") || g_str_equal (argv[1], "config"))
     {
-      int status = eiderctl_account (&globals, argc - 1, argv + 1);
+      int status = g_str_equal (argv[1], "account") ? eiderctl_account (&globals, argc - 1, argv + 1)
+                                                    : eiderctl_config (&globals, argc - 1, argv + 1);
 
       g_free (globals.config_dir);
       g_free (globals.data_dir);

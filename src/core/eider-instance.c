@@ -230,18 +230,21 @@ parse_command (const char            *line,
                gint64                *watch_id,
                GError               **error)
 {
+  /* takes_watch: 1, a watch id (≥ 1); 2, a number of seconds (≥ 0). */
   static const struct
   {
     const char           *name;
     EiderInstanceCommand  command;
-    gboolean              takes_watch;
+    int                   takes_watch;
   } commands[] = {
-    { "pause", EIDER_INSTANCE_COMMAND_PAUSE, FALSE },
-    { "resume", EIDER_INSTANCE_COMMAND_RESUME, FALSE },
-    { "pause-watch", EIDER_INSTANCE_COMMAND_PAUSE_WATCH, TRUE },
-    { "resume-watch", EIDER_INSTANCE_COMMAND_RESUME_WATCH, TRUE },
-    { "status", EIDER_INSTANCE_COMMAND_STATUS, FALSE },
-    { "watches-changed", EIDER_INSTANCE_COMMAND_WATCHES_CHANGED, FALSE },
+    { "pause", EIDER_INSTANCE_COMMAND_PAUSE, 0 },
+    { "resume", EIDER_INSTANCE_COMMAND_RESUME, 0 },
+    { "pause-watch", EIDER_INSTANCE_COMMAND_PAUSE_WATCH, 1 },
+    { "resume-watch", EIDER_INSTANCE_COMMAND_RESUME_WATCH, 1 },
+    { "status", EIDER_INSTANCE_COMMAND_STATUS, 0 },
+    { "watches-changed", EIDER_INSTANCE_COMMAND_WATCHES_CHANGED, 0 },
+    { "override", EIDER_INSTANCE_COMMAND_OVERRIDE, 2 },
+    { "override-cancel", EIDER_INSTANCE_COMMAND_CANCEL_OVERRIDE, 0 },
   };
   g_auto(GStrv) words = g_strsplit (line, " ", -1);
   guint n_words = g_strv_length (words);
@@ -256,11 +259,14 @@ parse_command (const char            *line,
       if (!commands[i].takes_watch && n_words == 1)
         return TRUE;
       if (commands[i].takes_watch && n_words == 2 &&
-          g_ascii_string_to_signed (words[1], 10, 1, G_MAXINT64, watch_id, NULL))
+          g_ascii_string_to_signed (words[1], 10, commands[i].takes_watch == 1 ? 1 : 0, G_MAXINT64,
+                                    watch_id, NULL))
         return TRUE;
 
       g_set_error (error, EIDER_INSTANCE_ERROR, EIDER_INSTANCE_ERROR_FAILED,
-                   commands[i].takes_watch ? "“%s” takes one watch id" : "“%s” takes no argument",
+                   commands[i].takes_watch == 1 ? "“%s” takes one watch id"
+                   : commands[i].takes_watch == 2 ? "“%s” takes a number of seconds"
+                   : "“%s” takes no argument",
                    commands[i].name);
       return FALSE;
     }

@@ -18,7 +18,11 @@ G_BEGIN_DECLS
  * <state_dir>/control.sock (mode 0600) for one-line commands from other
  * processes of the same user:
  *
- *   pause | resume | pause-watch ID | resume-watch ID | status
+ *   pause | resume | pause-watch ID | resume-watch ID | status |
+ *   watches-changed | override SECONDS | override-cancel
+ *
+ * (override: back up anyway, for SECONDS, or until the conditions that
+ * hold change when SECONDS is 0.)
  *
  * and answers each with one line of JSON: {"ok":true,"pid":N,…} with the
  * members the command handler returned, or {"ok":false,"error":"…"}.
@@ -48,10 +52,12 @@ typedef enum
   EIDER_INSTANCE_COMMAND_RESUME_WATCH,
   EIDER_INSTANCE_COMMAND_STATUS,
   EIDER_INSTANCE_COMMAND_WATCHES_CHANGED,
+  EIDER_INSTANCE_COMMAND_OVERRIDE,
+  EIDER_INSTANCE_COMMAND_CANCEL_OVERRIDE,
 } EiderInstanceCommand;
 
-/* Applies one command. @watch_id is the watch of the *_WATCH commands and 0
- * otherwise. Returns the members to add to the reply (transfer full; may
+/* Applies one command. @watch_id is the watch of the *_WATCH commands, the
+ * seconds of OVERRIDE, and 0 otherwise. Returns the members to add to the reply (transfer full; may
  * be an empty object), or NULL and sets @error. */
 typedef JsonObject *(*EiderInstanceHandler) (EiderInstanceCommand   command,
                                              gint64                 watch_id,
