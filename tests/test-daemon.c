@@ -13,6 +13,7 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -681,6 +682,53 @@ test_daemon_not_logged_in (void)
   test_fixture_tear_down (&fx);
 }
 
+/* 10,000 files created at once in a watched folder: coalesced, and each
+ * uploaded exactly once. */
+static void
+test_daemon_ten_thousand (void)
+{
+  TestFixture fx = { 0 };
+  g_autoptr(Daemon) d = NULL;
+  g_autofree char *burst = NULL;
+  g_autofree char *expected = NULL;
+  const guint n = 10000;
+
+  test_fixture_set_up (&fx, NULL);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
+  burst = g_build_filename (fx.tree, "burst", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (burst, 0755), ==, 0);
+
+  d = daemon_spawn (&fx, NULL);
+  daemon_wait_ready (d, &fx);
+  expected = g_strdup_printf ("Eider is running (pid %d)", d->pid);
+  daemon_wait_lines (d, expected, 1, 30);
+
+  /* Small JPEG-signed files, each with different bytes. */
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("%s/IMG_%05u.jpg", burst, i);
+      guint8 data[64] = { 0xff, 0xd8, 0xff, 0xe0 };
+      int fd;
+
+      g_snprintf ((char *) data + 4, sizeof data - 4, "eider burst file %u", i);
+      fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      g_assert_cmpint (fd, >=, 0);
+      g_assert_cmpint (write (fd, data, sizeof data), ==, sizeof data);
+      close (fd);
+    }
+
+  daemon_wait_lines (d, "uploaded\t", n, 1800);
+  g_assert_cmpuint (posted_files (&fx), ==, n);
+
+  /* Nothing more comes. */
+  iterate_for (2 * G_USEC_PER_SEC);
+  g_assert_cmpuint (posted_files (&fx), ==, n);
+  daemon_stop (d, SIGTERM, 30);
+  g_assert_cmpint (g_subprocess_get_exit_status (d->proc), ==, 0);
+
+  test_fixture_tear_down (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -694,6 +742,7 @@ main (int   argc,
   g_test_add_func ("/daemon/single-instance", test_daemon_single_instance);
   g_test_add_func ("/daemon/pause-resume", test_daemon_pause_resume);
   g_test_add_func ("/daemon/sigterm-mid-upload", test_daemon_sigterm_mid_upload);
+  g_test_add_func ("/daemon/ten-thousand", test_daemon_ten_thousand);
 
   return g_test_run ();
 }
