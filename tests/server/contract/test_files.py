@@ -26,7 +26,7 @@ import urllib.parse
 import uuid
 
 from contract import (FIXED_OTT, GIB, MIB, PACKAGE, Server, ServerTestCase,
-                      b64, collection_body, create_collection, diff, download,
+                      b64, collection_body, create_collection, diff, download, full_diff,
                       expect, file_body, follow, main, md5_b64, put_object,
                       raw_request, signup, srp_login, unb64, upload_file,
                       upload_object, upload_url, usage, User, unique_email,
@@ -603,6 +603,25 @@ class FileExtrasTests(ServerTestCase):
         super().setUpClass()
         cls.alice = signup(cls.server, srp=False)
         cls.album = create_collection(cls.alice)
+
+    def test_public_magic_metadata_versions(self):
+        # upload §9.2: owner only; version must match the stored one (when
+        # there is one) and count may not drop by more than 2, else 409;
+        # the server stores version + 1 and the diff shows it
+        f, _, _, _ = upload_file(self.alice, self.album["id"])
+        def mm(version, count):
+            return {"metadataList": [{"id": f["id"], "magicMetadata": {
+                "version": version, "count": count, "data": "ZGF0YQ==", "header": "aGVhZGVy"}}]}
+        self.assertEqual(self.alice.put("/files/public-magic-metadata", mm(1, 4)).status, 200)
+        entry = [e for e in full_diff(self.alice, self.album["id"]) if e["id"] == f["id"]][0]
+        self.assertEqual(entry["pubMagicMetadata"]["version"], 2)
+        self.assertEqual(entry["pubMagicMetadata"]["count"], 4)
+        self.assertEqual(self.alice.put("/files/public-magic-metadata", mm(1, 4)).status, 409)
+        self.assertEqual(self.alice.put("/files/public-magic-metadata", mm(2, 1)).status, 409)
+        self.assertEqual(self.alice.put("/files/public-magic-metadata", mm(2, 2)).status, 200)
+        self.assertEqual(self.alice.put("/files/public-magic-metadata", mm(0, 2)).status, 400)
+        bob = signup(self.server, srp=False)
+        self.assertEqual(bob.put("/files/public-magic-metadata", mm(3, 2)).status, 403)
 
     def test_legacy_upload_urls(self):
         # server §2.8: {"urls":[{objectKey,url}…]}, at most 50; count ≤ 0 → []
