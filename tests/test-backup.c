@@ -908,33 +908,72 @@ test_backup_edits_and_renames (void)
 
   stop_engine (engine);
 
-  /* Renamed while Eider was stopped: found by device and inode at start. */
+  /* Renamed while Eider was stopped: found by device and inode at start;
+   * edited while stopped: replaced at start. */
   g_assert_cmpint (g_rename (late_from, late_to), ==, 0);
+  g_clear_pointer (&edit_hash, g_free);
+  test_write_photo (fx.tree, "edit.jpg", 260, 130);
+  edit_hash = hash_of (edit);
   eider_engine_start (engine);
   wait_until_forgotten (store, late_from);
   wait_uploaded_as (store, late_to, late_hash);
+  wait_uploaded_as (store, edit, edit_hash);
+  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request PUT /files/update 200"), ==, 2);
   stop_engine (engine);
+
+  /* Deleted in Ente: not uploaded again while it is unchanged on disk. */
+  {
+    g_autoptr(EiderFileRecord) record = eider_store_find_file (store, mv_to);
+    g_autoptr(JsonBuilder) builder = json_builder_new ();
+    g_autoptr(JsonNode) body = NULL;
+    g_autoptr(JsonNode) reply = NULL;
+    g_autoptr(GAsyncResult) result = NULL;
+
+    json_builder_begin_object (builder);
+    json_builder_set_member_name (builder, "items");
+    json_builder_begin_array (builder);
+    json_builder_begin_object (builder);
+    json_builder_set_member_name (builder, "fileID");
+    json_builder_add_int_value (builder, record->remote_file_id);
+    json_builder_set_member_name (builder, "collectionID");
+    json_builder_add_int_value (builder, record->collection_id);
+    json_builder_end_object (builder);
+    json_builder_end_array (builder);
+    json_builder_end_object (builder);
+    body = json_builder_get_root (builder);
+    eider_api_call_async (eider_account_get_api (account), "POST", "/files/trash", body,
+                          EIDER_API_CALL_AUTH, NULL, test_result_cb, &result);
+    reply = eider_api_call_finish (eider_account_get_api (account), test_wait (&result), &error);
+    g_assert_no_error (error);
+  }
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+
+    /* A whole pass: the index learns of the deletion, nothing is due. */
+    eider_engine_run_once_async (engine, NULL, test_result_cb, &result);
+    g_assert_true (eider_engine_run_once_finish (engine, test_wait (&result), &error));
+  }
 
   view = remote_view_new (&fx);
   assert_backed_up (&fx, view, "edit.jpg", album);
   g_assert_false (in_album (view, album, "edit.jpg", old_edit_hash, 0));
   assert_backed_up (&fx, view, "renamed.jpg", album);
   g_assert_false (in_album (view, album, "rename-me.jpg", ren_hash, 0));
-  assert_backed_up (&fx, view, "moved.jpg", album);
   assert_backed_up (&fx, view, "renamed-while-stopped.jpg", album);
+  g_assert_false (in_album (view, album, "moved.jpg", mv_hash, 0));
   g_assert_false (in_album (view, "Uncategorized", "moved.jpg", mv_hash, 0));
   g_assert_false (in_album (view, "Uncategorized", "renamed.jpg", ren_hash, 0));
-  g_assert_cmpuint (count_in_album (view, album), ==, 4);
+  g_assert_cmpuint (count_in_album (view, album), ==, 3);
   g_assert_true (in_album (view, "other", "kept.jpg", old_kept_hash, 0));
   g_assert_true (in_album (view, "other", "kept.jpg", kept_hash, 0));
   g_assert_true (in_album (view, "other", "gone.jpg", gone_hash, 0));
 
-  /* One upload for the keep-both edit, one replacement, two renames; no
-   * other bytes sent, nothing trashed. */
+  /* One upload for the keep-both edit, two replacements, two renames; no
+   * other bytes sent, nothing trashed but by the user in Ente. */
   g_assert_cmpuint (test_server_count_log_lines (fx.server, "request POST /files 200"), ==, posts + 1);
-  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request PUT /files/update 200"), ==, 1);
+  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request PUT /files/update 200"), ==, 2);
   g_assert_cmpuint (test_server_count_log_lines (fx.server, "request PUT /files/public-magic-metadata 200"), ==, 2);
-  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request POST /files/trash 200"), ==, 0);
+  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request POST /files/trash 200"), ==, 1);
 
   test_fixture_tear_down (&fx);
 }
