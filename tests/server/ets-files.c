@@ -430,6 +430,30 @@ handle_legacy_multipart_urls (EtsRequest *req)
   ets_reply_builder (req, builder);
 }
 
+/* A file changed: it comes again in the diff of every collection that
+ * holds it. */
+static void
+bump_file (EtsServer *ets,
+           gint64     file_id,
+           gint64     now)
+{
+  g_autoptr(sqlite3_stmt) collections = NULL;
+  g_autoptr(sqlite3_stmt) entries = NULL;
+
+  collections = ets_db_prepare (ets,
+                                "UPDATE collections SET updation_time = ? WHERE id IN"
+                                " (SELECT collection_id FROM collection_files WHERE file_id = ? AND is_deleted = 0)");
+  sqlite3_bind_int64 (collections, 1, now);
+  sqlite3_bind_int64 (collections, 2, file_id);
+  sqlite3_step (collections);
+
+  entries = ets_db_prepare (ets,
+                            "UPDATE collection_files SET updation_time = ? WHERE file_id = ? AND is_deleted = 0");
+  sqlite3_bind_int64 (entries, 1, now);
+  sqlite3_bind_int64 (entries, 2, file_id);
+  sqlite3_step (entries);
+}
+
 /* The bound body of POST /files and PUT /files/update. */
 typedef struct
 {
@@ -732,19 +756,7 @@ update_file (EtsRequest  *req,
   sqlite3_bind_int64 (stmt, 8, fr->id);
   sqlite3_step (stmt);
   g_clear_pointer (&stmt, sqlite3_finalize);
-
-  stmt = ets_db_prepare (ets,
-                         "UPDATE collections SET updation_time = ? WHERE id IN"
-                         " (SELECT collection_id FROM collection_files WHERE file_id = ? AND is_deleted = 0)");
-  sqlite3_bind_int64 (stmt, 1, now);
-  sqlite3_bind_int64 (stmt, 2, fr->id);
-  sqlite3_step (stmt);
-  g_clear_pointer (&stmt, sqlite3_finalize);
-  stmt = ets_db_prepare (ets,
-                         "UPDATE collection_files SET updation_time = ? WHERE file_id = ? AND is_deleted = 0");
-  sqlite3_bind_int64 (stmt, 1, now);
-  sqlite3_bind_int64 (stmt, 2, fr->id);
-  sqlite3_step (stmt);
+  bump_file (ets, fr->id, now);
   if (same_keys)
     add_usage (ets, req->user_id, file_size + thumb_size - old_size);
   else
@@ -1404,20 +1416,7 @@ handle_public_magic_metadata (EtsRequest *req)
       sqlite3_bind_int64 (stmt, 3, id);
       sqlite3_step (stmt);
       g_clear_pointer (&stmt, sqlite3_finalize);
-
-      stmt = ets_db_prepare (ets,
-                             "UPDATE collections SET updation_time = ? WHERE id IN"
-                             " (SELECT collection_id FROM collection_files WHERE file_id = ? AND is_deleted = 0)");
-      sqlite3_bind_int64 (stmt, 1, now);
-      sqlite3_bind_int64 (stmt, 2, id);
-      sqlite3_step (stmt);
-      g_clear_pointer (&stmt, sqlite3_finalize);
-
-      stmt = ets_db_prepare (ets,
-                             "UPDATE collection_files SET updation_time = ? WHERE file_id = ? AND is_deleted = 0");
-      sqlite3_bind_int64 (stmt, 1, now);
-      sqlite3_bind_int64 (stmt, 2, id);
-      sqlite3_step (stmt);
+      bump_file (ets, id, now);
     }
   ets_db_commit (ets);
 
