@@ -1365,6 +1365,73 @@ test_remove_watch (Fixture       *fixture,
   }
 }
 
+/* A folder's files by name prefix: the folder's own files only, in every
+ * state, whatever bytes the names hold. */
+static void
+test_files_in_dir (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EiderWatch) watch = add_watch (fixture->store, "/p");
+  g_autoptr(GPtrArray) found = NULL;
+  const char *paths[] = {
+    "/p/IMG_0001.HEIC", "/p/IMG_0001.MOV", "/p/IMG_0001_3.mov", "/p/IMG_00012.jpg",
+    "/p/IMG_0001/inside.jpg", "/p/IMG_0002.jpg", "/p/IMG_000.jpg", "/p/img_0001.jpg",
+    "/p/sub/IMG_0001.jpg", "/pX/IMG_0001.jpg", "/p/\xff\xfe.jpg", "/p/\xff\xff",
+    "/p/\xff\xff.jpg", "/p/\xff\xff/deeper.jpg",
+  };
+  gint64 ids[G_N_ELEMENTS (paths)];
+
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    ids[i] = note (fixture->store, watch->id, paths[i], 1000 + i);
+  g_assert_true (eider_store_set_file_uploaded (fixture->store, ids[1], 9001, 7, &error));
+  g_assert_true (eider_store_set_file_state (fixture->store, ids[2], EIDER_FILE_SKIPPED, "why",
+                                             &error));
+  g_assert_no_error (error);
+
+  found = eider_store_list_files_in_dir (fixture->store, "/p", "IMG_0001", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->len, ==, 4);
+  g_assert_cmpstr (((EiderFileRecord *) found->pdata[0])->path, ==, "/p/IMG_0001.HEIC");
+  g_assert_cmpstr (((EiderFileRecord *) found->pdata[1])->path, ==, "/p/IMG_0001.MOV");
+  g_assert_cmpint (((EiderFileRecord *) found->pdata[1])->state, ==, EIDER_FILE_UPLOADED);
+  g_assert_cmpint (((EiderFileRecord *) found->pdata[1])->remote_file_id, ==, 9001);
+  g_assert_cmpstr (((EiderFileRecord *) found->pdata[2])->path, ==, "/p/IMG_00012.jpg");
+  g_assert_cmpstr (((EiderFileRecord *) found->pdata[3])->path, ==, "/p/IMG_0001_3.mov");
+  g_assert_cmpint (((EiderFileRecord *) found->pdata[3])->state, ==, EIDER_FILE_SKIPPED);
+  g_clear_pointer (&found, g_ptr_array_unref);
+
+  /* A trailing slash on the folder is the same folder. */
+  found = eider_store_list_files_in_dir (fixture->store, "/p/", "IMG_0001.", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->len, ==, 2);
+  g_clear_pointer (&found, g_ptr_array_unref);
+
+  /* Bytes, not characters: case counts, and prefixes ending in 0xff. */
+  found = eider_store_list_files_in_dir (fixture->store, "/p", "\xff", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->len, ==, 3);
+  g_assert_cmpstr (((EiderFileRecord *) found->pdata[0])->path, ==, "/p/\xff\xfe.jpg");
+  g_assert_cmpstr (((EiderFileRecord *) found->pdata[1])->path, ==, "/p/\xff\xff");
+  g_assert_cmpstr (((EiderFileRecord *) found->pdata[2])->path, ==, "/p/\xff\xff.jpg");
+  g_clear_pointer (&found, g_ptr_array_unref);
+  found = eider_store_list_files_in_dir (fixture->store, "/p", "\xff\xff", &error);
+  g_assert_cmpuint (found->len, ==, 2);
+  g_clear_pointer (&found, g_ptr_array_unref);
+
+  /* An empty prefix: the whole folder, nothing below it. */
+  found = eider_store_list_files_in_dir (fixture->store, "/p", "", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->len, ==, 10);
+  for (guint i = 0; i < found->len; i++)
+    g_assert_null (strchr (((EiderFileRecord *) found->pdata[i])->path + 3, '/'));
+  g_clear_pointer (&found, g_ptr_array_unref);
+
+  found = eider_store_list_files_in_dir (fixture->store, "/nowhere", "IMG", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->len, ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1396,6 +1463,7 @@ main (int   argc,
   ADD ("two-connections", test_two_connections);
   ADD ("busy-writer", test_busy_writer);
   ADD ("remove-watch", test_remove_watch);
+  ADD ("files-in-dir", test_files_in_dir);
 
 #undef ADD
 

@@ -1682,6 +1682,79 @@ eider_store_list_files (EiderStore  *self,
 }
 
 /**
+ * eider_store_list_files_in_dir:
+ * @self: a store
+ * @dir: a folder, in the file system's encoding, without a trailing slash
+ * @name_prefix: what the names start with (may be empty)
+ * @error: return location for an error
+ *
+ * The files directly in @dir (not in its subfolders) whose name starts with
+ * @name_prefix, in every state, ordered by path (bytewise). One range over
+ * the path index: the cost grows with the matching names only, not with
+ * the folder (e.g. the other half of a live photo, found by its stem).
+ *
+ * Returns: (transfer container) (element-type EiderFileRecord): the files,
+ *   or %NULL with @error set
+ */
+GPtrArray *
+eider_store_list_files_in_dir (EiderStore  *self,
+                               const char  *dir,
+                               const char  *name_prefix,
+                               GError     **error)
+{
+  g_autoptr(StoreStatement) stmt = NULL;
+  g_autoptr(GPtrArray) files = NULL;
+  g_autofree char *low = NULL;
+  g_autofree char *high = NULL;
+  gsize low_len, high_len;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), NULL);
+  g_return_val_if_fail (dir != NULL, NULL);
+  g_return_val_if_fail (name_prefix != NULL, NULL);
+
+  low = g_str_has_suffix (dir, G_DIR_SEPARATOR_S)
+        ? g_strconcat (dir, name_prefix, NULL)
+        : g_strconcat (dir, G_DIR_SEPARATOR_S, name_prefix, NULL);
+  low_len = strlen (low);
+
+  /* The first byte string after every string that starts with @low: its
+   * last byte below 0xff incremented, what follows dropped. */
+  high = g_strdup (low);
+  high_len = low_len;
+  while (high_len > 0 && (guint8) high[high_len - 1] == 0xff)
+    high_len--;
+  if (high_len > 0)
+    high[high_len - 1] = (char) ((guint8) high[high_len - 1] + 1);
+
+  stmt = store_prepare (self,
+                        "SELECT " FILE_COLUMNS " FROM files f "
+                        "WHERE f.path >= ?1 AND (?3 = 0 OR f.path < ?2) ORDER BY f.path",
+                        "Could not list the files", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_blob (stmt, 1, low, low_len, SQLITE_TRANSIENT);
+  sqlite3_bind_blob (stmt, 2, high, high_len, SQLITE_TRANSIENT);
+  sqlite3_bind_int (stmt, 3, high_len > 0);
+
+  files = collect_files (self, stmt, "Could not list the files", error);
+  if (files == NULL)
+    return NULL;
+
+  /* Only the folder's own files: nothing below a further separator. */
+  for (guint i = files->len; i > 0; i--)
+    {
+      EiderFileRecord *record = g_ptr_array_index (files, i - 1);
+      gsize len = strlen (record->path);
+
+      if (len < low_len || memcmp (record->path, low, low_len) != 0 ||
+          strchr (record->path + low_len, G_DIR_SEPARATOR) != NULL)
+        g_ptr_array_remove_index (files, i - 1);
+    }
+
+  return g_steal_pointer (&files);
+}
+
+/**
  * eider_store_list_due_files:
  * @self: a store
  * @now_us: the real time now (µs)

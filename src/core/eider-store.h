@@ -267,6 +267,12 @@ gboolean    eider_store_delete_file          (EiderStore             *self,
 GPtrArray  *eider_store_list_files           (EiderStore             *self,
                                               gint64                  watch_id,
                                               GError                **error);
+/* Files directly in @dir whose name starts with @name_prefix (any state),
+ * by path; through the path index. */
+GPtrArray  *eider_store_list_files_in_dir    (EiderStore             *self,
+                                              const char             *dir,
+                                              const char             *name_prefix,
+                                              GError                **error);
 /* Files that should be worked on now: pending, working (interrupted), and
  * failed whose retry time has come; at most @limit, oldest first. */
 GPtrArray  *eider_store_list_due_files       (EiderStore             *self,
