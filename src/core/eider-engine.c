@@ -12,12 +12,20 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <glib/gstdio.h>
+#include <gio/gunixinputstream.h>
 
+#include <json-glib/json-glib.h>
+
+#include "eider-crypto.h"
 #include "eider-engine.h"
+#include "eider-live-photo.h"
 #include "eider-media.h"
+#include "eider-media-names.h"
 #include "eider-remote.h"
 #include "eider-scanner.h"
 #include "eider-uploader.h"
+#include "eider-video.h"
 
 G_DEFINE_QUARK (eider-engine-error-quark, eider_engine_error)
 
@@ -25,6 +33,10 @@ G_DEFINE_QUARK (eider-engine-error-quark, eider_engine_error)
 #define DEFAULT_RETRY_BASE_MS 2000
 #define DEFAULT_MAX_ATTEMPTS  5
 #define MAX_RETRY_DELAY_MS    (5 * 60 * 1000)
+/* How long a video's container is read for a live photo's date. */
+#define VIDEO_PROBE_TIMEOUT_MS (30 * 1000)
+/* Takeout sidecars are small; anything bigger is not one. */
+#define MAX_SIDECAR_SIZE      (1024 * 1024)
 /* How long a run waits for a failed file's retry before giving up on it. */
 #define MAX_RUN_WAIT_MS       (2 * 60 * 1000)
 
@@ -339,7 +351,29 @@ typedef struct
   GCancellable      *cancellable;  /* cancelled with the run, or alone (folder paused) */
   GCancellable      *run_cancellable;
   gulong             cancel_handler;
+
+  /* A live photo (spec/ente-upload.md §7): @record is the image, @partner
+   * the video; both are busy with this job. Until @paired is set the two
+   * are only candidates, and a "no" gives the partner back. */
+  EiderFileRecord   *partner;
+  EiderStat          partner_stat;
+  gboolean           paired;
+  gboolean           swapped;      /* the job was started for the video */
+  char              *zip_path;     /* the body: image and video in one zip */
+  EiderUploadRecord *resume;       /* the pair's upload in flight, to check first */
+  gboolean           had_resume;
+  EiderMediaMetadata *live_md;     /* the image, read while pairing */
+  GBytes            *live_thumb;
 } Job;
+
+static void
+live_md_free (EiderMediaMetadata *md)
+{
+  if (md == NULL)
+    return;
+  eider_media_metadata_clear (md);
+  g_free (md);
+}
 
 static void
 job_free (Job *job)
@@ -353,6 +387,11 @@ job_free (Job *job)
   g_free (job->dedupe_key);
   g_clear_pointer (&job->replace, eider_remote_file_record_free);
   g_clear_pointer (&job->file_key, eider_secret_free);
+  g_clear_pointer (&job->partner, eider_file_record_free);
+  g_free (job->zip_path);
+  g_clear_pointer (&job->resume, eider_upload_record_free);
+  g_clear_pointer (&job->live_md, live_md_free);
+  g_clear_pointer (&job->live_thumb, g_bytes_unref);
   if (job->run_cancellable != NULL)
     g_cancellable_disconnect (job->run_cancellable, job->cancel_handler);
   g_clear_object (&job->run_cancellable);
@@ -362,6 +401,9 @@ job_free (Job *job)
 }
 
 static void job_dedupe (Job *job);
+static void job_continue (Job *job);
+static gboolean claim_live_partner (Job *job);
+static void start_pair_check (Job *job);
 static EiderWatch *find_watch (EiderEngine *self,
                                gint64       watch_id);
 static void handle_move (EiderEngine *self,
@@ -393,6 +435,22 @@ release_dedupe_key (EiderEngine *self,
     job_dedupe (g_ptr_array_index (waiting, i));
 }
 
+/* What the video of a live photo says about itself. */
+static char *
+live_partner_reason (Job            *job,
+                     EiderFileState  state,
+                     const char     *reason)
+{
+  g_autofree char *image = NULL;
+
+  if (state != EIDER_FILE_UPLOADED)
+    return g_strdup (reason);
+
+  image = g_filename_display_basename (job->record->path);
+
+  return g_strdup_printf ("part of the live photo %s", image);
+}
+
 static void
 job_done (Job             *job,
           EiderFileState   state,
@@ -400,23 +458,37 @@ job_done (Job             *job,
 {
   EiderEngine *self = job->engine;
   gint64 file_id = job->record->id;
+  g_autofree char *partner_reason = NULL;
 
   g_signal_emit (self, signals[FILE_FINISHED], 0, file_id, job->record->path, (int) state,
                  reason, job->stat.size);
+  if (job->partner != NULL)
+    {
+      partner_reason = live_partner_reason (job, state, reason);
+      g_signal_emit (self, signals[FILE_FINISHED], 0, job->partner->id, job->partner->path,
+                     (int) state, partner_reason, job->partner_stat.size);
+    }
 
   /* A moved file is at its new place now: its old place can go. */
   if (state == EIDER_FILE_UPLOADED || state == EIDER_FILE_SKIPPED)
     {
-      g_autofree char *new_path = NULL;
-      g_autofree char *old_path = NULL;
+      const char *paths[] = { job->record->path, job->partner != NULL ? job->partner->path : NULL };
 
-      if (g_hash_table_steal_extended (self->moves, job->record->path, (gpointer *) &new_path,
-                                       (gpointer *) &old_path))
-        remove_path (self, old_path);
+      for (guint i = 0; i < G_N_ELEMENTS (paths) && paths[i] != NULL; i++)
+        {
+          g_autofree char *new_path = NULL;
+          g_autofree char *old_path = NULL;
+
+          if (g_hash_table_steal_extended (self->moves, paths[i], (gpointer *) &new_path,
+                                           (gpointer *) &old_path))
+            remove_path (self, old_path);
+        }
     }
 
   release_dedupe_key (self, job);
   g_hash_table_remove (self->busy_files, &file_id);
+  if (job->partner != NULL)
+    g_hash_table_remove (self->busy_files, &job->partner->id);
   self->n_jobs--;
   job_free (job);
   pump (self);
@@ -450,6 +522,15 @@ job_fail (Job        *job,
                        GUINT_TO_POINTER (run_attempts + 1));
   if (!eider_store_set_file_failed (self->store, file_id, reason, next, &error))
     log_store_error (error);
+  if (job->partner != NULL)
+    {
+      /* The two halves are retried together: the same count, the same time. */
+      g_hash_table_insert (self->run_attempts, g_memdup2 (&job->partner->id, sizeof (gint64)),
+                           GUINT_TO_POINTER (run_attempts + 1));
+      g_clear_error (&error);
+      if (!eider_store_set_file_failed (self->store, job->partner->id, reason, next, &error))
+        log_store_error (error);
+    }
   job_done (job, EIDER_FILE_FAILED, reason);
 }
 
@@ -463,6 +544,15 @@ job_skip (Job        *job,
   if (!eider_store_set_file_state (job->engine->store, job->record->id, EIDER_FILE_SKIPPED,
                                    reason, &error))
     log_store_error (error);
+  if (job->partner != NULL)
+    {
+      g_clear_error (&error);
+      if (!eider_store_set_file_state (job->engine->store, job->partner->id, EIDER_FILE_SKIPPED,
+                                       reason, &error))
+        log_store_error (error);
+    }
+  if (job->zip_path != NULL)
+    g_unlink (job->zip_path);
   job_done (job, EIDER_FILE_SKIPPED, reason);
 }
 
@@ -475,6 +565,13 @@ job_requeue (Job *job)
   if (!eider_store_set_file_state (job->engine->store, job->record->id, EIDER_FILE_PENDING,
                                    NULL, &error))
     log_store_error (error);
+  if (job->partner != NULL)
+    {
+      g_clear_error (&error);
+      if (!eider_store_set_file_state (job->engine->store, job->partner->id, EIDER_FILE_PENDING,
+                                       NULL, &error))
+        log_store_error (error);
+    }
   job_done (job, EIDER_FILE_PENDING, NULL);
 }
 
@@ -485,6 +582,11 @@ job_uploaded (Job        *job,
 {
   EiderEngine *self = job->engine;
   g_autoptr(GError) error = NULL;
+  g_autofree char *partner_reason = NULL;
+
+  /* Both halves of a live photo stand for the one Ente file. */
+  if (job->partner != NULL)
+    partner_reason = live_partner_reason (job, EIDER_FILE_UPLOADED, reason);
 
   if (!eider_store_begin (self->store, &error))
     log_store_error (error);
@@ -494,11 +596,21 @@ job_uploaded (Job        *job,
             !eider_store_set_file_state (self->store, job->record->id, EIDER_FILE_UPLOADED,
                                          reason, &error)) ||
            !eider_store_delete_upload (self->store, job->record->id, &error) ||
+           (job->partner != NULL &&
+            (!eider_store_set_file_uploaded (self->store, job->partner->id, remote_file_id,
+                                             job->collection_id, &error) ||
+             !eider_store_set_file_state (self->store, job->partner->id, EIDER_FILE_UPLOADED,
+                                          partner_reason, &error) ||
+             !eider_store_delete_upload (self->store, job->partner->id, &error))) ||
            !eider_store_commit (self->store, &error))
     {
       eider_store_rollback (self->store);
       log_store_error (error);
     }
+
+  /* Recorded: the zip is not needed any more. */
+  if (job->zip_path != NULL)
+    g_unlink (job->zip_path);
 
   job_done (job, EIDER_FILE_UPLOADED, reason);
 }
@@ -639,11 +751,20 @@ job_upload (Job *job)
 {
   EiderEngine *self = job->engine;
 
-  eider_uploader_upload_async (self->uploader, job->upload, job->record->path, job->content,
+  /* A live photo's body is its zip. */
+  eider_uploader_upload_async (self->uploader, job->upload,
+                               job->paired ? job->zip_path : job->record->path, job->content,
                                job->collection_key, job->cancellable, upload_cb, job);
 }
 
 /* Step 4: metadata and thumbnail (worker) */
+
+/* Ente's modificationTime: the mtime in whole milliseconds, × 1000. */
+static gint64
+mtime_ms_us (const EiderStat *stat)
+{
+  return stat->mtime_ns / 1000000 * 1000;
+}
 
 static void
 blobs_worker (GTask        *task,
@@ -659,9 +780,17 @@ blobs_worker (GTask        *task,
   guint pubmm_count = 0;
   GError *error = NULL;
 
-  /* Dates, place, camera and a thumbnail, as Ente's apps read them. */
-  if (!eider_media_describe (job->record->path, job->content, job->file_type,
-                             job->stat.mtime_ns / 1000, &md, &thumbnail, cancellable, &error))
+  /* Dates, place, camera and a thumbnail, as Ente's apps read them; a
+   * live photo's come from its image (read already to pair it). */
+  if (job->paired && job->live_md != NULL)
+    {
+      md = *job->live_md;
+      g_clear_pointer (&job->live_md, g_free);
+      thumbnail = g_steal_pointer (&job->live_thumb);
+    }
+  else if (!eider_media_describe (job->record->path, job->paired ? NULL : job->content,
+                                  job->file_type, mtime_ms_us (&job->stat), &md, &thumbnail,
+                                  cancellable, &error))
     {
       g_task_return_error (task, error);
       return;
@@ -793,6 +922,143 @@ typedef enum
   PREPARE_NOT_MEDIA,
 } PrepareResult;
 
+static gboolean
+same_half (const struct stat *st,
+           const EiderStat   *expected)
+{
+  return (gint64) st->st_size == expected->size &&
+         (gint64) st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec == expected->mtime_ns &&
+         (guint64) st->st_ino == expected->inode && (guint64) st->st_dev == expected->dev;
+}
+
+static void
+set_half_changed (const char  *path,
+                  GError     **error)
+{
+  g_autofree char *name = g_filename_display_name (path);
+
+  g_set_error (error, EIDER_UPLOAD_ERROR, EIDER_UPLOAD_ERROR_CHANGED,
+               "“%s” changed while reading", name);
+}
+
+/* BLAKE2b of one half of a live photo, which must still be what the job
+ * saw when it started. (worker) */
+static char *
+hash_half (const char       *path,
+           const EiderStat  *expected,
+           GCancellable     *cancellable,
+           GError          **error)
+{
+  g_autoptr(GInputStream) in = NULL;
+  g_autofree char *hash = NULL;
+  struct stat st;
+  int fd;
+
+  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0)
+    {
+      set_half_changed (path, error);
+      return NULL;
+    }
+  in = g_unix_input_stream_new (fd, TRUE);
+  if (fstat (fd, &st) != 0 || !same_half (&st, expected))
+    {
+      set_half_changed (path, error);
+      return NULL;
+    }
+
+  hash = eider_hash_stream_base64 (in, cancellable, error);
+  if (hash == NULL)
+    return NULL;
+
+  if (fstat (fd, &st) != 0 || !same_half (&st, expected))
+    {
+      set_half_changed (path, error);
+      return NULL;
+    }
+
+  return g_steal_pointer (&hash);
+}
+
+/* Packs the pair into the job's zip (deterministic: the same halves give
+ * the same bytes) and returns Ente's hash of a live photo,
+ * "<image hash>:<video hash>" of the two original files. (worker) */
+static char *
+pack_live_photo (Job           *job,
+                 EiderStat     *zip_stat,
+                 GCancellable  *cancellable,
+                 GError       **error)
+{
+  g_autofree char *dir = g_path_get_dirname (job->zip_path);
+  g_autofree char *image_hash = NULL;
+  g_autofree char *video_hash = NULL;
+  struct stat st;
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   "Could not make a folder for live photos: %s", g_strerror (errsv));
+      return NULL;
+    }
+
+  if (!eider_live_photo_pack (job->record->path, job->partner->path, job->zip_path, error))
+    return NULL;
+
+  image_hash = hash_half (job->record->path, &job->stat, cancellable, error);
+  if (image_hash == NULL)
+    return NULL;
+  video_hash = hash_half (job->partner->path, &job->partner_stat, cancellable, error);
+  if (video_hash == NULL)
+    return NULL;
+
+  if (stat (job->zip_path, &st) != 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   "Could not read a live photo's zip: %s", g_strerror (errsv));
+      return NULL;
+    }
+  zip_stat->dev = st.st_dev;
+  zip_stat->inode = st.st_ino;
+  zip_stat->size = st.st_size;
+  zip_stat->mtime_ns = (gint64) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+  zip_stat->ctime_ns = (gint64) st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+
+  return g_strconcat (image_hash, ":", video_hash, NULL);
+}
+
+/* The zip encrypted like any file body, with the pair's hash. (worker) */
+static gboolean
+prepare_live_photo (Job           *job,
+                    GCancellable  *cancellable,
+                    GError       **error)
+{
+  g_autofree char *joint = NULL;
+  g_autofree char *zip_hash = NULL;
+  EiderStat zip_stat;
+
+  joint = pack_live_photo (job, &zip_stat, cancellable, error);
+  if (joint == NULL)
+    return FALSE;
+
+  if (!eider_upload_prepare_replacement (job->zip_path, &zip_stat, job->record->id,
+                                         job->replace != NULL ? job->replace->id : 0,
+                                         job->collection_id, job->collection_key, job->file_key,
+                                         &job->upload, &zip_hash, &job->content,
+                                         NULL, NULL, cancellable, error))
+    return FALSE;
+
+  g_free (job->upload->hash);
+  job->upload->hash = g_strdup (joint);
+  job->hash = g_steal_pointer (&joint);
+  job->file_type = EIDER_FILE_TYPE_LIVE_PHOTO;
+
+  return TRUE;
+}
+
 static void
 prepare_worker (GTask        *task,
                 gpointer      source_object,
@@ -804,6 +1070,15 @@ prepare_worker (GTask        *task,
   gssize n;
   int fd;
   GError *error = NULL;
+
+  if (job->paired)
+    {
+      if (!prepare_live_photo (job, cancellable, &error))
+        g_task_return_error (task, error);
+      else
+        g_task_return_int (task, PREPARE_OK);
+      return;
+    }
 
   fd = open (job->record->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0)
@@ -871,6 +1146,10 @@ prepare_cb (GObject      *object,
 
   if (!eider_store_set_file_hash (self->store, job->record->id, job->hash, job->file_type, &error))
     log_store_error (error);
+  g_clear_error (&error);
+  if (job->paired &&
+      !eider_store_set_file_hash (self->store, job->partner->id, job->hash, job->file_type, &error))
+    log_store_error (error);
 
   if (job->replace != NULL)
     {
@@ -904,19 +1183,29 @@ find_replaced (Job *job)
   g_autoptr(EiderWatch) watch = NULL;
   g_autoptr(EiderRemoteFileRecord) entry = NULL;
   g_autoptr(GError) error = NULL;
-
-  if (job->record->remote_file_id <= 0 || job->record->file_type == EIDER_FILE_TYPE_LIVE_PHOTO)
-    return;
+  EiderFileRecord *halves[] = { job->record, job->paired ? job->partner : NULL };
 
   watch = find_watch (self, job->record->watch_id);
   if (watch == NULL || watch->keep_edits)
     return;
 
-  /* Gone from Ente (deleted there): it is backed up as a new file. */
-  entry = eider_store_get_remote_file (self->store, job->record->remote_file_id,
-                                       job->record->collection_id);
-  if (entry == NULL)
-    entry = eider_store_get_remote_file (self->store, job->record->remote_file_id, 0);
+  /* A live photo replaces the live photo either half was part of; a
+   * single file never replaces a live photo (nor a live photo a single
+   * file): that one stays, and the new content is a new Ente file. */
+  for (guint i = 0; i < G_N_ELEMENTS (halves) && entry == NULL; i++)
+    {
+      EiderFileRecord *half = halves[i];
+
+      if (half == NULL || half->remote_file_id <= 0)
+        continue;
+
+      /* Gone from Ente (deleted there): it is backed up as a new file. */
+      entry = eider_store_get_remote_file (self->store, half->remote_file_id, half->collection_id);
+      if (entry == NULL)
+        entry = eider_store_get_remote_file (self->store, half->remote_file_id, 0);
+      if (entry != NULL && (entry->file_type == EIDER_FILE_TYPE_LIVE_PHOTO) != job->paired)
+        g_clear_pointer (&entry, eider_remote_file_record_free);
+    }
   if (entry == NULL)
     return;
 
@@ -977,12 +1266,510 @@ cancel_job_cb (GCancellable *run_cancellable,
   g_cancellable_cancel (job_cancellable);
 }
 
+/* Live photos (spec/ente-upload.md §7.1): an image and a video of one
+ * folder whose names pair, each at most 20 MiB, captured less than a day
+ * apart, are one Ente file. The other half is found through the store (the
+ * folder's records whose names start with the same stem), whichever half
+ * the engine picks up first. */
+
+static void
+swap_halves (Job *job)
+{
+  EiderFileRecord *record = job->record;
+  EiderStat stat = job->stat;
+
+  job->record = job->partner;
+  job->stat = job->partner_stat;
+  job->partner = record;
+  job->partner_stat = stat;
+  job->swapped = !job->swapped;
+  /* A live photo is named after its image. */
+  g_free (job->title);
+  job->title = g_filename_display_basename (job->record->path);
+}
+
+/* What every name that could pair with @name starts with, in its folder:
+ * the stem without a trailing "_3", "_HVEC" or ".<ext>" (taking off more
+ * than Ente does only widens the search). NULL without an extension. */
+static char *
+live_photo_name_prefix (const char *name)
+{
+  const char *dot = strrchr (name, '.');
+  char *stem;
+  char *inner;
+  gsize len;
+
+  if (dot == NULL || dot == name)
+    return NULL;
+
+  stem = g_strndup (name, dot - name);
+  len = strlen (stem);
+  if (g_str_has_suffix (stem, "_3"))
+    stem[len - 2] = '\0';
+  else if (g_str_has_suffix (stem, "_HVEC") || g_str_has_suffix (stem, "_hvec"))
+    stem[len - 5] = '\0';
+  else if ((inner = strrchr (stem, '.')) != NULL && inner != stem)
+    *inner = '\0';
+
+  if (stem[0] == '\0')
+    g_clear_pointer (&stem, g_free);
+
+  return stem;
+}
+
+/* Whether @other may be the other half of @record's live photo now. */
+static gboolean
+live_partner_usable (EiderEngine     *self,
+                     EiderFileRecord *record,
+                     EiderFileRecord *other)
+{
+  guint tries;
+
+  if (other->watch_id != record->watch_id ||
+      g_strcmp0 (other->album_name, record->album_name) != 0 ||
+      g_hash_table_contains (self->busy_files, &other->id) ||
+      g_hash_table_contains (self->held, other->path))
+    return FALSE;
+
+  switch (other->state)
+    {
+    case EIDER_FILE_PENDING:
+    case EIDER_FILE_WORKING:
+      return TRUE;
+
+    case EIDER_FILE_FAILED:
+      tries = GPOINTER_TO_UINT (g_hash_table_lookup (self->run_attempts, &other->id));
+      return self->continuous || tries < self->max_attempts;
+
+    case EIDER_FILE_UPLOADED:
+      /* The unchanged half of a live photo whose other half was edited;
+       * never a file uploaded on its own. */
+      return other->file_type == EIDER_FILE_TYPE_LIVE_PHOTO && other->remote_file_id > 0 &&
+             other->remote_file_id == record->remote_file_id;
+
+    case EIDER_FILE_SKIPPED:
+    default:
+      return FALSE;
+    }
+}
+
+/* Finds and reserves the other half of the job's file, cheaply: names,
+ * states and stat() only. The dates are read by pair_worker. */
+static gboolean
+claim_live_partner (Job *job)
+{
+  EiderEngine *self = job->engine;
+  EiderFileRecord *record = job->record;
+  g_autofree char *dir = g_path_get_dirname (record->path);
+  g_autofree char *name = g_path_get_basename (record->path);
+  g_autofree char *prefix = live_photo_name_prefix (name);
+  g_autofree char *state_dir = NULL;
+  g_autoptr(GPtrArray) candidates = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean record_is_image = FALSE;
+
+  if (prefix == NULL || job->stat.size > EIDER_LIVE_PHOTO_MAX_ASSET_SIZE)
+    return FALSE;
+
+  candidates = eider_store_list_files_in_dir (self->store, dir, prefix, &error);
+  if (candidates == NULL)
+    {
+      log_store_error (error);
+      return FALSE;
+    }
+
+  for (guint i = 0; i < candidates->len && job->partner == NULL; i++)
+    {
+      EiderFileRecord *other = g_ptr_array_index (candidates, i);
+      g_autofree char *other_name = NULL;
+      EiderStat now;
+      struct stat st;
+
+      if (other->id == record->id)
+        continue;
+
+      other_name = g_path_get_basename (other->path);
+      if (eider_media_live_photo_names_pair (name, other_name))
+        record_is_image = TRUE;
+      else if (eider_media_live_photo_names_pair (other_name, name))
+        record_is_image = FALSE;
+      else
+        continue;
+
+      if (!live_partner_usable (self, record, other) ||
+          lstat (other->path, &st) != 0 || !S_ISREG (st.st_mode) ||
+          st.st_size > EIDER_LIVE_PHOTO_MAX_ASSET_SIZE)
+        continue;
+
+      now.dev = st.st_dev;
+      now.inode = st.st_ino;
+      now.size = st.st_size;
+      now.mtime_ns = (gint64) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+      now.ctime_ns = (gint64) st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+      if (!same_stat (&now, &other->stat))
+        {
+          gboolean changed = FALSE;
+
+          /* Edited since the scan: its new content is what pairs. */
+          if (eider_store_note_file (self->store, other->watch_id, other->path, other->album_name,
+                                     &now, &changed, NULL) <= 0)
+            continue;
+          eider_store_delete_upload (self->store, other->id, NULL);
+          other->stat = now;
+          other->state = EIDER_FILE_PENDING;
+          other->file_type = EIDER_FILE_TYPE_UNKNOWN;
+          g_clear_pointer (&other->hash, g_free);
+        }
+
+      job->partner = g_ptr_array_steal_index (candidates, i);
+      job->partner_stat = now;
+    }
+
+  if (job->partner == NULL)
+    return FALSE;
+
+  g_hash_table_insert (self->busy_files, g_memdup2 (&job->partner->id, sizeof (gint64)), job);
+  if (!record_is_image)
+    swap_halves (job);
+
+  /* The zip lives with the engine's state, named after the image's record. */
+  state_dir = g_path_get_dirname (eider_store_get_path (self->store));
+  job->zip_path = g_strdup_printf ("%s" G_DIR_SEPARATOR_S "live-photos" G_DIR_SEPARATOR_S
+                                   "%" G_GINT64_FORMAT ".zip", state_dir, job->record->id);
+
+  return TRUE;
+}
+
+/* The pairing did not hold: the other half gets its own job later. */
+static void
+release_partner (Job *job)
+{
+  EiderEngine *self = job->engine;
+
+  if (job->swapped)
+    swap_halves (job);
+  g_hash_table_remove (self->busy_files, &job->partner->id);
+  g_clear_pointer (&job->partner, eider_file_record_free);
+  g_clear_pointer (&job->zip_path, g_free);
+  g_clear_pointer (&job->resume, eider_upload_record_free);
+  g_clear_pointer (&job->live_md, live_md_free);
+  g_clear_pointer (&job->live_thumb, g_bytes_unref);
+  job->paired = FALSE;
+}
+
+/* Both halves are at work from now on. */
+static void
+confirm_pair (Job *job)
+{
+  EiderEngine *self = job->engine;
+  EiderFileRecord *other = job->swapped ? job->record : job->partner;
+  gint64 size = job->swapped ? job->stat.size : job->partner_stat.size;
+  g_autoptr(GError) error = NULL;
+
+  job->paired = TRUE;
+  if (!eider_store_set_file_state (self->store, other->id, EIDER_FILE_WORKING, NULL, &error))
+    log_store_error (error);
+  g_signal_emit (self, signals[FILE_STARTED], 0, other->id, other->path, size);
+
+  /* An upload of the video on its own is not what goes to Ente now. */
+  eider_store_delete_upload (self->store, job->partner->id, NULL);
+}
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+/* A Takeout sidecar of @path (spec §4.4): whether there is one, and its
+ * photoTakenTime (else creationTime) in µs, 0 when it has none. */
+static gboolean
+sidecar_creation_time (const char *path,
+                       gint64     *time_us)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *name = g_path_get_basename (path);
+  g_autofree char *meta = g_build_filename (dir, "metadata", NULL);
+  const char *dirs[] = { dir, meta };
+
+  *time_us = 0;
+  for (guint d = 0; d < G_N_ELEMENTS (dirs); d++)
+    {
+      g_autoptr(GDir) gdir = g_dir_open (dirs[d], 0, NULL);
+      g_autoptr(GPtrArray) matches = g_ptr_array_new_with_free_func (g_free);
+      const char *entry;
+
+      if (gdir == NULL)
+        continue;
+      while ((entry = g_dir_read_name (gdir)) != NULL)
+        if ((g_str_has_suffix (entry, ".json") || g_str_has_suffix (entry, ".JSON")) &&
+            eider_media_sidecar_matches (name, entry))
+          g_ptr_array_add (matches, g_strdup (entry));
+      g_ptr_array_sort (matches, compare_names);
+
+      for (guint i = 0; i < matches->len; i++)
+        {
+          g_autofree char *file = g_build_filename (dirs[d], g_ptr_array_index (matches, i), NULL);
+          g_autoptr(JsonParser) parser = json_parser_new ();
+          const char *members[] = { "photoTakenTime", "creationTime" };
+          JsonObject *root;
+          GStatBuf st;
+
+          if (g_stat (file, &st) != 0 || !S_ISREG (st.st_mode) || st.st_size > MAX_SIDECAR_SIZE ||
+              !json_parser_load_from_file (parser, file, NULL) ||
+              json_parser_get_root (parser) == NULL ||
+              !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+            continue;
+
+          root = json_node_get_object (json_parser_get_root (parser));
+          for (guint m = 0; m < G_N_ELEMENTS (members) && *time_us == 0; m++)
+            {
+              JsonNode *node = json_object_get_member (root, members[m]);
+              JsonNode *stamp;
+              double seconds = 0;
+
+              if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+                continue;
+              stamp = json_object_get_member (json_node_get_object (node), "timestamp");
+              if (stamp == NULL || !JSON_NODE_HOLDS_VALUE (stamp))
+                continue;
+              if (json_node_get_value_type (stamp) == G_TYPE_STRING)
+                {
+                  const char *text = json_node_get_string (stamp);
+                  char *end = NULL;
+
+                  seconds = g_ascii_strtod (text, &end);
+                  if (end == text || *end != '\0')
+                    seconds = 0;
+                }
+              else if (json_node_get_value_type (stamp) == G_TYPE_INT64 ||
+                       json_node_get_value_type (stamp) == G_TYPE_DOUBLE)
+                seconds = json_node_get_double (stamp);
+              if (seconds > 0 && seconds < 1e11)
+                *time_us = (gint64) (seconds * G_USEC_PER_SEC);
+            }
+
+          return TRUE;
+        }
+    }
+
+  return FALSE;
+}
+
+static EiderFileType
+classify_file (const char *path)
+{
+  guint8 head[EIDER_MEDIA_SNIFF_BYTES];
+  gssize n;
+  int fd;
+
+  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0)
+    return EIDER_FILE_TYPE_UNKNOWN;
+  n = read (fd, head, sizeof head);
+  close (fd);
+  if (n < 0)
+    return EIDER_FILE_TYPE_UNKNOWN;
+
+  return eider_media_classify (head, n, path);
+}
+
+typedef enum
+{
+  PAIR_NO,
+  PAIR_YES,
+  PAIR_RESUME,
+} PairResult;
+
+/* Ente's test on what the two files hold (worker): an image and a video by
+ * content, whose capture dates — the Takeout sidecar's, else the image's
+ * Exif and the video's container time, never the modification time — are
+ * less than a day apart; or, without both dates, exactly one with a
+ * sidecar (Takeout has none for the video). An interrupted upload of the
+ * pair is checked first: the zip packed again must be the same bytes. */
+static void
+pair_worker (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  Job *job = task_data;
+  const char *image = job->record->path;
+  const char *video = job->partner->path;
+  g_auto(EiderMediaMetadata) md = { 0 };
+  g_autoptr(GBytes) thumbnail = NULL;
+  EiderVideoInfo info = { 0 };
+  gint64 image_time = 0, video_time = 0;
+  gboolean image_sidecar, video_sidecar, paired;
+  GError *error = NULL;
+
+  if (job->resume != NULL)
+    {
+      g_autofree char *joint = NULL;
+      EiderStat zip_stat;
+
+      joint = pack_live_photo (job, &zip_stat, cancellable, &error);
+      if (joint != NULL && g_str_equal (joint, job->resume->hash) &&
+          zip_stat.size == job->resume->plain_size)
+        {
+          struct timespec times[2] = {
+            { .tv_sec = 0, .tv_nsec = UTIME_OMIT },
+            { .tv_sec = job->resume->mtime_ns / 1000000000,
+              .tv_nsec = job->resume->mtime_ns % 1000000000 },
+          };
+
+          /* The same bytes as before the interruption: the zip takes the
+           * time the upload was planned with, so the uploader's checks
+           * hold. */
+          if (utimensat (AT_FDCWD, job->zip_path, times, 0) == 0)
+            {
+              g_task_return_int (task, PAIR_RESUME);
+              return;
+            }
+        }
+      if (error != NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+      g_clear_error (&error);
+      g_clear_pointer (&job->resume, eider_upload_record_free);
+      g_unlink (job->zip_path);
+    }
+
+  if (classify_file (image) != EIDER_FILE_TYPE_IMAGE ||
+      classify_file (video) != EIDER_FILE_TYPE_VIDEO)
+    {
+      g_task_return_int (task, PAIR_NO);
+      return;
+    }
+
+  image_sidecar = sidecar_creation_time (image, &image_time);
+  video_sidecar = sidecar_creation_time (video, &video_time);
+
+  /* The image is read once: its metadata and thumbnail are the pair's. */
+  if (!eider_media_describe (image, NULL, EIDER_FILE_TYPE_LIVE_PHOTO, mtime_ms_us (&job->stat),
+                             &md, &thumbnail, cancellable, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  /* pubMagicMetadata's dateTime is there only when the Exif date was used. */
+  if (image_time == 0 && md.date_time != NULL)
+    image_time = md.creation_time;
+  if (video_time == 0 && eider_video_probe (video, VIDEO_PROBE_TIMEOUT_MS, &info, NULL))
+    video_time = info.creation_time;
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  paired = eider_media_live_photo_pair (image, job->stat.size, image_time,
+                                        video, job->partner_stat.size, video_time) ||
+           (image_sidecar != video_sidecar &&
+            eider_media_live_photo_pair (image, job->stat.size, 1,
+                                         video, job->partner_stat.size, 1));
+  if (!paired)
+    {
+      g_task_return_int (task, PAIR_NO);
+      return;
+    }
+
+  job->live_md = g_new0 (EiderMediaMetadata, 1);
+  *job->live_md = md;
+  memset (&md, 0, sizeof md);
+  job->live_thumb = g_steal_pointer (&thumbnail);
+  g_task_return_int (task, PAIR_YES);
+}
+
+static void
+pair_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Job *job = user_data;
+  EiderEngine *self = job->engine;
+  g_autoptr(GError) error = NULL;
+  gssize outcome;
+
+  outcome = g_task_propagate_int (G_TASK (result), &error);
+  g_debug ("%s: live photo with %s: %d", job->record->path, job->partner->path, (int) outcome);
+  if (error != NULL)
+    {
+      release_partner (job);
+      job_error (job, error);
+      return;
+    }
+
+  if (outcome == PAIR_RESUME)
+    {
+      confirm_pair (job);
+      job->upload = g_steal_pointer (&job->resume);
+      job->hash = g_strdup (job->upload->hash);
+      job->file_type = EIDER_FILE_TYPE_LIVE_PHOTO;
+      job_upload (job);
+      return;
+    }
+
+  if (job->had_resume)
+    {
+      /* Not the same pair any more: everything starts again. */
+      eider_store_delete_upload (self->store, job->record->id, NULL);
+      g_clear_pointer (&job->collection_key, eider_secret_free);
+      g_clear_pointer (&job->replace, eider_remote_file_record_free);
+      job->collection_id = 0;
+    }
+
+  if (outcome == PAIR_NO)
+    {
+      release_partner (job);
+      job_continue (job);
+      return;
+    }
+
+  confirm_pair (job);
+  eider_remote_ensure_album_async (self->remote, job->record->album_name, job->cancellable,
+                                   album_cb, job);
+}
+
+static void
+start_pair_check (Job *job)
+{
+  EiderEngine *self = job->engine;
+  g_autoptr(EiderUploadRecord) upload = NULL;
+  g_autoptr(GTask) task = NULL;
+
+  /* An upload of this pair interrupted earlier (its hash is the pair's). */
+  upload = eider_store_get_upload (self->store, job->record->id);
+  if (upload != NULL && upload->hash != NULL && strchr (upload->hash, ':') != NULL &&
+      upload->metadata_data != NULL)
+    {
+      g_autoptr(EiderSecret) key = NULL;
+      g_autoptr(EiderRemoteFileRecord) replace = NULL;
+
+      job->had_resume = TRUE;
+      key = eider_remote_get_collection_key (self->remote, upload->collection_id, NULL);
+      if (upload->replaces_id > 0)
+        replace = eider_store_get_remote_file (self->store, upload->replaces_id, 0);
+      if (key != NULL && (upload->replaces_id == 0 || replace != NULL))
+        {
+          job->collection_id = upload->collection_id;
+          job->collection_key = g_steal_pointer (&key);
+          job->replace = g_steal_pointer (&replace);
+          job->resume = g_steal_pointer (&upload);
+        }
+    }
+
+  task = g_task_new (NULL, job->cancellable, pair_cb, job);
+  g_task_set_task_data (task, job, NULL);
+  g_task_run_in_thread (task, pair_worker);
+}
+
 static void
 job_start (EiderEngine     *self,
            EiderFileRecord *record)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(EiderUploadRecord) upload = NULL;
   struct stat st;
   Job *job;
 
@@ -1032,6 +1819,25 @@ job_start (EiderEngine     *self,
   if (!eider_store_set_file_state (self->store, record->id, EIDER_FILE_WORKING, NULL, &error))
     log_store_error (error);
   g_signal_emit (self, signals[FILE_STARTED], 0, record->id, record->path, job->stat.size);
+
+  /* The other half of a live photo, if there is one: the pair is one job. */
+  if (claim_live_partner (job))
+    {
+      start_pair_check (job);
+      return;
+    }
+
+  job_continue (job);
+}
+
+/* A single file: on to its album (or straight to an upload in flight). */
+static void
+job_continue (Job *job)
+{
+  EiderEngine *self = job->engine;
+  EiderFileRecord *record = job->record;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EiderUploadRecord) upload = NULL;
 
   /* An upload interrupted earlier continues where it stopped, if it is of
    * this very content. */
