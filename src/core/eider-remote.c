@@ -1649,6 +1649,7 @@ eider_remote_note_uploaded (EiderRemote  *self,
                             GError      **error)
 {
   EiderRemoteFileRecord record = { 0 };
+  g_autoptr(EiderRemoteFileRecord) full = NULL;
   JsonObject *file;
   gint64 size;
 
@@ -1684,7 +1685,6 @@ eider_remote_note_uploaded (EiderRemote  *self,
   if (member_object (file, "pubMagicMetadata") != NULL)
     {
       g_autoptr(EiderSecret) collection_key = NULL;
-      g_autoptr(EiderRemoteFileRecord) full = NULL;
 
       collection_key = eider_remote_get_collection_key (self, collection_id, NULL);
       if (collection_key != NULL &&
