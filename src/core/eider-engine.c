@@ -35,8 +35,6 @@ G_DEFINE_QUARK (eider-engine-error-quark, eider_engine_error)
 #define MAX_RETRY_DELAY_MS    (5 * 60 * 1000)
 /* How long a video's container is read for a live photo's date. */
 #define VIDEO_PROBE_TIMEOUT_MS (30 * 1000)
-/* Takeout sidecars are small; anything bigger is not one. */
-#define MAX_SIDECAR_SIZE      (1024 * 1024)
 /* How long a run waits for a failed file's retry before giving up on it. */
 #define MAX_RUN_WAIT_MS       (2 * 60 * 1000)
 
@@ -1475,88 +1473,6 @@ confirm_pair (Job *job)
   eider_store_delete_upload (self->store, job->partner->id, NULL);
 }
 
-static int
-compare_names (gconstpointer a,
-               gconstpointer b)
-{
-  return strcmp (*(const char * const *) a, *(const char * const *) b);
-}
-
-/* A Takeout sidecar of @path (spec §4.4): whether there is one, and its
- * photoTakenTime (else creationTime) in µs, 0 when it has none. */
-static gboolean
-sidecar_creation_time (const char *path,
-                       gint64     *time_us)
-{
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autofree char *name = g_path_get_basename (path);
-  g_autofree char *meta = g_build_filename (dir, "metadata", NULL);
-  const char *dirs[] = { dir, meta };
-
-  *time_us = 0;
-  for (guint d = 0; d < G_N_ELEMENTS (dirs); d++)
-    {
-      g_autoptr(GDir) gdir = g_dir_open (dirs[d], 0, NULL);
-      g_autoptr(GPtrArray) matches = g_ptr_array_new_with_free_func (g_free);
-      const char *entry;
-
-      if (gdir == NULL)
-        continue;
-      while ((entry = g_dir_read_name (gdir)) != NULL)
-        if ((g_str_has_suffix (entry, ".json") || g_str_has_suffix (entry, ".JSON")) &&
-            eider_media_sidecar_matches (name, entry))
-          g_ptr_array_add (matches, g_strdup (entry));
-      g_ptr_array_sort (matches, compare_names);
-
-      for (guint i = 0; i < matches->len; i++)
-        {
-          g_autofree char *file = g_build_filename (dirs[d], g_ptr_array_index (matches, i), NULL);
-          g_autoptr(JsonParser) parser = json_parser_new ();
-          const char *members[] = { "photoTakenTime", "creationTime" };
-          JsonObject *root;
-          GStatBuf st;
-
-          if (g_stat (file, &st) != 0 || !S_ISREG (st.st_mode) || st.st_size > MAX_SIDECAR_SIZE ||
-              !json_parser_load_from_file (parser, file, NULL) ||
-              json_parser_get_root (parser) == NULL ||
-              !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-            continue;
-
-          root = json_node_get_object (json_parser_get_root (parser));
-          for (guint m = 0; m < G_N_ELEMENTS (members) && *time_us == 0; m++)
-            {
-              JsonNode *node = json_object_get_member (root, members[m]);
-              JsonNode *stamp;
-              double seconds = 0;
-
-              if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-                continue;
-              stamp = json_object_get_member (json_node_get_object (node), "timestamp");
-              if (stamp == NULL || !JSON_NODE_HOLDS_VALUE (stamp))
-                continue;
-              if (json_node_get_value_type (stamp) == G_TYPE_STRING)
-                {
-                  const char *text = json_node_get_string (stamp);
-                  char *end = NULL;
-
-                  seconds = g_ascii_strtod (text, &end);
-                  if (end == text || *end != '\0')
-                    seconds = 0;
-                }
-              else if (json_node_get_value_type (stamp) == G_TYPE_INT64 ||
-                       json_node_get_value_type (stamp) == G_TYPE_DOUBLE)
-                seconds = json_node_get_double (stamp);
-              if (seconds > 0 && seconds < 1e11)
-                *time_us = (gint64) (seconds * G_USEC_PER_SEC);
-            }
-
-          return TRUE;
-        }
-    }
-
-  return FALSE;
-}
-
 static EiderFileType
 classify_file (const char *path)
 {
@@ -1645,8 +1561,8 @@ pair_worker (GTask        *task,
       return;
     }
 
-  image_sidecar = sidecar_creation_time (image, &image_time);
-  video_sidecar = sidecar_creation_time (video, &video_time);
+  image_sidecar = eider_media_sidecar_creation_time (image, &image_time);
+  video_sidecar = eider_media_sidecar_creation_time (video, &video_time);
 
   /* The image is read once: its metadata and thumbnail are the pair's. */
   if (!eider_media_describe (image, NULL, EIDER_FILE_TYPE_LIVE_PHOTO, mtime_ms_us (&job->stat),

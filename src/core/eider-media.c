@@ -1183,6 +1183,28 @@ sidecar_find (const char *path,
   return FALSE;
 }
 
+/**
+ * eider_media_sidecar_creation_time:
+ * @path: a photo or video
+ * @time_us: (out): the sidecar's photoTakenTime, else its creationTime (µs),
+ *   0 when it has neither
+ *
+ * Returns: whether @path has a Takeout sidecar Ente would use
+ */
+gboolean
+eider_media_sidecar_creation_time (const char *path,
+                                   gint64     *time_us)
+{
+  Sidecar sidecar = { 0 };
+  gboolean found;
+
+  found = sidecar_find (path, &sidecar);
+  *time_us = found ? sidecar.creation_time : 0;
+  sidecar_clear (&sidecar);
+
+  return found;
+}
+
 typedef struct
 {
   gboolean has_date;

@@ -83,6 +83,9 @@ gboolean      eider_media_describe         (const char          *path,
                                             GCancellable        *cancellable,
                                             GError             **error);
 
+/* Whether @path has a Takeout sidecar, and the capture time it gives. */
+gboolean      eider_media_sidecar_creation_time (const char *path,
+                                                 gint64     *time_us);
 char         *eider_media_public_magic_to_json (const EiderMediaMetadata *md,
                                                 guint                    *count);
 
