@@ -64,12 +64,42 @@ route (EtsServer         *ets,
                                     "404 page not found", 18);
 }
 
+/* --log-requests: one line per answered request, written before the answer
+ * goes out, so a client that has its answer finds the line already there. */
+static void
+log_request (EtsServer         *ets,
+             SoupServerMessage *msg)
+{
+  GUri *uri = soup_server_message_get_uri (msg);
+  g_autoptr(GHashTable) params = NULL;
+  const char *part = NULL;
+
+  if (!ets->log_requests)
+    return;
+
+  /* Multipart parts are told apart in the log (signatures are left out):
+   * "request PUT /s3/1/uuid?partNumber=2 200". */
+  if (g_uri_get_query (uri) != NULL)
+    params = g_uri_parse_params (g_uri_get_query (uri), -1, "&", G_URI_PARAMS_NONE, NULL);
+  if (params != NULL)
+    part = g_hash_table_lookup (params, "partNumber");
+
+  fprintf (stderr, "request %s %s%s%s %u\n",
+           soup_server_message_get_method (msg),
+           g_uri_get_path (uri),
+           part != NULL ? "?partNumber=" : "",
+           part != NULL ? part : "",
+           soup_server_message_get_status (msg));
+  fflush (stderr);
+}
+
 static gboolean
 slow_reply_cb (gpointer user_data)
 {
   PendingRequest *pending = user_data;
 
   route (pending->ets, pending->msg, pending->path, pending->query);
+  log_request (pending->ets, pending->msg);
   soup_server_message_unpause (pending->msg);
   return G_SOURCE_REMOVE;
 }
@@ -140,6 +170,7 @@ server_cb (SoupServer        *server,
   if (g_str_equal (method, "OPTIONS"))
     {
       soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+      log_request (ets, msg);
       return;
     }
 
@@ -157,8 +188,9 @@ server_cb (SoupServer        *server,
       break;
 
     case ETS_FAULT_CUT:
+      /* No answer: nothing to log. */
       ets_faults_cut (msg, is_object);
-      break;
+      return;
 
     case ETS_FAULT_SLOW:
       {
@@ -177,36 +209,13 @@ server_cb (SoupServer        *server,
         g_timeout_add_full (G_PRIORITY_DEFAULT, ets_faults_slow_ms (ets->faults),
                             slow_reply_cb, pending, (GDestroyNotify) pending_request_free);
       }
-      break;
+      return;
 
     default:
       g_assert_not_reached ();
     }
-}
 
-static void
-request_finished_cb (SoupServer        *server,
-                     SoupServerMessage *msg,
-                     gpointer           user_data)
-{
-  GUri *uri = soup_server_message_get_uri (msg);
-  g_autoptr(GHashTable) params = NULL;
-  const char *part = NULL;
-
-  /* Multipart parts are told apart in the log (signatures are left out):
-   * "request PUT /s3/1/uuid?partNumber=2 200". */
-  if (g_uri_get_query (uri) != NULL)
-    params = g_uri_parse_params (g_uri_get_query (uri), -1, "&", G_URI_PARAMS_NONE, NULL);
-  if (params != NULL)
-    part = g_hash_table_lookup (params, "partNumber");
-
-  fprintf (stderr, "request %s %s%s%s %u\n",
-           soup_server_message_get_method (msg),
-           g_uri_get_path (uri),
-           part != NULL ? "?partNumber=" : "",
-           part != NULL ? part : "",
-           soup_server_message_get_status (msg));
-  fflush (stderr);
+  log_request (ets, msg);
 }
 
 static gboolean
@@ -387,8 +396,6 @@ main (int   argc,
 
   ets.soup = soup_server_new ("server-header", "eider-test-server/" PACKAGE_VERSION " ", NULL);
   soup_server_add_handler (ets.soup, NULL, server_cb, &ets, NULL);
-  if (log_requests)
-    g_signal_connect (ets.soup, "request-finished", G_CALLBACK (request_finished_cb), &ets);
 
   if (!listen_on (&ets, listen != NULL ? listen : "127.0.0.1:0", &error))
     {
