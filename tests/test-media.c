@@ -425,6 +425,33 @@ test_describe_heic (void)
   assert_quadrants (pixbuf, RED, GREEN, BLUE, WHITE);
 }
 
+/* WebP through gdk-pixbuf's WebP loader (webp-pixbuf-loader). */
+static void
+test_describe_webp (void)
+{
+  g_autoptr(GdkPixbuf) source = make_quadrants (400, 200);
+  g_autofree char *png = save_pixbuf (source, "webp-source.png", "png");
+  g_autofree char *webp = tmp_path ("photo.webp");
+  const char *convert[] = { "convert", png, "-define", "webp:lossless=true", webp, NULL };
+  g_auto(EiderMediaMetadata) md = { 0 };
+  g_autoptr(GBytes) thumb = NULL;
+  g_autoptr(GBytes) content = NULL;
+  g_autoptr(GdkPixbuf) pixbuf = NULL;
+
+  g_assert_true (run_tool (convert));
+  content = read_file (webp);
+  g_assert_cmpint (eider_media_classify (g_bytes_get_data (content, NULL), g_bytes_get_size (content),
+                                         "photo.webp"), ==, EIDER_FILE_TYPE_IMAGE);
+
+  thumb = describe (webp, EIDER_FILE_TYPE_IMAGE, 1800000000000000, &md);
+  g_assert_false (md.has_static_thumbnail);
+  g_assert_cmpint (md.width, ==, 400);
+  g_assert_cmpint (md.height, ==, 200);
+  pixbuf = decode_jpeg (thumb);
+  g_assert_cmpint (gdk_pixbuf_get_width (pixbuf), ==, 400);
+  assert_quadrants (pixbuf, RED, GREEN, BLUE, WHITE);
+}
+
 static void
 test_describe_png_names (void)
 {
@@ -1009,6 +1036,7 @@ main (int   argc,
   g_test_add_func ("/media/thumbnail-fallbacks", test_thumbnail_fallbacks);
   g_test_add_func ("/media/describe/jpeg-exif", test_describe_jpeg);
   g_test_add_func ("/media/describe/heic", test_describe_heic);
+  g_test_add_func ("/media/describe/webp", test_describe_webp);
   g_test_add_func ("/media/describe/png-names", test_describe_png_names);
   g_test_add_func ("/media/describe/dng", test_describe_dng);
   g_test_add_func ("/media/describe/sidecar", test_describe_sidecar);
