@@ -449,8 +449,8 @@ daemon_stop (Daemon *d)
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       iterate_for (10000);
     }
-  g_assert_true (g_subprocess_get_if_exited (d->proc));
-  g_assert_cmpint (g_subprocess_get_exit_status (d->proc), ==, 0);
+  if (!g_subprocess_get_if_exited (d->proc) || g_subprocess_get_exit_status (d->proc) != 0)
+    g_error ("The daemon did not stop cleanly:\n%s", d->log->str);
 }
 
 static void
