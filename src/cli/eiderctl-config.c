@@ -17,10 +17,6 @@
 #include "eider-settings.h"
 #include "eiderctl.h"
 
-int eiderctl_config (EiderctlGlobals *globals,
-                     int              argc,
-                     char           **argv);
-
 static char *
 format_value (GVariant *value)
 {

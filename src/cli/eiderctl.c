@@ -18,11 +18,6 @@
 #include "eider-crypto.h"
 #include "eiderctl.h"
 
-/* config get|set|reset (eiderctl-config.c) */
-int eiderctl_config (EiderctlGlobals *globals,
-                     int              argc,
-                     char           **argv);
-
 static const char summary[] =
   "Eider keeps photo and video folders backed up, end-to-end encrypted, to an\n"
   "Ente Photos account. eiderctl runs the same engine without a window.\n"

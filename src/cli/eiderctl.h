@@ -48,4 +48,9 @@ int           eiderctl_daemon_command (EiderctlGlobals *globals,
                                        int              argc,
                                        char           **argv);
 
+/* config get|set|reset */
+int           eiderctl_config      (EiderctlGlobals *globals,
+                                    int              argc,
+                                    char           **argv);
+
 G_END_DECLS
