@@ -971,15 +971,40 @@ test_describe_video (void)
   g_assert_cmpint (gdk_pixbuf_get_height (pixbuf), ==, 240);
   /* The muxer wrote the time it ran (embedded date beats the name's). */
   g_assert_cmpint (ABS (md.creation_time - g_get_real_time ()), <, (gint64) 600 * G_USEC_PER_SEC);
-  /* Web writes no w/h and no dateTime for videos. */
-  pub = eider_media_public_magic_to_json (&md, &count);
-  g_assert_null (pub);
-  g_assert_cmpuint (count, ==, 0);
+  /* Web writes no w/h for videos; the movie header's UTC time gives
+   * dateTime (its UTC wall clock) and offsetTime "Z". */
+  {
+    g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (md.creation_time / G_USEC_PER_SEC);
+    g_autofree char *wall = g_date_time_format (utc, "%Y-%m-%dT%H:%M:%S.000");
+    g_autofree char *expected = g_strdup_printf ("{\"dateTime\":\"%s\",\"offsetTime\":\"Z\"}", wall);
+
+    g_assert_cmpint (md.creation_time % G_USEC_PER_SEC, ==, 0);
+    pub = eider_media_public_magic_to_json (&md, &count);
+    g_assert_cmpstr (pub, ==, expected);
+    g_assert_cmpuint (count, ==, 2);
+  }
 
   md.title = g_strdup ("VID_20230823_180300.mov");
   md.hash = g_strdup ("h");
   json = eider_media_metadata_to_json (&md);
   g_assert_true (g_str_has_suffix (json, ",\"hash\":\"h\",\"duration\":2}"));
+
+  /* Apple's creation-date key: the wall clock and the offset as written. */
+  {
+    const char *tool[] = { "exiftool", "-q", "-overwrite_original",
+                           "-Keys:CreationDate=2023:08:23 18:03:00+05:30", path, NULL };
+    g_auto(EiderMediaMetadata) md2 = { 0 };
+    g_autoptr(GBytes) thumb2 = NULL;
+    g_autofree char *pub2 = NULL;
+
+    if (!run_tool (tool))
+      return;
+    thumb2 = describe (path, EIDER_FILE_TYPE_VIDEO, 1600000000000000, &md2);
+    g_assert_cmpint (md2.creation_time, ==, G_GINT64_CONSTANT (1692793980000000));
+    pub2 = eider_media_public_magic_to_json (&md2, &count);
+    g_assert_cmpstr (pub2, ==, "{\"dateTime\":\"2023-08-23T18:03:00.000\",\"offsetTime\":\"+0530\"}");
+    g_assert_cmpuint (count, ==, 2);
+  }
 }
 
 static void

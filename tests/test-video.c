@@ -321,6 +321,9 @@ test_probe_udta (void)
   add_atoms (path, &atoms);
   probe_ok (path, &info);
   g_assert_cmpint (info.creation_time, ==, G_GINT64_CONSTANT (1692794580000000));
+  /* The movie header's time is UTC: its wall clock, offset "Z" (web). */
+  g_assert_cmpstr (info.date_time, ==, "2023-08-23T12:43:00.000");
+  g_assert_cmpstr (info.offset_time, ==, "Z");
   g_assert_true (info.has_location);
   g_assert_cmpfloat_with_epsilon (info.latitude, 12.97, 1e-9);
   g_assert_cmpfloat_with_epsilon (info.longitude, 77.59, 1e-9);
@@ -345,6 +348,9 @@ test_probe_keys (gconstpointer data)
   add_atoms (path, &atoms);
   probe_ok (path, &info);
   g_assert_cmpint (info.creation_time, ==, G_GINT64_CONSTANT (1623763800000000));
+  /* The wall clock and the offset as Apple's key writes them. */
+  g_assert_cmpstr (info.date_time, ==, "2021-06-15T09:30:00.000");
+  g_assert_cmpstr (info.offset_time, ==, "-0400");
   g_assert_true (info.has_location);
   g_assert_cmpfloat_with_epsilon (info.latitude, -33.8568, 1e-9);
   g_assert_cmpfloat_with_epsilon (info.longitude, 151.2153, 1e-9);
@@ -378,6 +384,8 @@ test_probe_plain (void)
   add_atoms (path, &atoms);
   probe_ok (path, &info);
   g_assert_cmpint (info.creation_time, ==, 0);
+  g_assert_cmpstr (info.date_time, ==, "");
+  g_assert_cmpstr (info.offset_time, ==, "");
   g_assert_false (info.has_location);
   g_assert_cmpint (info.duration, ==, 3);
   g_assert_cmpint (info.width, ==, 320);
@@ -412,6 +420,8 @@ test_probe_exiftool (void)
   }
   probe_ok (path, &info);
   g_assert_cmpint (info.creation_time, ==, G_GINT64_CONSTANT (1551675967000000));
+  g_assert_cmpstr (info.date_time, ==, "2019-03-04T05:06:07.000");
+  g_assert_cmpstr (info.offset_time, ==, "Z");
   g_assert_true (info.has_location);
   g_assert_cmpfloat_with_epsilon (info.latitude, 48.8577, 1e-9);
   g_assert_cmpfloat_with_epsilon (info.longitude, 2.295, 1e-9);
@@ -431,6 +441,8 @@ test_probe_exiftool (void)
   }
   probe_ok (path, &info);
   g_assert_cmpint (info.creation_time, ==, G_GINT64_CONSTANT (1672527598000000));
+  g_assert_cmpstr (info.date_time, ==, "2022-12-31T23:59:58.000");
+  g_assert_cmpstr (info.offset_time, ==, "+0100");   /* exiftool writes it so */
   g_assert_cmpfloat_with_epsilon (info.latitude, 35.6586, 1e-9);
   g_assert_cmpfloat_with_epsilon (info.longitude, 139.7454, 1e-9);
 }

@@ -1357,6 +1357,11 @@ read_video (const char         *path,
     {
       embedded->has_date = TRUE;
       embedded->date_us = info.creation_time;
+      /* Web sets dateTime and offsetTime from the container's date too. */
+      g_free (md->date_time);
+      md->date_time = info.date_time[0] != '\0' ? g_strdup (info.date_time) : NULL;
+      g_free (md->offset_time);
+      md->offset_time = info.offset_time[0] != '\0' ? g_strdup (info.offset_time) : NULL;
     }
   if (info.has_location)
     {
@@ -1386,7 +1391,7 @@ read_video (const char         *path,
  * files libraw's reading when they have no Exif we can parse; for videos
  * the container's time); a date in the file name; the modification time
  * (the sidecar's modificationTime, else @mtime_us). pubMagicMetadata's
- * dateTime and offsetTime are set only when the Exif date was used. The
+ * dateTime and offsetTime are set only when the embedded date was used. The
  * sidecar's place and description override the file's own.
  *
  * Unreadable or hostile content is not an error: what could be read is

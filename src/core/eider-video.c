@@ -178,15 +178,60 @@ date_time_to_us (GDateTime *dt)
   return g_date_time_to_unix (dt) * G_USEC_PER_SEC + g_date_time_get_microsecond (dt);
 }
 
+/* The wall clock of @dt as Ente's web uploader writes dateTime. */
+static void
+format_wall_clock (GDateTime *dt,
+                   char       out[24])
+{
+  g_snprintf (out, 24, "%04d-%02d-%02dT%02d:%02d:%02d.%03d",
+              g_date_time_get_year (dt), g_date_time_get_month (dt),
+              g_date_time_get_day_of_month (dt), g_date_time_get_hour (dt),
+              g_date_time_get_minute (dt), g_date_time_get_second (dt),
+              g_date_time_get_microsecond (dt) / 1000);
+}
+
+/* Where web's parseMetadataDate() splits an offset off: the first "Z",
+ * else "±HH:MM" or "±HHMM" at the very end; -1 without one. */
+static gssize
+offset_start (const char *s)
+{
+  const char *z = strchr (s, 'Z');
+  gsize n = strlen (s);
+
+  if (z != NULL)
+    return z - s;
+  for (gsize len = 6; len >= 5; len--)
+    {
+      const char *o;
+
+      if (n < len)
+        continue;
+      o = s + n - len;
+      if ((o[0] == '+' || o[0] == '-') && g_ascii_isdigit (o[1]) && g_ascii_isdigit (o[2]) &&
+          (len == 5 || o[3] == ':') &&
+          g_ascii_isdigit (o[len - 2]) && g_ascii_isdigit (o[len - 1]))
+        return n - len;
+    }
+  return -1;
+}
+
 /* `com.apple.quicktime.creationdate` is ISO 8601, usually with an offset
  * ("2023-08-23T18:13:00+0530"); without one it is local time, as a
- * JavaScript Date reads it. Exif-style "YYYY:MM:DD HH:MM:SS" is accepted. */
-static gint64
-parse_creation_date (const char *text)
+ * JavaScript Date reads it. Exif-style "YYYY:MM:DD HH:MM:SS" is accepted.
+ * Fills @info's creation_time, and its dateTime and offsetTime the way web
+ * does: the wall clock without the offset, and the offset as written. */
+static void
+parse_creation_date (const char     *text,
+                     EiderVideoInfo *info)
 {
   g_autofree char *copy = g_strstrip (g_strdup (text));
+  g_autofree char *wall_text = NULL;
   g_autoptr(GDateTime) dt = NULL;
+  g_autoptr(GDateTime) wall = NULL;
   g_autoptr(GTimeZone) local = g_time_zone_new_local ();
+  g_autoptr(GTimeZone) utc = g_time_zone_new_utc ();
+  gssize at;
+  gint64 us;
 
   if (strlen (copy) >= 19 && copy[4] == ':' && copy[7] == ':' && copy[10] == ' ')
     {
@@ -196,8 +241,46 @@ parse_creation_date (const char *text)
     }
   dt = g_date_time_new_from_iso8601 (copy, local);
   if (dt == NULL)
-    return 0;
-  return date_time_to_us (dt);
+    return;
+  us = date_time_to_us (dt);
+  if (us == 0)
+    return;
+  info->creation_time = us;
+
+  at = offset_start (copy);
+  wall_text = at >= 0 ? g_strndup (copy, at) : g_strdup (copy);
+  wall = g_date_time_new_from_iso8601 (wall_text, utc);
+  if (wall == NULL)
+    return;
+  format_wall_clock (wall, info->date_time);
+  if (at >= 0 && strlen (copy + at) < sizeof info->offset_time)
+    g_strlcpy (info->offset_time, copy + at, sizeof info->offset_time);
+}
+
+/* A UTC instant (the movie header's, or a tag's): dateTime is its UTC wall
+ * clock and offsetTime "Z", as web gets them from ffmpeg's creation_time. */
+static void
+set_utc_creation_time (gint64          us,
+                       EiderVideoInfo *info)
+{
+  g_autoptr(GDateTime) whole = NULL;
+  g_autoptr(GDateTime) dt = NULL;
+  gint64 seconds = us / G_USEC_PER_SEC;
+  gint64 rest = us % G_USEC_PER_SEC;
+
+  if (us == 0)
+    return;
+  info->creation_time = us;
+  if (rest < 0)
+    {
+      seconds--;
+      rest += G_USEC_PER_SEC;
+    }
+  whole = g_date_time_new_from_unix_utc (seconds);
+  if (whole == NULL || (dt = g_date_time_add (whole, rest)) == NULL)
+    return;
+  format_wall_clock (dt, info->date_time);
+  g_strlcpy (info->offset_time, "Z", sizeof info->offset_time);
 }
 
 /* The ISO-BMFF / QuickTime box walker -------------------------------------- */
@@ -783,11 +866,11 @@ eider_video_probe (const char      *path,
   box_scan (path, &scan);
 
   if (scan.keys_date != NULL)
-    info->creation_time = parse_creation_date (scan.keys_date);
+    parse_creation_date (scan.keys_date, info);
   if (info->creation_time == 0 && scan.is_isobmff)
-    info->creation_time = scan.mvhd_time;
+    set_utc_creation_time (scan.mvhd_time, info);
   if (info->creation_time == 0 && !scan.is_isobmff)
-    info->creation_time = tag_date_time (tags);
+    set_utc_creation_time (tag_date_time (tags), info);
 
   if (eider_video_parse_iso6709 (scan.keys_location, &lat, &lon) ||
       eider_video_parse_iso6709 (scan.xyz_location, &lat, &lon) ||

@@ -41,6 +41,12 @@ typedef struct
   gint64   duration;        /* whole seconds, rounded up (Ente's rule); 0 when unknown */
   int      width;
   int      height;
+  /* Public magic metadata dateTime/offsetTime (spec §4.2, §5.2), set with
+   * creation_time: the wall clock as written ("YYYY-MM-DDTHH:MM:SS.sss",
+   * no offset) and the offset as written ("+0530", "-04:00"; "Z" for the
+   * movie header's UTC time); empty strings when unknown. */
+  char     date_time[24];
+  char     offset_time[8];
 } EiderVideoInfo;
 
 /* Container metadata via GStreamer, never longer than @timeout_ms; FALSE with
