@@ -333,13 +333,33 @@ read_coordinate (ExifData *ed,
   return TRUE;
 }
 
-static gboolean
+/* One candidate date: its instant, wall clock and offset as written. */
+typedef struct
+{
+  gboolean ok;
+  gint64   us;
+  char    *date_time;
+  char    *offset_time;
+} DateValue;
+
+static void
+date_value_clear (DateValue *v)
+{
+  g_clear_pointer (&v->date_time, g_free);
+  g_clear_pointer (&v->offset_time, g_free);
+  v->ok = FALSE;
+}
+
+/* The Exif dates, in web's order within Exif. */
+enum { EXIF_DTO, EXIF_DTD, EXIF_DT, N_EXIF_DATES };
+
+static void
 read_date (ExifData   *ed,
            ExifIfd     ifd,
            ExifTag     date_tag,
            ExifTag     subsec_tag,
            ExifTag     offset_tag,
-           EiderExif  *exif)
+           DateValue  *value)
 {
   g_autofree char *date = entry_string (ed, ifd, date_tag);
   g_autofree char *subsec = entry_string (ed, EXIF_IFD_EXIF, subsec_tag);
@@ -348,26 +368,25 @@ read_date (ExifData   *ed,
   gint64 us;
 
   if (!eider_exif_parse_date (date, subsec, offset, NULL, &us, &date_time))
-    return FALSE;
+    return;
 
-  exif->has_date = TRUE;
-  exif->date_us = us;
-  exif->date_time = g_steal_pointer (&date_time);
+  value->ok = TRUE;
+  value->us = us;
+  value->date_time = g_steal_pointer (&date_time);
   if (offset != NULL)
     {
       int ignored;
 
       g_strstrip (offset);
       if (parse_offset (offset, &ignored))
-        exif->offset_time = g_steal_pointer (&offset);
+        value->offset_time = g_steal_pointer (&offset);
     }
-
-  return TRUE;
 }
 
 static void
 read_fields (ExifData  *ed,
-             EiderExif *exif)
+             EiderExif *exif,
+             DateValue *dates)
 {
   guint32 v = 0;
   guint32 w = 0;
@@ -375,12 +394,13 @@ read_fields (ExifData  *ed,
   double lat = 0;
   double lon = 0;
 
-  /* Exif's own order of preference (web's parseCreationDate, Exif part). */
-  if (!read_date (ed, EXIF_IFD_EXIF, EXIF_TAG_DATE_TIME_ORIGINAL, EXIF_TAG_SUB_SEC_TIME_ORIGINAL,
-                  EXIF_TAG_OFFSET_TIME_ORIGINAL, exif) &&
-      !read_date (ed, EXIF_IFD_EXIF, EXIF_TAG_DATE_TIME_DIGITIZED, EXIF_TAG_SUB_SEC_TIME_DIGITIZED,
-                  EXIF_TAG_OFFSET_TIME_DIGITIZED, exif))
-    read_date (ed, EXIF_IFD_0, EXIF_TAG_DATE_TIME, EXIF_TAG_SUB_SEC_TIME, EXIF_TAG_OFFSET_TIME, exif);
+  /* Each with its own sub-seconds and offset (web's parseExifDates). */
+  read_date (ed, EXIF_IFD_EXIF, EXIF_TAG_DATE_TIME_ORIGINAL, EXIF_TAG_SUB_SEC_TIME_ORIGINAL,
+             EXIF_TAG_OFFSET_TIME_ORIGINAL, &dates[EXIF_DTO]);
+  read_date (ed, EXIF_IFD_EXIF, EXIF_TAG_DATE_TIME_DIGITIZED, EXIF_TAG_SUB_SEC_TIME_DIGITIZED,
+             EXIF_TAG_OFFSET_TIME_DIGITIZED, &dates[EXIF_DTD]);
+  read_date (ed, EXIF_IFD_0, EXIF_TAG_DATE_TIME, EXIF_TAG_SUB_SEC_TIME, EXIF_TAG_OFFSET_TIME,
+             &dates[EXIF_DT]);
 
   /* (0, 0) is what cameras without a fix write; Ente treats it as no place. */
   if (read_coordinate (ed, EXIF_TAG_GPS_LATITUDE, EXIF_TAG_GPS_LATITUDE_REF, 'S', 90, &lat) &&
@@ -412,26 +432,16 @@ read_fields (ExifData  *ed,
   exif->description = entry_string (ed, EXIF_IFD_0, EXIF_TAG_IMAGE_DESCRIPTION);
 }
 
-/**
- * eider_exif_parse:
- * @data: a JPEG file's beginning (its APP1 segment within), an Exif block
- *   starting "Exif\0\0", or a bare TIFF structure ("II*\0", "MM\0*")
- * @exif: (out caller-allocates): cleared, then filled
- *
- * Returns: %TRUE when an Exif block was found (its fields may still all be absent)
- */
-gboolean
-eider_exif_parse (const guint8 *data,
+static gboolean
+parse_exif_block (const guint8 *data,
                   gsize         len,
-                  EiderExif    *exif)
+                  EiderExif    *exif,
+                  DateValue    *dates)
 {
   g_autoptr(ExifData) ed = NULL;
   g_autofree guint8 *prefixed = NULL;
   gboolean found = FALSE;
 
-  g_return_val_if_fail (exif != NULL, FALSE);
-
-  memset (exif, 0, sizeof *exif);
   if (data == NULL || len < 8 || len > G_MAXUINT32 - sizeof exif_header)
     return FALSE;
 
@@ -466,7 +476,582 @@ eider_exif_parse (const guint8 *data,
   if (!found)
     return FALSE;
 
-  read_fields (ed, exif);
+  read_fields (ed, exif, dates);
 
   return TRUE;
+}
+
+/* ---- ISO 8601 dates (XMP, IPTC) -------------------------------------------- */
+
+/* Where web's parseMetadataDate() splits an offset off: the first "Z",
+ * else "±HH:MM" or "±HHMM" at the very end; -1 without one. */
+static gssize
+iso_offset_start (const char *s)
+{
+  const char *z = strchr (s, 'Z');
+  gsize n = strlen (s);
+
+  if (z != NULL)
+    return z - s;
+  for (gsize len = 6; len >= 5; len--)
+    {
+      const char *o;
+
+      if (n < len)
+        continue;
+      o = s + n - len;
+      if ((o[0] == '+' || o[0] == '-') && g_ascii_isdigit (o[1]) && g_ascii_isdigit (o[2]) &&
+          (len == 5 || o[3] == ':') &&
+          g_ascii_isdigit (o[len - 2]) && g_ascii_isdigit (o[len - 1]))
+        return n - len;
+    }
+
+  return -1;
+}
+
+/**
+ * eider_exif_parse_iso_date:
+ * @text: an ISO 8601 date as XMP writes it ("2023-08-23T18:03:00.25+05:30",
+ *   "2023-08-23T18:03", "2023-08-23", "2023")
+ * @tz: (nullable): the zone for a date-time without offset; %NULL for the local one
+ * @us: (out): the instant, µs since the epoch
+ * @date_time: (out) (optional) (transfer full): the wall clock, "YYYY-MM-DDTHH:MM:SS.sss"
+ * @offset_time: (out) (optional) (transfer full): the offset as written, %NULL without one
+ *
+ * Web's parseMetadataDate() on an XMP or IPTC value: a JavaScript Date reads
+ * a date-time without offset in local time, but a date alone (year, month,
+ * day) as UTC midnight; an offset gives the true instant. The wall clock and
+ * the rules on rejected dates are eider_exif_parse_date()'s.
+ *
+ * Returns: %TRUE when @text is a usable date
+ */
+gboolean
+eider_exif_parse_iso_date (const char  *text,
+                           GTimeZone   *tz,
+                           gint64      *us,
+                           char       **date_time,
+                           char       **offset_time)
+{
+  g_autoptr(GTimeZone) utc = NULL;
+  g_autofree char *copy = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *offset = NULL;
+  g_autofree char *base = NULL;
+  const char *subsec = NULL;
+  gssize at;
+  gsize n;
+
+  g_return_val_if_fail (us != NULL, FALSE);
+
+  if (text == NULL)
+    return FALSE;
+  copy = g_strstrip (g_strdup (text));
+  at = iso_offset_start (copy);
+  if (at >= 0)
+    {
+      offset = g_strdup (copy + at);
+      body = g_strndup (copy, at);
+    }
+  else
+    body = g_strdup (copy);
+
+  n = strlen (body);
+  if (n == 4 || n == 7 || n == 10)
+    {
+      /* A date alone: UTC midnight of its first day (month, day). */
+      const char *fill = "-01-01T00:00:00";
+
+      if ((n >= 7 && body[4] != '-') || (n == 10 && body[7] != '-'))
+        return FALSE;
+      base = g_strconcat (body, fill + (n - 4), NULL);
+      if (offset == NULL)
+        tz = utc = g_time_zone_new_utc ();
+    }
+  else if (n == 16)
+    base = g_strconcat (body, ":00", NULL);
+  else if (n == 19)
+    base = g_strdup (body);
+  else if (n > 20 && body[19] == '.')
+    {
+      for (gsize i = 20; i < n; i++)
+        if (!g_ascii_isdigit (body[i]))
+          return FALSE;
+      base = g_strndup (body, 19);
+      subsec = body + 20;
+    }
+  else
+    return FALSE;
+  /* ISO's separators only: Exif's "YYYY:MM:DD" is no JavaScript date. */
+  if (base[4] != '-' || base[7] != '-' || (base[10] != 'T' && base[10] != ' '))
+    return FALSE;
+
+  if (!eider_exif_parse_date (base, subsec, offset, tz, us, date_time))
+    return FALSE;
+  if (offset_time != NULL)
+    *offset_time = g_steal_pointer (&offset);
+
+  return TRUE;
+}
+
+static void
+parse_iso_value (const char *text,
+                 DateValue  *value)
+{
+  if (text != NULL)
+    value->ok = eider_exif_parse_iso_date (text, NULL, &value->us, &value->date_time,
+                                           &value->offset_time);
+}
+
+/* ---- XMP ------------------------------------------------------------------- */
+
+/* The XMP properties web reads, by local name (ExifReader drops the
+ * namespace prefix): exif:, tiff:, xmp:, photoshop: and dc: ones. */
+enum
+{
+  XMP_DATE_TIME_ORIGINAL,
+  XMP_DATE_TIME_DIGITIZED,
+  XMP_DATE_TIME,
+  XMP_CREATE_DATE,
+  XMP_MODIFY_DATE,
+  XMP_METADATA_DATE,
+  XMP_DATE_CREATED,
+  XMP_DESCRIPTION,
+  N_XMP,
+};
+
+static const char * const xmp_names[N_XMP] = {
+  "DateTimeOriginal", "DateTimeDigitized", "DateTime", "CreateDate", "ModifyDate",
+  "MetadataDate", "DateCreated", "description",
+};
+
+/* A packet is parsed only up to these bounds. */
+#define XMP_MAX_BYTES   (4 * 1024 * 1024)
+#define XMP_MAX_DEPTH   64
+#define XMP_MAX_VALUE   (64 * 1024)
+
+typedef struct
+{
+  char    *values[N_XMP];
+  int      depth;
+  int      prop;            /* the property element being read, or -1 */
+  int      prop_depth;
+  GString *text;            /* its direct text */
+  gboolean in_li;
+  GString *li;              /* the rdf:li being read */
+  char    *li_value;        /* the x-default (else first) rdf:li */
+  gboolean li_default;
+  gboolean too_long;        /* the value passed XMP_MAX_VALUE: dropped */
+} XmpParse;
+
+static const char *
+local_name (const char *name)
+{
+  const char *colon = strrchr (name, ':');
+
+  return colon != NULL ? colon + 1 : name;
+}
+
+static int
+xmp_property (const char *name)
+{
+  const char *local = local_name (name);
+
+  for (int i = 0; i < N_XMP; i++)
+    if (g_str_equal (local, xmp_names[i]))
+      return i;
+
+  return -1;
+}
+
+static void
+xmp_set (XmpParse   *x,
+         int         prop,
+         const char *value)
+{
+  g_autofree char *trimmed = NULL;
+
+  if (x->values[prop] != NULL || value == NULL)
+    return;
+  trimmed = g_strstrip (g_strdup (value));
+  if (trimmed[0] != '\0')
+    x->values[prop] = g_steal_pointer (&trimmed);
+}
+
+static void
+xmp_start (GMarkupParseContext  *context,
+           const char           *element,
+           const char          **names,
+           const char          **values,
+           gpointer              user_data,
+           GError              **error)
+{
+  XmpParse *x = user_data;
+  int prop;
+
+  if (++x->depth > XMP_MAX_DEPTH)
+    {
+      g_set_error_literal (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
+                           "XMP nested too deeply");
+      return;
+    }
+
+  if (x->prop >= 0)
+    {
+      if (g_str_equal (local_name (element), "li") && !x->in_li)
+        {
+          x->in_li = TRUE;
+          x->li_default = FALSE;
+          g_string_truncate (x->li, 0);
+          for (int i = 0; names[i] != NULL; i++)
+            if (g_str_equal (names[i], "xml:lang") && g_str_equal (values[i], "x-default"))
+              x->li_default = TRUE;
+        }
+      return;
+    }
+
+  /* The attribute form: <rdf:Description exif:DateTimeOriginal="…">. */
+  for (int i = 0; names[i] != NULL; i++)
+    {
+      int p = xmp_property (names[i]);
+
+      if (p >= 0 && p != XMP_DESCRIPTION)
+        xmp_set (x, p, values[i]);
+    }
+
+  /* The element form: <exif:DateTimeOriginal>…</exif:DateTimeOriginal>. */
+  prop = xmp_property (element);
+  if (prop >= 0)
+    {
+      x->prop = prop;
+      x->prop_depth = x->depth;
+      g_string_truncate (x->text, 0);
+      g_clear_pointer (&x->li_value, g_free);
+      x->in_li = FALSE;
+      x->too_long = FALSE;
+    }
+}
+
+static void
+xmp_end (GMarkupParseContext  *context,
+         const char           *element,
+         gpointer              user_data,
+         GError              **error)
+{
+  XmpParse *x = user_data;
+
+  if (x->prop >= 0 && x->in_li && g_str_equal (local_name (element), "li") &&
+      x->depth > x->prop_depth)
+    {
+      x->in_li = FALSE;
+      if (x->li_value == NULL || x->li_default)
+        {
+          g_free (x->li_value);
+          x->li_value = g_strdup (x->li->str);
+        }
+    }
+  else if (x->prop >= 0 && x->depth == x->prop_depth)
+    {
+      if (!x->too_long)
+        xmp_set (x, x->prop, x->li_value != NULL ? x->li_value : x->text->str);
+      g_clear_pointer (&x->li_value, g_free);
+      x->prop = -1;
+    }
+  x->depth--;
+}
+
+static void
+xmp_text (GMarkupParseContext  *context,
+          const char           *text,
+          gsize                 len,
+          gpointer              user_data,
+          GError              **error)
+{
+  XmpParse *x = user_data;
+  GString *to = NULL;
+
+  if (x->prop < 0)
+    return;
+  if (x->in_li)
+    to = x->li;
+  else if (x->depth == x->prop_depth)
+    to = x->text;
+  if (to != NULL && to->len + len > XMP_MAX_VALUE)
+    x->too_long = TRUE;
+  else if (to != NULL)
+    g_string_append_len (to, text, len);
+}
+
+static const GMarkupParser xmp_parser = { xmp_start, xmp_end, xmp_text, NULL, NULL };
+
+/* The properties of an XMP packet; FALSE (and nothing) when it is not
+ * well-formed XML: a truncated or broken packet is ignored as a whole. */
+static gboolean
+parse_xmp (const char *xmp,
+           gsize       len,
+           char      **values)
+{
+  g_autoptr(GMarkupParseContext) context = NULL;
+  XmpParse x = { .prop = -1 };
+  const char *start;
+  const char *nul;
+  gboolean ok;
+
+  if (xmp == NULL || len == 0 || len > XMP_MAX_BYTES)
+    return FALSE;
+  nul = memchr (xmp, '\0', len);
+  if (nul != NULL)
+    len = nul - xmp;
+  start = memchr (xmp, '<', len);
+  if (start == NULL)
+    return FALSE;
+  len -= start - xmp;
+
+  x.text = g_string_new (NULL);
+  x.li = g_string_new (NULL);
+  context = g_markup_parse_context_new (&xmp_parser, G_MARKUP_PREFIX_ERROR_POSITION, &x, NULL);
+  ok = g_markup_parse_context_parse (context, start, len, NULL) &&
+       g_markup_parse_context_end_parse (context, NULL);
+
+  g_string_free (x.text, TRUE);
+  g_string_free (x.li, TRUE);
+  g_free (x.li_value);
+  for (int i = 0; i < N_XMP; i++)
+    {
+      if (ok)
+        values[i] = x.values[i];
+      else
+        g_free (x.values[i]);
+    }
+
+  return ok;
+}
+
+/* ---- IPTC ------------------------------------------------------------------ */
+
+enum { IPTC_DATE_CREATED, IPTC_TIME_CREATED, IPTC_DIGITAL_DATE, IPTC_DIGITAL_TIME,
+       IPTC_CAPTION, N_IPTC };
+
+/* Record 2 datasets 55, 60, 62, 63, 120 of IPTC-IIM records. */
+static gboolean
+parse_iim (const guint8 *p,
+           gsize         len,
+           char        **values)
+{
+  static const guint8 datasets[N_IPTC] = { 55, 60, 62, 63, 120 };
+  gboolean found = FALSE;
+  gsize pos = 0;
+
+  while (pos + 5 <= len && p[pos] == 0x1c)
+    {
+      guint record = p[pos + 1];
+      guint dataset = p[pos + 2];
+      gsize size = (gsize) p[pos + 3] << 8 | p[pos + 4];
+
+      /* Extended sizes only carry object data, never these fields. */
+      if (size & 0x8000)
+        break;
+      pos += 5;
+      if (size > len - pos)
+        break;
+      found = TRUE;
+      for (int i = 0; i < N_IPTC && record == 2; i++)
+        if (dataset == datasets[i] && values[i] == NULL)
+          {
+            g_autofree char *raw = g_strndup ((const char *) p + pos, size);
+
+            values[i] = g_utf8_validate (raw, -1, NULL) ? g_steal_pointer (&raw)
+                        : g_convert (raw, -1, "UTF-8", "WINDOWS-1252", NULL, NULL, NULL);
+            if (values[i] != NULL)
+              g_strstrip (values[i]);
+          }
+      pos += size;
+    }
+
+  return found;
+}
+
+/* A Photoshop image-resource block ("Photoshop 3.0\0", 8BIM resources),
+ * its resource 0x0404 read; or bare IIM records. */
+static gboolean
+parse_iptc (const guint8 *p,
+            gsize         len,
+            char        **values)
+{
+  static const char photoshop[] = "Photoshop 3.0";
+  gsize pos;
+
+  if (p == NULL || len < 5)
+    return FALSE;
+  if (p[0] == 0x1c)
+    return parse_iim (p, len, values);
+  if (len < sizeof photoshop || memcmp (p, photoshop, sizeof photoshop) != 0)
+    return FALSE;
+
+  pos = sizeof photoshop;
+  while (pos + 12 <= len && memcmp (p + pos, "8BIM", 4) == 0)
+    {
+      guint id = (guint) p[pos + 4] << 8 | p[pos + 5];
+      gsize name_len = p[pos + 6];
+      gsize size;
+
+      /* The Pascal name with its length byte, padded to even. */
+      pos += 6 + ((1 + name_len + 1) & ~(gsize) 1);
+      if (pos + 4 > len)
+        return FALSE;
+      size = (gsize) p[pos] << 24 | (gsize) p[pos + 1] << 16 | (gsize) p[pos + 2] << 8 | p[pos + 3];
+      pos += 4;
+      if (size > len - pos)
+        return FALSE;
+      if (id == 0x0404)
+        return parse_iim (p + pos, size, values);
+      pos += size + (size & 1);
+    }
+
+  return FALSE;
+}
+
+/* IPTC's "Date Created" + "Time Created" as web builds them (ExifReader's
+ * descriptions): "CCYYMMDD" → "CCYY-MM-DD", "HHMMSS±HHMM" → "HH:MM:SS±HH:MM",
+ * joined by "T". */
+static void
+parse_iptc_date (const char *date,
+                 const char *time,
+                 DateValue  *value)
+{
+  g_autoptr(GString) s = NULL;
+  gsize n;
+
+  if (date == NULL)
+    return;
+  s = g_string_new (NULL);
+  if (strlen (date) >= 8)
+    g_string_append_printf (s, "%.4s-%.2s-%.2s", date, date + 4, date + 6);
+  else
+    g_string_append (s, date);
+  if (time != NULL)
+    {
+      n = strlen (time);
+      g_string_append_c (s, 'T');
+      if (n >= 6)
+        {
+          g_string_append_printf (s, "%.2s:%.2s:%.2s", time, time + 2, time + 4);
+          if (n == 11)
+            g_string_append_printf (s, "%.3s:%.2s", time + 6, time + 9);
+        }
+      else
+        g_string_append (s, time);
+    }
+  parse_iso_value (s->str, value);
+}
+
+/* ---- Everything together ------------------------------------------------------ */
+
+/**
+ * eider_exif_parse_all:
+ * @exif_data: (nullable): as for eider_exif_parse()
+ * @xmp: (nullable): an XMP packet
+ * @iptc: (nullable): a Photoshop image-resource block (JPEG APP13 payload)
+ *   or IPTC-IIM records
+ * @exif: (out caller-allocates): cleared, then filled
+ *
+ * Web's parseExif() on the three sources (spec §4.2, §4.5): the first
+ * valid date of its parseCreationDate() order, XMP beating IPTC beating Exif
+ * for the original and digitized times, XMP's CreateDate, DateCreated and
+ * ModifyDate after Exif; the description from XMP dc:description, else IPTC
+ * Caption/Abstract, else Exif ImageDescription. The rest comes from Exif.
+ *
+ * Returns: %TRUE when any of the blocks was found
+ */
+gboolean
+eider_exif_parse_all (const guint8 *exif_data,
+                      gsize         exif_len,
+                      const char   *xmp,
+                      gsize         xmp_len,
+                      const guint8 *iptc,
+                      gsize         iptc_len,
+                      EiderExif    *exif)
+{
+  DateValue exif_dates[N_EXIF_DATES] = { { 0 } };
+  DateValue xmp_dates[N_XMP] = { { 0 } };
+  DateValue iptc_dto = { 0 }, iptc_dtd = { 0 };
+  char *xmp_values[N_XMP] = { NULL };
+  char *iptc_values[N_IPTC] = { NULL };
+  DateValue *order[] = {
+    &xmp_dates[XMP_DATE_TIME_ORIGINAL], &iptc_dto, &exif_dates[EXIF_DTO],
+    &xmp_dates[XMP_DATE_CREATED],
+    &xmp_dates[XMP_DATE_TIME_DIGITIZED], &iptc_dtd, &exif_dates[EXIF_DTD],
+    &xmp_dates[XMP_CREATE_DATE],
+    &xmp_dates[XMP_METADATA_DATE],
+    &xmp_dates[XMP_DATE_TIME], &exif_dates[EXIF_DT], &xmp_dates[XMP_MODIFY_DATE],
+  };
+  gboolean found = FALSE;
+
+  g_return_val_if_fail (exif != NULL, FALSE);
+
+  memset (exif, 0, sizeof *exif);
+
+  if (parse_exif_block (exif_data, exif_len, exif, exif_dates))
+    found = TRUE;
+  if (parse_xmp (xmp, xmp_len, xmp_values))
+    found = TRUE;
+  if (parse_iptc (iptc, iptc_len, iptc_values))
+    found = TRUE;
+
+  for (int i = 0; i < N_XMP; i++)
+    if (i != XMP_DESCRIPTION)
+      parse_iso_value (xmp_values[i], &xmp_dates[i]);
+  parse_iptc_date (iptc_values[IPTC_DATE_CREATED], iptc_values[IPTC_TIME_CREATED], &iptc_dto);
+  parse_iptc_date (iptc_values[IPTC_DIGITAL_DATE], iptc_values[IPTC_DIGITAL_TIME], &iptc_dtd);
+
+  for (guint i = 0; i < G_N_ELEMENTS (order); i++)
+    if (order[i]->ok)
+      {
+        exif->has_date = TRUE;
+        exif->date_us = order[i]->us;
+        exif->date_time = g_steal_pointer (&order[i]->date_time);
+        exif->offset_time = g_steal_pointer (&order[i]->offset_time);
+        break;
+      }
+
+  if (xmp_values[XMP_DESCRIPTION] != NULL || iptc_values[IPTC_CAPTION] != NULL)
+    {
+      char **from = xmp_values[XMP_DESCRIPTION] != NULL ? &xmp_values[XMP_DESCRIPTION]
+                                                        : &iptc_values[IPTC_CAPTION];
+
+      if (**from != '\0')
+        {
+          g_free (exif->description);
+          exif->description = g_utf8_make_valid (*from, -1);
+        }
+    }
+
+  for (int i = 0; i < N_EXIF_DATES; i++)
+    date_value_clear (&exif_dates[i]);
+  for (int i = 0; i < N_XMP; i++)
+    {
+      date_value_clear (&xmp_dates[i]);
+      g_free (xmp_values[i]);
+    }
+  for (int i = 0; i < N_IPTC; i++)
+    g_free (iptc_values[i]);
+  date_value_clear (&iptc_dto);
+  date_value_clear (&iptc_dtd);
+
+  return found;
+}
+
+/**
+ * eider_exif_parse:
+ * @data: a JPEG file's beginning (its APP1 segment within), an Exif block
+ *   starting "Exif\0\0", or a bare TIFF structure ("II*\0", "MM\0*")
+ * @exif: (out caller-allocates): cleared, then filled
+ *
+ * Returns: %TRUE when an Exif block was found (its fields may still all be absent)
+ */
+gboolean
+eider_exif_parse (const guint8 *data,
+                  gsize         len,
+                  EiderExif    *exif)
+{
+  return eider_exif_parse_all (data, len, NULL, 0, NULL, 0, exif);
 }

@@ -22,8 +22,12 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  /* The first valid date among DateTimeOriginal, DateTimeDigitized and
-   * DateTime, each with its own SubSecTime… and OffsetTime… tags. */
+  /* The first valid date of web's parseCreationDate() (spec §4.2):
+   * DateTimeOriginal (XMP exif:DateTimeOriginal, IPTC 2:55+2:60, Exif with
+   * SubSecTimeOriginal/OffsetTimeOriginal, XMP DateCreated), then
+   * DateTimeDigitized (XMP, IPTC 2:62+2:63, Exif, XMP xmp:CreateDate), XMP
+   * xmp:MetadataDate, then DateTime (XMP tiff:DateTime, Exif, XMP
+   * xmp:ModifyDate). */
   gboolean has_date;
   gint64   date_us;       /* the instant, µs since the epoch (UTC), ms precision */
   char    *date_time;     /* the wall clock as written, "YYYY-MM-DDTHH:MM:SS.sss" */
@@ -39,7 +43,8 @@ typedef struct
 
   char    *make;          /* trimmed, NULL when absent or empty */
   char    *model;
-  char    *description;   /* ImageDescription, trimmed */
+  char    *description;   /* XMP dc:description, IPTC Caption/Abstract, else
+                           * Exif ImageDescription; trimmed */
 } EiderExif;
 
 void     eider_exif_clear       (EiderExif    *exif);
@@ -48,6 +53,24 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (EiderExif, eider_exif_clear)
 gboolean eider_exif_parse       (const guint8 *data,
                                  gsize         len,
                                  EiderExif    *exif);
+
+/* Each block nullable: the Exif as for eider_exif_parse(), an XMP packet
+ * (UTF-8 RDF/XML), the IPTC-IIM records (a JPEG APP13 Photoshop block
+ * "Photoshop 3.0\0…", or bare 0x1C records). Returns TRUE when any block
+ * was found. */
+gboolean eider_exif_parse_all   (const guint8 *exif_data,
+                                 gsize         exif_len,
+                                 const char   *xmp,
+                                 gsize         xmp_len,
+                                 const guint8 *iptc,
+                                 gsize         iptc_len,
+                                 EiderExif    *exif);
+
+gboolean eider_exif_parse_iso_date (const char  *text,
+                                    GTimeZone   *tz,
+                                    gint64      *us,
+                                    char       **date_time,
+                                    char       **offset_time);
 
 gboolean eider_exif_parse_date  (const char   *date,
                                  const char   *subsec,

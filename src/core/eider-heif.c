@@ -157,6 +157,44 @@ eider_heif_get_exif (EiderHeif *heif)
   return g_bytes_new (data + 4 + offset, size - 4 - offset);
 }
 
+/**
+ * eider_heif_get_xmp:
+ *
+ * The primary image's XMP packet: its first "mime" metadata item of content
+ * type application/rdf+xml (at most 4 MiB).
+ *
+ * Returns: (transfer full) (nullable): the packet, or %NULL without one
+ */
+GBytes *
+eider_heif_get_xmp (EiderHeif *heif)
+{
+  heif_item_id ids[16];
+  int n;
+
+  g_return_val_if_fail (heif != NULL, NULL);
+
+  n = heif_image_handle_get_list_of_metadata_block_IDs (heif->primary, "mime", ids,
+                                                        G_N_ELEMENTS (ids));
+  for (int i = 0; i < MIN (n, (int) G_N_ELEMENTS (ids)); i++)
+    {
+      const char *type = heif_image_handle_get_metadata_content_type (heif->primary, ids[i]);
+      gsize size;
+      g_autofree guint8 *data = NULL;
+
+      if (type == NULL || !g_str_equal (type, "application/rdf+xml"))
+        continue;
+      size = heif_image_handle_get_metadata_size (heif->primary, ids[i]);
+      if (size == 0 || size > MAX_EXIF_BYTES)
+        continue;
+      data = g_malloc (size);
+      if (!check (heif_image_handle_get_metadata (heif->primary, ids[i], data), "XMP", NULL))
+        continue;
+      return g_bytes_new_take (g_steal_pointer (&data), size);
+    }
+
+  return NULL;
+}
+
 static GdkPixbuf *
 decode (struct heif_image_handle  *handle,
         GError                   **error)

@@ -31,6 +31,7 @@ void       eider_heif_get_size  (EiderHeif   *heif,
                                  int         *width,
                                  int         *height);
 GBytes    *eider_heif_get_exif  (EiderHeif   *heif);
+GBytes    *eider_heif_get_xmp   (EiderHeif   *heif);
 GdkPixbuf *eider_heif_thumbnail (EiderHeif   *heif,
                                  int          max_side,
                                  GError     **error);

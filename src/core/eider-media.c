@@ -697,6 +697,149 @@ chunk_exif (Source    *src,
   return NULL;
 }
 
+/* ---- XMP and IPTC blocks -------------------------------------------------- */
+
+#define MAX_XMP (4 * 1024 * 1024)
+
+static const char xmp_app1[] = "http://ns.adobe.com/xap/1.0/";   /* with its NUL */
+static const char photoshop_app13[] = "Photoshop 3.0";            /* with its NUL */
+
+/* A JPEG's XMP (APP1) and Photoshop IPTC (APP13) segments, before the scan. */
+static void
+jpeg_xmp_iptc (Source  *src,
+               GBytes **xmp,
+               GBytes **iptc)
+{
+  goffset pos = 2;
+  guint8 b[4];
+
+  for (guint i = 0; i < 10000 && pos < MIN (src->size, 16 * 1024 * 1024); i++)
+    {
+      guint8 marker;
+      guint32 len;
+      guint8 sig[sizeof xmp_app1];
+
+      if (source_read (src, pos, b, 2) < 2 || b[0] != 0xff)
+        return;
+      marker = b[1];
+      if (marker == 0xff)
+        {
+          pos++;
+          continue;
+        }
+      if (marker == 0x01 || (marker >= 0xd0 && marker <= 0xd8))
+        {
+          pos += 2;
+          continue;
+        }
+      if (marker == 0xd9 || marker == 0xda)
+        return;
+      if (source_read (src, pos + 2, b, 2) < 2 || be16 (b) < 2)
+        return;
+      len = be16 (b) - 2;
+      if (marker == 0xe1 && *xmp == NULL && len > sizeof xmp_app1 &&
+          source_read (src, pos + 4, sig, sizeof xmp_app1) == sizeof xmp_app1 &&
+          memcmp (sig, xmp_app1, sizeof xmp_app1) == 0)
+        *xmp = source_bytes (src, pos + 4 + sizeof xmp_app1, len - sizeof xmp_app1);
+      else if (marker == 0xed && *iptc == NULL && len > sizeof photoshop_app13 &&
+               source_read (src, pos + 4, sig, sizeof photoshop_app13) == sizeof photoshop_app13 &&
+               memcmp (sig, photoshop_app13, sizeof photoshop_app13) == 0)
+        *iptc = source_bytes (src, pos + 4, len);
+      pos += 4 + (goffset) len;
+    }
+}
+
+/* A PNG iTXt "XML:com.adobe.xmp" (uncompressed) or WebP "XMP " chunk. */
+static GBytes *
+chunk_xmp (Source    *src,
+           ImageKind  kind)
+{
+  static const char keyword[] = "XML:com.adobe.xmp";   /* with its NUL */
+  goffset pos = kind == KIND_PNG ? 8 : 12;
+  guint8 b[8];
+
+  for (guint i = 0; i < 100000 && pos + 8 <= src->size; i++)
+    {
+      guint32 n;
+
+      if (source_read (src, pos, b, 8) < 8)
+        return NULL;
+
+      if (kind == KIND_PNG)
+        {
+          n = be32 (b);
+          if (memcmp (b + 4, "iTXt", 4) == 0 && n > sizeof keyword + 2 && n <= MAX_XMP)
+            {
+              g_autoptr(GBytes) chunk = source_bytes (src, pos + 8, n);
+              gsize size;
+              const guint8 *d = g_bytes_get_data (chunk, &size);
+              const guint8 *lang, *translated;
+
+              /* keyword\0, compression flag 0, method, language\0, translated\0, text */
+              if (size == n && memcmp (d, keyword, sizeof keyword) == 0 &&
+                  d[sizeof keyword] == 0 &&
+                  (lang = memchr (d + sizeof keyword + 2, 0, n - sizeof keyword - 2)) != NULL &&
+                  (translated = memchr (lang + 1, 0, d + n - (lang + 1))) != NULL)
+                return g_bytes_new_from_bytes (chunk, translated + 1 - d, d + n - (translated + 1));
+            }
+          if (memcmp (b + 4, "IEND", 4) == 0)
+            return NULL;
+          pos += 12 + (goffset) n;
+        }
+      else
+        {
+          n = le32 (b + 4);
+          if (memcmp (b, "XMP ", 4) == 0)
+            return n <= MAX_XMP ? source_bytes (src, pos + 8, n) : NULL;
+          pos += 8 + (goffset) n + (n & 1);
+        }
+    }
+
+  return NULL;
+}
+
+/* A TIFF (or TIFF-structured RAW such as DNG) IFD0's XMP, tag 700. */
+static GBytes *
+tiff_xmp (Source *src)
+{
+  guint8 b[12];
+  gboolean le;
+  guint32 ifd;
+  guint32 n;
+
+  if (source_read (src, 0, b, 8) < 8)
+    return NULL;
+  le = b[0] == 'I';
+  ifd = le ? le32 (b + 4) : be32 (b + 4);
+  if (source_read (src, ifd, b, 2) < 2)
+    return NULL;
+  n = le ? le16 (b) : be16 (b);
+
+  for (guint32 i = 0; i < MIN (n, 512); i++)
+    {
+      guint32 type;
+      guint32 count;
+      guint32 offset;
+
+      if (source_read (src, (goffset) ifd + 2 + 12 * i, b, 12) < 12)
+        return NULL;
+      if ((le ? le16 (b) : be16 (b)) != 700)
+        continue;
+      type = le ? le16 (b + 2) : be16 (b + 2);
+      count = le ? le32 (b + 4) : be32 (b + 4);
+      if ((type != 1 && type != 7) || count == 0 || count > MAX_XMP)
+        return NULL;
+      if (count <= 4)
+        return g_bytes_new (b + 8, count);
+      offset = le ? le32 (b + 8) : be32 (b + 8);
+      if ((goffset) offset + count > src->size)
+        return NULL;
+      return source_bytes (src, offset, count);
+    }
+
+  return NULL;
+}
+
 /* ---- Thumbnails ----------------------------------------------------------- */
 
 typedef struct
@@ -1230,6 +1373,8 @@ read_image (Source             *src,
   g_auto(EiderExif) exif = { 0 };
   g_auto(EiderRawInfo) raw = { 0 };
   g_autoptr(GBytes) block = NULL;
+  g_autoptr(GBytes) xmp = NULL;
+  g_autoptr(GBytes) iptc = NULL;
   gboolean has_exif = FALSE;
   gboolean has_raw = FALSE;
   gboolean shown_size = FALSE;   /* width/height already as shown */
@@ -1239,12 +1384,17 @@ read_image (Source             *src,
   switch (kind)
     {
     case KIND_JPEG:
+      block = source_bytes (src, 0, EXIF_HEAD_BYTES);
+      jpeg_xmp_iptc (src, &xmp, &iptc);
+      break;
     case KIND_TIFF:
       block = source_bytes (src, 0, EXIF_HEAD_BYTES);
+      xmp = tiff_xmp (src);
       break;
     case KIND_PNG:
     case KIND_WEBP:
       block = chunk_exif (src, kind);
+      xmp = chunk_xmp (src, kind);
       break;
     case KIND_RAW:
       {
@@ -1254,7 +1404,10 @@ read_image (Source             *src,
         if (source_read (src, 0, b, 4) == 4 &&
             (memcmp (b, "II*\0", 4) == 0 || memcmp (b, "MM\0*", 4) == 0 ||
              memcmp (b, "IIRO", 4) == 0 || memcmp (b, "IIU\0", 4) == 0))
-          block = source_bytes (src, 0, EXIF_HEAD_BYTES);
+          {
+            block = source_bytes (src, 0, EXIF_HEAD_BYTES);
+            xmp = tiff_xmp (src);
+          }
         has_raw = eider_raw_read (path, src->content, &raw, NULL, NULL, NULL, NULL);
         if (has_raw && raw.width > 0 && raw.height > 0)
           {
@@ -1271,6 +1424,7 @@ read_image (Source             *src,
         if (heif != NULL)
           {
             block = eider_heif_get_exif (heif);
+            xmp = eider_heif_get_xmp (heif);
             eider_heif_get_size (heif, &width, &height);
             shown_size = width > 0 && height > 0;
           }
@@ -1283,8 +1437,14 @@ read_image (Source             *src,
       break;
     }
 
-  if (block != NULL)
-    has_exif = eider_exif_parse (g_bytes_get_data (block, NULL), g_bytes_get_size (block), &exif);
+  if (block != NULL || xmp != NULL || iptc != NULL)
+    has_exif = eider_exif_parse_all (block != NULL ? g_bytes_get_data (block, NULL) : NULL,
+                                     block != NULL ? g_bytes_get_size (block) : 0,
+                                     xmp != NULL ? g_bytes_get_data (xmp, NULL) : NULL,
+                                     xmp != NULL ? g_bytes_get_size (xmp) : 0,
+                                     iptc != NULL ? g_bytes_get_data (iptc, NULL) : NULL,
+                                     iptc != NULL ? g_bytes_get_size (iptc) : 0,
+                                     &exif);
 
   if (!shown_size && !header_size (src, kind, &width, &height) && has_exif)
     {
@@ -1386,8 +1546,9 @@ read_video (const char         *path,
  *
  * Reads a file the way Ente's web and desktop uploader does (spec §3–5).
  * creationTime is, in order: the Takeout sidecar's photoTakenTime (else
- * its creationTime); the embedded date (Exif DateTimeOriginal, then
- * DateTimeDigitized, then DateTime, each with its OffsetTime…; for RAW
+ * its creationTime); the embedded date (web's order over XMP, IPTC and
+ * Exif, see eider_exif_parse_all(): DateTimeOriginal, DateTimeDigitized,
+ * MetadataDate, DateTime, Exif's each with its OffsetTime…; for RAW
  * files libraw's reading when they have no Exif we can parse; for videos
  * the container's time); a date in the file name; the modification time
  * (the sidecar's modificationTime, else @mtime_us). pubMagicMetadata's
