@@ -26,6 +26,7 @@
 #include "eider-crypto.h"
 #include "eider-instance.h"
 #include "eider-store.h"
+#include "eider-test-daemon.h"
 #include "eider-test-fixture.h"
 
 #define MiB TEST_MiB
@@ -321,154 +322,14 @@ fake_system_stop (void)
 
 /* A daemon in the background, its output collected as it comes. */
 
-typedef struct
-{
-  GSubprocess      *proc;
-  GDataInputStream *out;
-  GString          *log;
-  int               pid;
-  gboolean          reading;
-  gboolean          exited;
-  gsize             mark;     /* where the log stood before the last flip */
-} Daemon;
-
-static void daemon_read_line (Daemon *d);
-
+/* A clean stop: SIGTERM, exit status 0. */
 static void
-daemon_line_cb (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
+daemon_stop (TestDaemon *d)
 {
-  Daemon *d = user_data;
-  g_autofree char *line = g_data_input_stream_read_line_finish_utf8 (d->out, result, NULL, NULL);
-
-  if (line == NULL)
-    {
-      d->reading = FALSE;
-      return;
-    }
-  if (g_test_verbose ())
-    g_printerr ("daemon %d: %s\n", d->pid, line);
-  g_string_append (d->log, line);
-  g_string_append_c (d->log, '\n');
-  daemon_read_line (d);
-}
-
-static void
-daemon_read_line (Daemon *d)
-{
-  d->reading = TRUE;
-  g_data_input_stream_read_line_async (d->out, G_PRIORITY_DEFAULT, NULL, daemon_line_cb, d);
-}
-
-static void
-daemon_exited_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  Daemon *d = user_data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (object), result, NULL);
-  d->exited = TRUE;
-}
-
-static Daemon *
-daemon_spawn (TestFixture *fx)
-{
-  Daemon *d = g_new0 (Daemon, 1);
-
-  d->proc = test_eiderctl_spawn (fx, NULL, (const char *[]) { "daemon", "--jobs", "2", NULL });
-  d->pid = atoi (g_subprocess_get_identifier (d->proc));
-  d->log = g_string_new (NULL);
-  d->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (d->proc));
-  daemon_read_line (d);
-  g_subprocess_wait_async (d->proc, NULL, daemon_exited_cb, d);
-
-  return d;
-}
-
-static void
-iterate_for (gint64 us)
-{
-  gint64 until = g_get_monotonic_time () + us;
-
-  while (g_get_monotonic_time () < until)
-    {
-      while (g_main_context_iteration (NULL, FALSE))
-        ;
-      g_usleep (5000);
-    }
-}
-
-static guint
-count_lines (const char *text,
-             const char *prefix)
-{
-  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
-  guint n = 0;
-
-  for (guint i = 0; lines[i] != NULL; i++)
-    if (g_str_has_prefix (lines[i], prefix))
-      n++;
-
-  return n;
-}
-
-/* Waits for the @n-th line starting with @prefix; returns the seconds it
- * took. */
-static double
-daemon_wait_lines (Daemon     *d,
-                   const char *prefix,
-                   guint       n,
-                   double      seconds)
-{
-  gint64 start = g_get_monotonic_time ();
-  gint64 deadline = start + (gint64) (seconds * G_USEC_PER_SEC);
-
-  while (count_lines (d->log->str, prefix) < n)
-    {
-      if (d->exited && !d->reading)
-        g_error ("The daemon exited before printing %u × “%s”:\n%s", n, prefix, d->log->str);
-      if (g_get_monotonic_time () > deadline)
-        g_error ("No %u × “%s” from the daemon within %.0f s:\n%s", n, prefix, seconds, d->log->str);
-      iterate_for (10000);
-    }
-
-  return (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC;
-}
-
-static void
-daemon_stop (Daemon *d)
-{
-  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-
-  if (!d->exited)
-    kill (d->pid, SIGTERM);
-  while (!d->exited || d->reading)
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      iterate_for (10000);
-    }
+  test_daemon_stop (d, SIGTERM, 30);
   if (!g_subprocess_get_if_exited (d->proc) || g_subprocess_get_exit_status (d->proc) != 0)
     g_error ("The daemon did not stop cleanly:\n%s", d->log->str);
 }
-
-static void
-daemon_free (Daemon *d)
-{
-  if (!d->exited)
-    {
-      kill (d->pid, SIGKILL);
-      while (!d->exited || d->reading)
-        iterate_for (10000);
-    }
-  g_clear_object (&d->out);
-  g_clear_object (&d->proc);
-  g_string_free (d->log, TRUE);
-  g_free (d);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Daemon, daemon_free)
 
 static void
 assert_contains (const char *haystack,
@@ -514,14 +375,14 @@ posted_files (TestFixture *fx)
 
 /* Called before a flip: what follows is looked for after this point. */
 static void
-daemon_mark (Daemon *d)
+daemon_mark (TestDaemon *d)
 {
   d->mark = d->log->len;
 }
 
 /* Waits for a whole line @line printed after the mark; the seconds it took. */
 static double
-daemon_wait_after_mark (Daemon     *d,
+daemon_wait_after_mark (TestDaemon     *d,
                         const char *line,
                         double      seconds)
 {
@@ -534,7 +395,7 @@ daemon_wait_after_mark (Daemon     *d,
     {
       if (g_get_monotonic_time () > deadline)
         g_error ("No “%s” from the daemon within %.0f s of the change:\n%s", line, seconds, d->log->str);
-      iterate_for (10000);
+      test_iterate_for (10000);
     }
 
   return (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC;
@@ -542,7 +403,7 @@ daemon_wait_after_mark (Daemon     *d,
 
 /* A gate holds within 5 s of the change made since the mark. */
 static void
-assert_gate (Daemon     *d,
+assert_gate (TestDaemon     *d,
              const char *reason)
 {
   g_autofree char *line = g_strconcat (reason, ".", NULL);
@@ -552,7 +413,7 @@ assert_gate (Daemon     *d,
 }
 
 static void
-assert_running_again (Daemon *d)
+assert_running_again (TestDaemon *d)
 {
   double took = daemon_wait_after_mark (d, "Running.", 5);
 
@@ -564,7 +425,7 @@ static void
 test_conditions_gates (void)
 {
   TestFixture fx = { 0 };
-  g_autoptr(Daemon) d = NULL;
+  g_autoptr(TestDaemon) d = NULL;
   g_autofree char *out = NULL;
   g_autofree char *expected = NULL;
   guint metered_pauses;
@@ -576,11 +437,11 @@ test_conditions_gates (void)
 
   /* Metered from the start: nothing goes. */
   set_network (NM_ONLINE, METERED_YES);
-  d = daemon_spawn (&fx);
-  daemon_wait_lines (d, "Paused on a metered network.", 1, 30);
-  daemon_wait_lines (d, "Eider is running", 1, 30);
-  iterate_for (2 * G_USEC_PER_SEC);
-  g_assert_cmpuint (count_lines (d->log->str, "uploaded\t"), ==, 0);
+  d = test_daemon_spawn (&fx, (const char *[]) { "--jobs", "2", NULL });
+  test_daemon_wait_lines (d, "Paused on a metered network.", 1, 30);
+  test_daemon_wait_lines (d, "Eider is running", 1, 30);
+  test_iterate_for (2 * G_USEC_PER_SEC);
+  g_assert_cmpuint (test_count_lines (d->log->str, "uploaded\t"), ==, 0);
   g_assert_cmpint (EIDERCTL (&fx, &out, "status"), ==, 0);
   assert_contains (out, "Uploads wait: Paused on a metered network (“eiderctl resume --force” backs up anyway)");
   g_clear_pointer (&out, g_free);
@@ -592,7 +453,7 @@ test_conditions_gates (void)
   daemon_mark (d);
   set_network (NM_ONLINE, METERED_NO);
   assert_running_again (d);
-  daemon_wait_lines (d, "uploaded\t", 1, 60);
+  test_daemon_wait_lines (d, "uploaded\t", 1, 60);
   g_assert_cmpuint (posted_files (&fx), ==, 1);
 
   /* The network goes: the queue holds; it comes back: it goes on. */
@@ -600,18 +461,18 @@ test_conditions_gates (void)
   set_network (NM_OFFLINE, METERED_NO);
   assert_gate (d, "Waiting for a network connection");
   test_write_photo (fx.tree, "offline.jpg", 65, 65);
-  iterate_for (3 * G_USEC_PER_SEC);
-  g_assert_cmpuint (count_lines (d->log->str, "uploaded\t"), ==, 1);
+  test_iterate_for (3 * G_USEC_PER_SEC);
+  g_assert_cmpuint (test_count_lines (d->log->str, "uploaded\t"), ==, 1);
   daemon_mark (d);
   set_network (NM_ONLINE, METERED_NO);
   assert_running_again (d);
   expected = g_strdup_printf ("uploaded\t%s/offline.jpg", fx.tree);
-  daemon_wait_lines (d, expected, 1, 60);
+  test_daemon_wait_lines (d, expected, 1, 60);
 
   /* On battery: above 20 % it continues, below it pauses. */
   daemon_mark (d);
   set_battery (TRUE, 50);
-  iterate_for (1 * G_USEC_PER_SEC);
+  test_iterate_for (1 * G_USEC_PER_SEC);
   g_assert_null (strstr (d->log->str, "Paused on battery"));
   daemon_mark (d);
   set_battery (TRUE, 15);
@@ -638,7 +499,7 @@ test_conditions_gates (void)
   assert_running_again (d);
 
   /* Metered, with the setting off: it goes on. */
-  metered_pauses = count_lines (d->log->str, "Paused on a metered network.");
+  metered_pauses = test_count_lines (d->log->str, "Paused on a metered network.");
   daemon_mark (d);
   g_assert_cmpint (EIDERCTL (&fx, NULL, "config", "set", "pause-on-metered", "false"), ==, 0);
   daemon_mark (d);
@@ -646,8 +507,8 @@ test_conditions_gates (void)
   test_write_photo (fx.tree, "metered-ok.jpg", 66, 66);
   g_clear_pointer (&expected, g_free);
   expected = g_strdup_printf ("uploaded\t%s/metered-ok.jpg", fx.tree);
-  daemon_wait_lines (d, expected, 1, 60);
-  g_assert_cmpuint (count_lines (d->log->str, "Paused on a metered network."), ==, metered_pauses);
+  test_daemon_wait_lines (d, expected, 1, 60);
+  g_assert_cmpuint (test_count_lines (d->log->str, "Paused on a metered network."), ==, metered_pauses);
   daemon_mark (d);
   set_network (NM_ONLINE, METERED_NO);
 
@@ -675,9 +536,9 @@ test_conditions_gates (void)
     assert_running_again (d);
   }
 
-  uploaded = count_lines (d->log->str, "uploaded\t");
+  uploaded = test_count_lines (d->log->str, "uploaded\t");
   g_assert_cmpuint (uploaded, ==, 3);
-  g_assert_cmpuint (count_lines (d->log->str, "failed\t"), ==, 0);
+  g_assert_cmpuint (test_count_lines (d->log->str, "failed\t"), ==, 0);
   daemon_stop (d);
 
   test_fixture_tear_down (&fx);
@@ -689,7 +550,7 @@ static void
 test_conditions_override (void)
 {
   TestFixture fx = { 0 };
-  g_autoptr(Daemon) d = NULL;
+  g_autoptr(TestDaemon) d = NULL;
   g_autofree char *out = NULL;
   g_autofree char *meta = NULL;
 
@@ -698,37 +559,37 @@ test_conditions_override (void)
   g_assert_cmpint (EIDERCTL (&fx, NULL, "watch", "add", fx.tree), ==, 0);
 
   set_network (NM_ONLINE, METERED_YES);
-  d = daemon_spawn (&fx);
-  daemon_wait_lines (d, "Paused on a metered network.", 1, 30);
+  d = test_daemon_spawn (&fx, (const char *[]) { "--jobs", "2", NULL });
+  test_daemon_wait_lines (d, "Paused on a metered network.", 1, 30);
   g_assert_cmpint (EIDERCTL (&fx, &out, "resume", "--force"), ==, 0);
   assert_contains (out, "Backing up anyway until the conditions change (it was: Paused on a metered network).");
   g_clear_pointer (&out, g_free);
-  daemon_wait_lines (d, "uploaded\t", 1, 60);
+  test_daemon_wait_lines (d, "uploaded\t", 1, 60);
   g_assert_cmpint (EIDERCTL (&fx, &out, "status"), ==, 0);
   assert_contains (out, "Backing up anyway until the conditions change");
   g_clear_pointer (&out, g_free);
 
   /* Off the metered network and back on: paused again. */
   set_network (NM_ONLINE, METERED_NO);
-  daemon_wait_lines (d, "No longer backing up anyway.", 1, 5);
+  test_daemon_wait_lines (d, "No longer backing up anyway.", 1, 5);
   set_network (NM_ONLINE, METERED_YES);
-  daemon_wait_lines (d, "Paused on a metered network.", 2, 5);
+  test_daemon_wait_lines (d, "Paused on a metered network.", 2, 5);
 
   /* For an hour: kept across a restart. */
   g_assert_cmpint (EIDERCTL (&fx, &out, "resume", "--force", "--hours", "1"), ==, 0);
   assert_contains (out, "Backing up anyway until ");
   g_clear_pointer (&out, g_free);
   daemon_stop (d);
-  g_clear_pointer (&d, daemon_free);
+  g_clear_pointer (&d, test_daemon_free);
   test_write_photo (fx.tree, "b.jpg", 65, 65);
-  d = daemon_spawn (&fx);
-  daemon_wait_lines (d, "uploaded\t", 1, 60);
+  d = test_daemon_spawn (&fx, (const char *[]) { "--jobs", "2", NULL });
+  test_daemon_wait_lines (d, "uploaded\t", 1, 60);
   g_assert_null (strstr (d->log->str, "Paused on a metered network."));
   g_assert_cmpint (EIDERCTL (&fx, &out, "status"), ==, 0);
   assert_contains (out, "Backing up anyway until 2");
   g_clear_pointer (&out, g_free);
   daemon_stop (d);
-  g_clear_pointer (&d, daemon_free);
+  g_clear_pointer (&d, test_daemon_free);
 
   /* One that ends in a few seconds ends by itself. */
   {
@@ -738,11 +599,11 @@ test_conditions_override (void)
 
     g_assert_true (eider_store_set_meta (store, "override-until", soon, NULL));
   }
-  d = daemon_spawn (&fx);
-  daemon_wait_lines (d, "Eider is running", 1, 30);
+  d = test_daemon_spawn (&fx, (const char *[]) { "--jobs", "2", NULL });
+  test_daemon_wait_lines (d, "Eider is running", 1, 30);
   g_assert_null (strstr (d->log->str, "Paused on a metered network."));
-  daemon_wait_lines (d, "No longer backing up anyway.", 1, 10);
-  daemon_wait_lines (d, "Paused on a metered network.", 1, 5);
+  test_daemon_wait_lines (d, "No longer backing up anyway.", 1, 10);
+  test_daemon_wait_lines (d, "Paused on a metered network.", 1, 5);
   daemon_stop (d);
   {
     g_autofree char *db = g_build_filename (fx.data, "eider.db", NULL);
@@ -754,9 +615,9 @@ test_conditions_override (void)
 
   /* Nothing holds it back: said so. */
   set_network (NM_ONLINE, METERED_NO);
-  g_clear_pointer (&d, daemon_free);
-  d = daemon_spawn (&fx);
-  daemon_wait_lines (d, "Eider is running", 1, 30);
+  g_clear_pointer (&d, test_daemon_free);
+  d = test_daemon_spawn (&fx, (const char *[]) { "--jobs", "2", NULL });
+  test_daemon_wait_lines (d, "Eider is running", 1, 30);
   {
     gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
 
@@ -764,7 +625,7 @@ test_conditions_override (void)
       {
         g_assert_cmpint (g_get_monotonic_time (), <, deadline);
         g_clear_pointer (&out, g_free);
-        iterate_for (100000);
+        test_iterate_for (100000);
       }
   }
   g_clear_pointer (&out, g_free);
@@ -783,7 +644,7 @@ static void
 test_conditions_inhibit (void)
 {
   TestFixture fx = { 0 };
-  g_autoptr(Daemon) d = NULL;
+  g_autoptr(TestDaemon) d = NULL;
   gint64 deadline;
 
   test_fixture_set_up (&fx, NULL);
@@ -794,8 +655,8 @@ test_conditions_inhibit (void)
   set_network (NM_ONLINE, METERED_NO);
   sys.inhibit_calls = 0;
 
-  d = daemon_spawn (&fx);
-  daemon_wait_lines (d, "Keeping the computer awake during the first backup.", 1, 30);
+  d = test_daemon_spawn (&fx, (const char *[]) { "--jobs", "2", NULL });
+  test_daemon_wait_lines (d, "Keeping the computer awake during the first backup.", 1, 30);
   g_assert_cmpuint (sys.inhibit_calls, ==, 1);
   g_assert_cmpuint (sys.inhibitors_held, ==, 1);
   g_assert_cmpstr (sys.inhibit_what, ==, "sleep");
@@ -807,23 +668,23 @@ test_conditions_inhibit (void)
   while (sys.inhibitors_held > 0)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      iterate_for (10000);
+      test_iterate_for (10000);
     }
-  daemon_wait_lines (d, "The computer may suspend again.", 1, 5);
+  test_daemon_wait_lines (d, "The computer may suspend again.", 1, 5);
 
   /* Resumed: taken again, and released when the backup is done. */
   g_assert_cmpint (EIDERCTL (&fx, NULL, "resume"), ==, 0);
-  daemon_wait_lines (d, "Keeping the computer awake during the first backup.", 2, 10);
+  test_daemon_wait_lines (d, "Keeping the computer awake during the first backup.", 2, 10);
   g_assert_cmpuint (sys.inhibit_calls, ==, 2);
-  daemon_wait_lines (d, "uploaded\t", 1, 120);
-  daemon_wait_lines (d, "The first backup is done.", 1, 10);
-  daemon_wait_lines (d, "The computer may suspend again.", 2, 10);
+  test_daemon_wait_lines (d, "uploaded\t", 1, 120);
+  test_daemon_wait_lines (d, "The first backup is done.", 1, 10);
+  test_daemon_wait_lines (d, "The computer may suspend again.", 2, 10);
   g_assert_cmpuint (sys.inhibitors_held, ==, 0);
 
   /* Later files upload without keeping the computer awake. */
   test_write_photo (fx.tree, "later.jpg", 64, 64);
-  daemon_wait_lines (d, "uploaded\t", 2, 60);
-  iterate_for (1 * G_USEC_PER_SEC);
+  test_daemon_wait_lines (d, "uploaded\t", 2, 60);
+  test_iterate_for (1 * G_USEC_PER_SEC);
   g_assert_cmpuint (sys.inhibit_calls, ==, 2);
   daemon_stop (d);
   g_assert_cmpuint (sys.inhibitors_held, ==, 0);
@@ -837,7 +698,7 @@ static void
 test_conditions_bandwidth (void)
 {
   TestFixture fx = { 0 };
-  g_autoptr(Daemon) d = NULL;
+  g_autoptr(TestDaemon) d = NULL;
   gint64 start;
   double took;
 
@@ -849,8 +710,8 @@ test_conditions_bandwidth (void)
   set_network (NM_ONLINE, METERED_NO);
 
   start = g_get_monotonic_time ();
-  d = daemon_spawn (&fx);
-  daemon_wait_lines (d, "uploaded\t", 1, 120);
+  d = test_daemon_spawn (&fx, (const char *[]) { "--jobs", "2", NULL });
+  test_daemon_wait_lines (d, "uploaded\t", 1, 120);
   took = (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC;
   g_test_message ("20 MiB at 2 MiB/s: uploaded %.1f s after the start", took);
   g_assert_cmpfloat (took, >, 8.5);

@@ -25,129 +25,14 @@
 #include "eider-instance.h"
 #include "eider-signup.h"
 #include "eider-store.h"
+#include "eider-test-daemon.h"
 #include "eider-test-fixture.h"
 
 #define MiB TEST_MiB
 
-/* A daemon running in the background, its output collected as it comes. */
-typedef struct
-{
-  GSubprocess      *proc;
-  GDataInputStream *out;
-  GString          *log;
-  int               pid;
-  gboolean          reading;
-  gboolean          exited;
-} Daemon;
-
-static void daemon_read_line (Daemon *d);
-
-static void
-daemon_line_cb (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  Daemon *d = user_data;
-  g_autofree char *line = NULL;
-
-  line = g_data_input_stream_read_line_finish_utf8 (d->out, result, NULL, NULL);
-  if (line == NULL)
-    {
-      d->reading = FALSE;
-      return;
-    }
-
-  if (g_test_verbose ())
-    g_printerr ("daemon %d: %s\n", d->pid, line);
-  g_string_append (d->log, line);
-  g_string_append_c (d->log, '\n');
-  daemon_read_line (d);
-}
-
-static void
-daemon_read_line (Daemon *d)
-{
-  d->reading = TRUE;
-  g_data_input_stream_read_line_async (d->out, G_PRIORITY_DEFAULT, NULL, daemon_line_cb, d);
-}
-
-static void
-daemon_exited_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  Daemon *d = user_data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (object), result, NULL);
-  d->exited = TRUE;
-}
-
-static Daemon *
-daemon_spawn (TestFixture    *fx,
-              const char *jobs)
-{
-  Daemon *d = g_new0 (Daemon, 1);
-
-  d->proc = test_eiderctl_spawn (fx, NULL, jobs != NULL ? (const char *[]) { "daemon", "--jobs", jobs, NULL }
-                                             : (const char *[]) { "daemon", NULL });
-  d->pid = atoi (g_subprocess_get_identifier (d->proc));
-  d->log = g_string_new (NULL);
-  d->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (d->proc));
-  daemon_read_line (d);
-  g_subprocess_wait_async (d->proc, NULL, daemon_exited_cb, d);
-
-  return d;
-}
-
-static void
-iterate_for (gint64 us)
-{
-  gint64 until = g_get_monotonic_time () + us;
-
-  while (g_get_monotonic_time () < until)
-    {
-      while (g_main_context_iteration (NULL, FALSE))
-        ;
-      g_usleep (5000);
-    }
-}
-
-static guint
-count_lines_with_prefix (const char *text,
-                         const char *prefix)
-{
-  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
-  guint n = 0;
-
-  for (guint i = 0; lines[i] != NULL; i++)
-    if (g_str_has_prefix (lines[i], prefix))
-      n++;
-
-  return n;
-}
-
-/* Waits until the daemon has printed @n lines starting with @prefix. */
-static void
-daemon_wait_lines (Daemon     *d,
-                   const char *prefix,
-                   guint       n,
-                   guint       seconds)
-{
-  gint64 deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
-
-  while (count_lines_with_prefix (d->log->str, prefix) < n)
-    {
-      if (d->exited && !d->reading)
-        g_error ("The daemon exited before printing %u × “%s”:\n%s", n, prefix, d->log->str);
-      if (g_get_monotonic_time () > deadline)
-        g_error ("No %u × “%s” from the daemon within %u s:\n%s", n, prefix, seconds, d->log->str);
-      iterate_for (10000);
-    }
-}
-
 /* Waits until the daemon answers on its control socket. */
 static void
-daemon_wait_ready (Daemon  *d,
+daemon_wait_ready (TestDaemon  *d,
                    TestFixture *fx)
 {
   gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
@@ -166,43 +51,9 @@ daemon_wait_ready (Daemon  *d,
       if (d->exited && !d->reading)
         g_error ("The daemon exited before it listened:\n%s", d->log->str);
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      iterate_for (20000);
+      test_iterate_for (20000);
     }
 }
-
-/* Sends @sig and waits for the exit; returns how long it took (µs). */
-static gint64
-daemon_stop (Daemon *d,
-             int     sig,
-             guint   seconds)
-{
-  gint64 started = g_get_monotonic_time ();
-
-  kill (d->pid, sig);
-  while (!d->exited || d->reading)
-    {
-      if (g_get_monotonic_time () - started > (gint64) seconds * G_USEC_PER_SEC)
-        g_error ("The daemon did not exit within %u s of signal %d:\n%s", seconds, sig, d->log->str);
-      iterate_for (10000);
-    }
-
-  return g_get_monotonic_time () - started;
-}
-
-static void
-daemon_free (Daemon *d)
-{
-  if (!d->exited)
-    daemon_stop (d, SIGKILL, 30);
-  while (d->reading)
-    iterate_for (10000);
-  g_clear_object (&d->out);
-  g_clear_object (&d->proc);
-  g_string_free (d->log, TRUE);
-  g_free (d);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Daemon, daemon_free)
 
 static char *
 store_meta (TestFixture    *fx,
@@ -239,7 +90,7 @@ static void
 test_daemon_runs (void)
 {
   TestFixture fx = { 0 };
-  g_autoptr(Daemon) d = NULL;
+  g_autoptr(TestDaemon) d = NULL;
   g_autofree char *out = NULL;
   g_autofree char *expected = NULL;
   g_autofree char *sock = NULL;
@@ -253,10 +104,10 @@ test_daemon_runs (void)
   test_write_photo (fx.tree, "2024/c.jpg", 100, 100);
   g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
 
-  d = daemon_spawn (&fx, NULL);
+  d = test_daemon_spawn (&fx, NULL);
   expected = g_strdup_printf ("Eider is running (pid %d) for %s, watching 1 folder.", d->pid, fx.email);
-  daemon_wait_lines (d, expected, 1, 30);
-  daemon_wait_lines (d, "uploaded\t", 3, 120);
+  test_daemon_wait_lines (d, expected, 1, 30);
+  test_daemon_wait_lines (d, "uploaded\t", 3, 120);
   g_assert_cmpuint (posted_files (&fx), ==, 3);
 
   /* The lock file names it, and it is only the user's. */
@@ -275,7 +126,7 @@ test_daemon_runs (void)
   }
 
   /* Done with the tree, and still there. */
-  iterate_for (1 * G_USEC_PER_SEC);
+  test_iterate_for (1 * G_USEC_PER_SEC);
   g_assert_false (d->exited);
 
   g_clear_pointer (&expected, g_free);
@@ -287,7 +138,7 @@ test_daemon_runs (void)
   g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "status", "--json", NULL), ==, 0);
   assert_contains (out, "\"running\" : true");
 
-  took = daemon_stop (d, SIGTERM, 10);
+  took = test_daemon_stop (d, SIGTERM, 10);
   g_assert_cmpint (took, <, 5 * G_USEC_PER_SEC);
   g_assert_true (g_subprocess_get_if_exited (d->proc));
   g_assert_cmpint (g_subprocess_get_exit_status (d->proc), ==, 0);
@@ -328,26 +179,26 @@ static void
 test_daemon_watches (void)
 {
   TestFixture fx = { 0 };
-  g_autoptr(Daemon) d = NULL;
+  g_autoptr(TestDaemon) d = NULL;
   g_autofree char *expected = NULL;
 
   test_fixture_set_up (&fx, NULL);
   test_write_photo (fx.tree, "old.jpg", 64, 64);
   g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, "--album-per-folder", NULL), ==, 0);
 
-  d = daemon_spawn (&fx, NULL);
-  daemon_wait_lines (d, "uploaded\t", 1, 60);
+  d = test_daemon_spawn (&fx, NULL);
+  test_daemon_wait_lines (d, "uploaded\t", 1, 60);
 
   test_write_photo (fx.tree, "new.jpg", 70, 70);
   expected = g_strdup_printf ("uploaded\t%s/new.jpg", fx.tree);
-  daemon_wait_lines (d, expected, 1, 60);
+  test_daemon_wait_lines (d, expected, 1, 60);
 
   test_write_photo (fx.tree, "2025/Summer/beach.jpg", 80, 80);
   g_clear_pointer (&expected, g_free);
   expected = g_strdup_printf ("uploaded\t%s/2025/Summer/beach.jpg", fx.tree);
-  daemon_wait_lines (d, expected, 1, 60);
+  test_daemon_wait_lines (d, expected, 1, 60);
 
-  g_assert_cmpuint (count_lines_with_prefix (d->log->str, "uploaded\t"), ==, 3);
+  g_assert_cmpuint (test_count_lines (d->log->str, "uploaded\t"), ==, 3);
   g_assert_cmpuint (posted_files (&fx), ==, 3);
 
   /* A folder added while it runs is walked and watched at once. */
@@ -359,16 +210,16 @@ test_daemon_watches (void)
     g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "watch", "add", other, NULL), ==, 0);
     g_clear_pointer (&expected, g_free);
     expected = g_strdup_printf ("uploaded\t%s/there.jpg", other);
-    daemon_wait_lines (d, expected, 1, 60);
+    test_daemon_wait_lines (d, expected, 1, 60);
 
     test_write_photo (other, "later.jpg", 91, 61);
     g_clear_pointer (&expected, g_free);
     expected = g_strdup_printf ("uploaded\t%s/later.jpg", other);
-    daemon_wait_lines (d, expected, 1, 60);
+    test_daemon_wait_lines (d, expected, 1, 60);
     g_assert_cmpuint (posted_files (&fx), ==, 5);
   }
 
-  g_assert_cmpint (daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
+  g_assert_cmpint (test_daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
   g_assert_cmpint (g_subprocess_get_exit_status (d->proc), ==, 0);
 
   test_fixture_tear_down (&fx);
@@ -381,8 +232,8 @@ static void
 test_daemon_single_instance (void)
 {
   TestFixture fx = { 0 };
-  g_autoptr(Daemon) first = NULL;
-  g_autoptr(Daemon) third = NULL;
+  g_autoptr(TestDaemon) first = NULL;
+  g_autoptr(TestDaemon) third = NULL;
   g_autoptr(EiderInstance) instance = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *out = NULL;
@@ -394,7 +245,7 @@ test_daemon_single_instance (void)
   test_write_photo (fx.tree, "a.jpg", 64, 64);
   g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
 
-  first = daemon_spawn (&fx, NULL);
+  first = test_daemon_spawn (&fx, NULL);
   daemon_wait_ready (first, &fx);
 
   g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "daemon", NULL), ==, 1);
@@ -433,7 +284,7 @@ test_daemon_single_instance (void)
   g_clear_pointer (&reply, g_free);
 
   /* A hard kill: the socket file stays, but nobody listens. */
-  daemon_stop (first, SIGKILL, 10);
+  test_daemon_stop (first, SIGKILL, 10);
   sock = g_build_filename (fx.data, "control.sock", NULL);
   g_assert_true (g_file_test (sock, G_FILE_TEST_EXISTS));
   g_assert_false (eider_instance_send (fx.data, "status", &reply, &error));
@@ -444,9 +295,9 @@ test_daemon_single_instance (void)
   g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "status", NULL), ==, 0);
   assert_contains (out, "Daemon: not running\n");
 
-  third = daemon_spawn (&fx, NULL);
+  third = test_daemon_spawn (&fx, NULL);
   daemon_wait_ready (third, &fx);
-  g_assert_cmpint (daemon_stop (third, SIGINT, 10), <, 5 * G_USEC_PER_SEC);
+  g_assert_cmpint (test_daemon_stop (third, SIGINT, 10), <, 5 * G_USEC_PER_SEC);
   g_assert_cmpint (g_subprocess_get_exit_status (third->proc), ==, 0);
   g_assert_false (g_file_test (sock, G_FILE_TEST_EXISTS));
 
@@ -460,7 +311,7 @@ test_daemon_single_instance (void)
     GThread *thread = g_thread_new ("send", send_worker, &job);
 
     while (!g_atomic_int_get (&job.done))
-      iterate_for (5000);
+      test_iterate_for (5000);
     g_thread_join (thread);
     g_assert_false (job.ok);
     g_assert_error (job.error, EIDER_INSTANCE_ERROR, EIDER_INSTANCE_ERROR_REFUSED);
@@ -482,7 +333,7 @@ static void
 test_daemon_pause_resume (void)
 {
   TestFixture fx = { 0 };
-  g_autoptr(Daemon) d = NULL;
+  g_autoptr(TestDaemon) d = NULL;
   g_autofree char *out = NULL;
   g_autofree char *expected = NULL;
   g_autofree char *meta = NULL;
@@ -493,13 +344,13 @@ test_daemon_pause_resume (void)
   test_write_photo (fx.tree, "first.jpg", 64, 64);
   g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
 
-  d = daemon_spawn (&fx, NULL);
-  daemon_wait_lines (d, "uploaded\t", 1, 60);
+  d = test_daemon_spawn (&fx, NULL);
+  test_daemon_wait_lines (d, "uploaded\t", 1, 60);
 
   g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "pause", NULL), ==, 0);
   expected = g_strdup_printf ("Paused the backup; the running Eider (pid %d) applied it.\n", d->pid);
   assert_contains (out, expected);
-  daemon_wait_lines (d, "Pausing on request.", 1, 10);
+  test_daemon_wait_lines (d, "Pausing on request.", 1, 10);
   meta = store_meta (&fx, "paused");
   g_assert_cmpstr (meta, ==, "1");
 
@@ -514,13 +365,13 @@ test_daemon_pause_resume (void)
 
   /* Paused survives a restart: what appeared meanwhile is found and
    * recorded, but not uploaded. */
-  g_assert_cmpint (daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
+  g_assert_cmpint (test_daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
   g_assert_cmpint (g_subprocess_get_exit_status (d->proc), ==, 0);
-  g_clear_pointer (&d, daemon_free);
+  g_clear_pointer (&d, test_daemon_free);
   test_write_photo (fx.tree, "while-paused.jpg", 80, 80);
 
-  d = daemon_spawn (&fx, NULL);
-  daemon_wait_lines (d, "Eider is running", 1, 30);
+  d = test_daemon_spawn (&fx, NULL);
+  test_daemon_wait_lines (d, "Eider is running", 1, 30);
   assert_contains (d->log->str, "paused (“eiderctl resume” continues).");
   daemon_wait_ready (d, &fx);
   {
@@ -533,11 +384,11 @@ test_daemon_pause_resume (void)
         if (strstr (out, "1 pending") != NULL)
           break;
         g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-        iterate_for (100000);
+        test_iterate_for (100000);
       }
   }
-  iterate_for (2 * G_USEC_PER_SEC);
-  g_assert_cmpuint (count_lines_with_prefix (d->log->str, "uploaded\t"), ==, 0);
+  test_iterate_for (2 * G_USEC_PER_SEC);
+  g_assert_cmpuint (test_count_lines (d->log->str, "uploaded\t"), ==, 0);
   g_assert_cmpuint (posted_files (&fx), ==, 1);
 
   g_clear_pointer (&out, g_free);
@@ -547,7 +398,7 @@ test_daemon_pause_resume (void)
   assert_contains (out, expected);
   g_clear_pointer (&expected, g_free);
   expected = g_strdup_printf ("uploaded\t%s/while-paused.jpg", fx.tree);
-  daemon_wait_lines (d, expected, 1, 60);
+  test_daemon_wait_lines (d, expected, 1, 60);
   g_assert_cmpuint (posted_files (&fx), ==, 2);
   g_clear_pointer (&meta, g_free);
   meta = store_meta (&fx, "paused");
@@ -569,15 +420,15 @@ test_daemon_pause_resume (void)
   assert_contains (reply, "\"paused\":false");
 
   /* Its new file waits across a restart, then resume picks it up. */
-  g_assert_cmpint (daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
-  g_clear_pointer (&d, daemon_free);
+  g_assert_cmpint (test_daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
+  g_clear_pointer (&d, test_daemon_free);
   test_write_photo (fx.tree, "folder-paused.jpg", 90, 90);
-  d = daemon_spawn (&fx, NULL);
-  daemon_wait_lines (d, "Eider is running", 1, 30);
+  d = test_daemon_spawn (&fx, NULL);
+  test_daemon_wait_lines (d, "Eider is running", 1, 30);
   assert_contains (d->log->str, "watching 1 folder (1 paused).");
   daemon_wait_ready (d, &fx);
-  iterate_for (2 * G_USEC_PER_SEC);
-  g_assert_cmpuint (count_lines_with_prefix (d->log->str, "uploaded\t"), ==, 0);
+  test_iterate_for (2 * G_USEC_PER_SEC);
+  g_assert_cmpuint (test_count_lines (d->log->str, "uploaded\t"), ==, 0);
   g_assert_cmpuint (posted_files (&fx), ==, 2);
 
   g_clear_pointer (&out, g_free);
@@ -585,10 +436,10 @@ test_daemon_pause_resume (void)
   assert_contains (out, "; the running Eider");
   g_clear_pointer (&expected, g_free);
   expected = g_strdup_printf ("uploaded\t%s/folder-paused.jpg", fx.tree);
-  daemon_wait_lines (d, expected, 1, 60);
+  test_daemon_wait_lines (d, expected, 1, 60);
   g_assert_cmpuint (posted_files (&fx), ==, 3);
 
-  g_assert_cmpint (daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
+  g_assert_cmpint (test_daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
   g_assert_cmpint (g_subprocess_get_exit_status (d->proc), ==, 0);
 
   /* Without a daemon: persisted, and said so. */
@@ -612,7 +463,7 @@ static void
 test_daemon_sigterm_mid_upload (void)
 {
   TestFixture fx = { 0 };
-  g_autoptr(Daemon) d = NULL;
+  g_autoptr(TestDaemon) d = NULL;
   g_autoptr(GPtrArray) acked = NULL;
   g_autofree char *expected = NULL;
   gint64 deadline;
@@ -621,7 +472,7 @@ test_daemon_sigterm_mid_upload (void)
   test_write_video (fx.tree, "big.mp4", 60 * MiB + 7);
   g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
 
-  d = daemon_spawn (&fx, "1");
+  d = test_daemon_spawn (&fx, (const char *[]) { "--jobs", "1", NULL });
   deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
   for (;;)
     {
@@ -631,28 +482,28 @@ test_daemon_sigterm_mid_upload (void)
         break;
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_assert_false (d->exited);
-      iterate_for (2000);
+      test_iterate_for (2000);
     }
 
-  g_assert_cmpint (daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
+  g_assert_cmpint (test_daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
   g_assert_true (g_subprocess_get_if_exited (d->proc));
   g_assert_cmpint (g_subprocess_get_exit_status (d->proc), ==, 0);
   assert_contains (d->log->str, "Stopping…");
-  g_assert_cmpuint (count_lines_with_prefix (d->log->str, "failed\t"), ==, 0);
+  g_assert_cmpuint (test_count_lines (d->log->str, "failed\t"), ==, 0);
   g_assert_cmpuint (posted_files (&fx), ==, 0);
 
   acked = test_acknowledged_parts (&fx);
   g_assert_cmpuint (acked->len, >=, 1);
-  g_clear_pointer (&d, daemon_free);
+  g_clear_pointer (&d, test_daemon_free);
 
-  d = daemon_spawn (&fx, NULL);
+  d = test_daemon_spawn (&fx, NULL);
   expected = g_strdup_printf ("uploaded\t%s/big.mp4", fx.tree);
-  daemon_wait_lines (d, expected, 1, 120);
+  test_daemon_wait_lines (d, expected, 1, 120);
   g_assert_cmpuint (posted_files (&fx), ==, 1);
 
   test_assert_parts_sent_once (&fx, acked);
 
-  g_assert_cmpint (daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
+  g_assert_cmpint (test_daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
   g_assert_cmpint (g_subprocess_get_exit_status (d->proc), ==, 0);
 
   test_fixture_tear_down (&fx);
@@ -688,7 +539,7 @@ static void
 test_daemon_ten_thousand (void)
 {
   TestFixture fx = { 0 };
-  g_autoptr(Daemon) d = NULL;
+  g_autoptr(TestDaemon) d = NULL;
   g_autofree char *burst = NULL;
   g_autofree char *expected = NULL;
   const guint n = 10000;
@@ -698,10 +549,10 @@ test_daemon_ten_thousand (void)
   burst = g_build_filename (fx.tree, "burst", NULL);
   g_assert_cmpint (g_mkdir_with_parents (burst, 0755), ==, 0);
 
-  d = daemon_spawn (&fx, NULL);
+  d = test_daemon_spawn (&fx, NULL);
   daemon_wait_ready (d, &fx);
   expected = g_strdup_printf ("Eider is running (pid %d)", d->pid);
-  daemon_wait_lines (d, expected, 1, 30);
+  test_daemon_wait_lines (d, expected, 1, 30);
 
   /* Small JPEG-signed files, each with different bytes. */
   for (guint i = 0; i < n; i++)
@@ -717,13 +568,13 @@ test_daemon_ten_thousand (void)
       close (fd);
     }
 
-  daemon_wait_lines (d, "uploaded\t", n, 1800);
+  test_daemon_wait_lines (d, "uploaded\t", n, 1800);
   g_assert_cmpuint (posted_files (&fx), ==, n);
 
   /* Nothing more comes. */
-  iterate_for (2 * G_USEC_PER_SEC);
+  test_iterate_for (2 * G_USEC_PER_SEC);
   g_assert_cmpuint (posted_files (&fx), ==, n);
-  daemon_stop (d, SIGTERM, 30);
+  test_daemon_stop (d, SIGTERM, 30);
   g_assert_cmpint (g_subprocess_get_exit_status (d->proc), ==, 0);
 
   test_fixture_tear_down (&fx);
