@@ -1007,6 +1007,171 @@ test_describe_video (void)
   }
 }
 
+/* Puts an APP1 XMP segment with @packet (its first @len bytes) right after
+ * a JPEG's SOI. */
+static void
+insert_xmp_app1 (const char *path,
+                 const char *packet,
+                 gsize       len)
+{
+  static const char sig[] = "http://ns.adobe.com/xap/1.0/";
+  g_autofree char *data = NULL;
+  gsize size = 0;
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  gsize seg = 2 + sizeof sig + len;
+  guint8 head[4] = { 0xff, 0xe1, (guint8) (seg >> 8), (guint8) seg };
+
+  g_assert_cmpuint (seg, <, 65536);
+  g_assert_true (g_file_get_contents (path, &data, &size, NULL));
+  g_byte_array_append (out, (const guint8 *) data, 2);
+  g_byte_array_append (out, head, 4);
+  g_byte_array_append (out, (const guint8 *) sig, sizeof sig);
+  g_byte_array_append (out, (const guint8 *) packet, len);
+  g_byte_array_append (out, (const guint8 *) data + 2, size - 2);
+  g_assert_true (g_file_set_contents (path, (const char *) out->data, out->len, NULL));
+}
+
+#define PACKET_HEAD \
+  "<?xpacket begin=\"\xef\xbb\xbf\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>" \
+  "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF " \
+  "xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><rdf:Description " \
+  "xmlns:exif=\"http://ns.adobe.com/exif/1.0/\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">"
+#define PACKET_TAIL "</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end=\"w\"?>"
+
+/* One file per container, XMP written by exiftool: the date and caption
+ * land in the metadata as web reads them (spec §4.2, §4.5, §5.2). */
+static void
+test_describe_xmp (void)
+{
+  g_autoptr(GdkPixbuf) source = make_quadrants (64, 48);
+  const char *formats[][2] = {
+    { "xmp.jpg", "jpeg" }, { "xmp.png", "png" }, { "xmp.tif", "tiff" },
+    { "xmp.webp", NULL }, { "xmp.heic", NULL },
+  };
+  g_autofree char *base = save_pixbuf (source, "xmp-base.jpg", "jpeg");
+  g_autofree char *base_png = save_pixbuf (source, "xmp-base.png", "png");
+
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+    {
+      g_autofree char *path = tmp_path (formats[i][0]);
+      const char *tool[] = {
+        "exiftool", "-q", "-overwrite_original", "-DateTimeOriginal=2021:01:02 03:04:05",
+        "-ImageDescription=From Exif", "-XMP-exif:DateTimeOriginal=2023:08:23 18:03:00.5+05:30",
+        "-XMP-dc:Description=From XMP", path, NULL
+      };
+      g_auto(EiderMediaMetadata) md = { 0 };
+      g_autoptr(GBytes) thumb = NULL;
+
+      g_test_message ("%s", formats[i][0]);
+      if (formats[i][1] != NULL)
+        {
+          g_autoptr(GdkPixbuf) copy = gdk_pixbuf_copy (source);
+          g_autofree char *saved = save_pixbuf (copy, formats[i][0], formats[i][1]);
+        }
+      else if (g_str_has_suffix (path, ".webp"))
+        {
+          const char *convert[] = { "convert", base_png, path, NULL };
+
+          if (!run_tool (convert))
+            return;
+        }
+      else
+        {
+          const char *enc[] = { "heif-enc", "-q", "90", "-o", path, base, NULL };
+
+          if (!run_tool (enc))
+            return;
+        }
+      if (!run_tool (tool))
+        return;
+
+      thumb = describe (path, EIDER_FILE_TYPE_IMAGE, 1700000000000000, &md);
+      /* XMP's DateTimeOriginal beats Exif's; the offset gives the instant. */
+      g_assert_cmpint (md.creation_time, ==, G_GINT64_CONSTANT (1692793980500000));
+      g_assert_cmpstr (md.date_time, ==, "2023-08-23T18:03:00.500");
+      g_assert_cmpstr (md.offset_time, ==, "+05:30");
+      /* dc:description beats ImageDescription. */
+      g_assert_cmpstr (md.caption, ==, "From XMP");
+      g_assert_cmpint (md.width, ==, 64);
+      g_assert_cmpint (md.height, ==, 48);
+    }
+}
+
+/* JPEG cases: Exif beats XMP's CreateDate, IPTC beats Exif, a broken XMP
+ * date falls through, a truncated packet is ignored. */
+static void
+test_describe_xmp_order (void)
+{
+  g_autoptr(GdkPixbuf) source = make_quadrants (64, 48);
+  g_autofree char *create = save_pixbuf (source, "xmp-create.jpg", "jpeg");
+  g_autofree char *iptc = save_pixbuf (source, "iptc.jpg", "jpeg");
+  g_autofree char *broken = save_pixbuf (source, "xmp-broken.jpg", "jpeg");
+  g_autofree char *truncated = save_pixbuf (source, "xmp-truncated.jpg", "jpeg");
+  const char *tool_create[] = {
+    "exiftool", "-q", "-overwrite_original", "-DateTimeOriginal=2021:01:02 03:04:05",
+    "-XMP-xmp:CreateDate=2023:08:23 18:03:00+05:30", create, NULL
+  };
+  const char *tool_iptc[] = {
+    "exiftool", "-q", "-overwrite_original", "-DateTimeOriginal=2021:01:02 03:04:05",
+    "-ImageDescription=From Exif", "-IPTC:DateCreated=2022:07:04",
+    "-IPTC:TimeCreated=09:30:15-04:00", "-IPTC:Caption-Abstract=From IPTC", iptc, NULL
+  };
+  const char *tool_exif[] = {
+    "exiftool", "-q", "-overwrite_original", "-DateTimeOriginal=2021:01:02 03:04:05",
+    "-OffsetTimeOriginal=+01:00", broken, truncated, NULL
+  };
+  const char *broken_packet =
+    PACKET_HEAD "<exif:DateTimeOriginal>2023-02-30T18:03:00</exif:DateTimeOriginal>"
+    "<dc:description><rdf:Alt><rdf:li xml:lang=\"x-default\">Still read</rdf:li></rdf:Alt>"
+    "</dc:description>" PACKET_TAIL;
+  const char *good_packet =
+    PACKET_HEAD "<exif:DateTimeOriginal>2023-08-23T18:03:00+05:30</exif:DateTimeOriginal>"
+    PACKET_TAIL;
+  g_auto(EiderMediaMetadata) md = { 0 };
+  g_auto(EiderMediaMetadata) md2 = { 0 };
+  g_auto(EiderMediaMetadata) md3 = { 0 };
+  g_auto(EiderMediaMetadata) md4 = { 0 };
+  g_autoptr(GBytes) t1 = NULL;
+  g_autoptr(GBytes) t2 = NULL;
+  g_autoptr(GBytes) t3 = NULL;
+  g_autoptr(GBytes) t4 = NULL;
+
+  if (!run_tool (tool_create) || !run_tool (tool_iptc) || !run_tool (tool_exif))
+    return;
+
+  /* Exif DateTimeOriginal (local time, Berlin winter: UTC+1) beats XMP's
+   * CreateDate. */
+  t1 = describe (create, EIDER_FILE_TYPE_IMAGE, 1700000000000000, &md);
+  g_assert_cmpint (md.creation_time, ==, G_GINT64_CONSTANT (1609553045000000));
+  g_assert_cmpstr (md.date_time, ==, "2021-01-02T03:04:05.000");
+  g_assert_null (md.offset_time);
+
+  /* IPTC's Date Created + Time Created beat Exif; its caption beats
+   * ImageDescription. */
+  t2 = describe (iptc, EIDER_FILE_TYPE_IMAGE, 1700000000000000, &md2);
+  g_assert_cmpint (md2.creation_time, ==, G_GINT64_CONSTANT (1656941415000000));
+  g_assert_cmpstr (md2.date_time, ==, "2022-07-04T09:30:15.000");
+  g_assert_cmpstr (md2.offset_time, ==, "-04:00");
+  g_assert_cmpstr (md2.caption, ==, "From IPTC");
+
+  /* An impossible XMP date falls through to Exif's; the packet's
+   * description is still used. */
+  insert_xmp_app1 (broken, broken_packet, strlen (broken_packet));
+  t3 = describe (broken, EIDER_FILE_TYPE_IMAGE, 1700000000000000, &md3);
+  g_assert_cmpint (md3.creation_time, ==, G_GINT64_CONSTANT (1609553045000000));
+  g_assert_cmpstr (md3.date_time, ==, "2021-01-02T03:04:05.000");
+  g_assert_cmpstr (md3.offset_time, ==, "+01:00");
+  g_assert_cmpstr (md3.caption, ==, "Still read");
+
+  /* A packet cut short is not XML: ignored, Exif's date is used. */
+  insert_xmp_app1 (truncated, good_packet, strlen (good_packet) - 40);
+  t4 = describe (truncated, EIDER_FILE_TYPE_IMAGE, 1700000000000000, &md4);
+  g_assert_cmpint (md4.creation_time, ==, G_GINT64_CONSTANT (1609553045000000));
+  g_assert_cmpstr (md4.offset_time, ==, "+01:00");
+  g_assert_null (md4.caption);
+  g_assert_false (md4.has_static_thumbnail);
+}
+
 static void
 test_describe_cancelled (void)
 {
@@ -1068,6 +1233,8 @@ main (int   argc,
   g_test_add_func ("/media/describe/motion-photo", test_motion_photo);
   g_test_add_func ("/media/describe/corrupt", test_corrupt_corpus);
   g_test_add_func ("/media/describe/video", test_describe_video);
+  g_test_add_func ("/media/describe/xmp", test_describe_xmp);
+  g_test_add_func ("/media/describe/xmp-order", test_describe_xmp_order);
   g_test_add_func ("/media/describe/cancelled", test_describe_cancelled);
   g_test_add_func ("/media/public-magic-empty", test_public_magic_empty);
   g_test_add_func ("/media/thumbnail-size-target", test_thumbnail_size_target);
