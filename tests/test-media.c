@@ -1064,10 +1064,7 @@ test_describe_xmp (void)
 
       g_test_message ("%s", formats[i][0]);
       if (formats[i][1] != NULL)
-        {
-          g_autoptr(GdkPixbuf) copy = gdk_pixbuf_copy (source);
-          g_autofree char *saved = save_pixbuf (copy, formats[i][0], formats[i][1]);
-        }
+        g_assert_true (gdk_pixbuf_save (source, path, formats[i][1], NULL, NULL));
       else if (g_str_has_suffix (path, ".webp"))
         {
           const char *convert[] = { "convert", base_png, path, NULL };
