@@ -31,6 +31,7 @@
 #include "eider-remote.h"
 #include "eider-secret-store.h"
 #include "eider-store.h"
+#include "eider-test-daemon.h"
 #include "eider-test-fixture.h"
 
 /* Tools ----------------------------------------------------------------------------- */
@@ -842,6 +843,109 @@ test_media_upload (void)
   test_fixture_tear_down (&fx);
 }
 
+/* A live photo's upload killed hard mid-way (the daemon, slowed by the
+ * bandwidth cap) resumes from its acknowledged part: the zip is packed
+ * again to the same bytes, no part goes twice, one Ente file results. */
+static void
+test_media_upload_live_resume (void)
+{
+  TestFixture fx = { 0 };
+  g_autoptr(TestDaemon) d = NULL;
+  g_autoptr(GPtrArray) acked = NULL;
+  g_autoptr(RemoteView) view = NULL;
+  g_autoptr(Seen) s = NULL;
+  g_autoptr(GBytes) image = NULL;
+  g_autoptr(GBytes) video = NULL;
+  g_autofree char *image_ext = NULL;
+  g_autofree char *video_ext = NULL;
+  g_autofree char *image_path = NULL;
+  g_autofree char *video_path = NULL;
+  g_autofree char *joint = NULL;
+  g_autofree char *zips = NULL;
+  g_autofree char *out = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 deadline;
+
+  test_fixture_set_up (&fx, NULL);
+  g_setenv ("GSETTINGS_BACKEND", "keyfile", TRUE);
+
+  /* Two halves of 12 MiB (a 24 MiB zip: two S3 parts). The video has no
+   * date of its own, the image's comes from its Takeout sidecar: exactly
+   * one sidecar makes a pair (spec §7.1). */
+  test_write_photo (fx.tree, "IMG_1234.JPG", 64, 48);
+  image_path = tree_path (&fx, "IMG_1234.JPG");
+  video_path = tree_path (&fx, "IMG_1234.MOV");
+  {
+    g_autoptr(GBytes) head = read_file (image_path);
+    gsize n = g_bytes_get_size (head);
+    gsize total = 12 * TEST_MiB;
+    g_autofree guint8 *data = g_malloc (total);
+
+    memcpy (data, g_bytes_get_data (head, NULL), n);
+    for (gsize i = n; i < total; i++)
+      data[i] = (guint8) g_random_int ();
+    test_write_bytes (image_path, data, total);
+
+    for (gsize i = 0; i < total; i++)
+      data[i] = (guint8) g_random_int ();
+    memcpy (data, "\x00\x00\x00\x14" "ftypqt  \x00\x00\x00\x00" "qt  ", 20);
+    test_write_bytes (video_path, data, total);
+  }
+  {
+    const char *sidecar = "{\"title\": \"IMG_1234.JPG\", \"photoTakenTime\": {\"timestamp\": \"1700000000\"}}";
+
+    test_write_text (fx.tree, "IMG_1234.JPG.json", sidecar, strlen (sidecar));
+  }
+  joint = g_strconcat (hash_of (&fx, "IMG_1234.JPG"), ":", hash_of (&fx, "IMG_1234.MOV"), NULL);
+
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "config", "set", "bandwidth-limit", "4096", NULL), ==, 0);
+  d = test_daemon_spawn (&fx, NULL);
+
+  deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+  for (;;)
+    {
+      g_autoptr(GPtrArray) parts = test_acknowledged_parts (&fx);
+
+      if (parts->len > 0)
+        break;
+      if (d->exited)
+        g_error ("The daemon exited:\n%s", d->log->str);
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      test_iterate_for (5000);
+    }
+  test_daemon_stop (d, SIGKILL, 30);
+  acked = test_acknowledged_parts (&fx);
+  g_assert_cmpuint (acked->len, ==, 1);
+
+  /* Resumed by a plain pass (no cap there). */
+  g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "backup", "--once", NULL), ==, 0);
+  test_assert_parts_sent_once (&fx, acked);
+  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request POST /files 200"), ==, 1);
+
+  view = remote_view_new (&fx, g_filename_display_basename (fx.tree));
+  s = see (&fx, view, "IMG_1234.JPG", 2, joint);
+  g_assert_cmpint (md_int (s, "creationTime"), ==, G_GINT64_CONSTANT (1700000000000000));
+  g_assert_true (eider_live_photo_unpack (s->body, &image, &image_ext, &video, &video_ext, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (image_ext, ==, "JPG");
+  g_assert_cmpstr (video_ext, ==, "MOV");
+  g_assert_true (bytes_equal_file (image, image_path));
+  g_assert_true (bytes_equal_file (video, video_path));
+
+  /* Nothing left behind. */
+  zips = g_build_filename (fx.data, "live-photos", NULL);
+  if (g_file_test (zips, G_FILE_TEST_IS_DIR))
+    {
+      g_autoptr(GDir) dir = g_dir_open (zips, 0, NULL);
+
+      g_assert_null (g_dir_read_name (dir));
+    }
+
+  g_unsetenv ("GSETTINGS_BACKEND");
+  test_fixture_tear_down (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -853,6 +957,7 @@ main (int   argc,
   g_assert_true (eider_crypto_init (NULL));
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/media-upload/tree", test_media_upload);
+  g_test_add_func ("/media-upload/live-resume", test_media_upload_live_resume);
 
   return g_test_run ();
 }
