@@ -533,6 +533,81 @@ test_daemon_not_logged_in (void)
   test_fixture_tear_down (&fx);
 }
 
+static guint
+count_part_puts (TestFixture *fx)
+{
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint n = 0;
+
+  g_assert_true (g_file_get_contents (fx->server->log_path, &contents, NULL, NULL));
+  lines = g_strsplit (contents, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], "request PUT /s3/") && strstr (lines[i], "?partNumber=") != NULL &&
+        g_str_has_suffix (lines[i], " 200"))
+      n++;
+
+  return n;
+}
+
+/* Pausing a folder stops its file in flight at once; the parts already
+ * sent stay sent, and resuming finishes the file without sending them
+ * again. The daemon runs under a bandwidth cap so that a part takes a
+ * few seconds. */
+static void
+test_daemon_folder_pause_mid_file (void)
+{
+  TestFixture fx = { 0 };
+  g_autoptr(TestDaemon) d = NULL;
+  g_autoptr(GPtrArray) acked = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *display = NULL;
+  gint64 deadline;
+  guint puts;
+
+  test_fixture_set_up (&fx, NULL);
+  g_setenv ("GSETTINGS_BACKEND", "keyfile", TRUE);
+  test_write_video (fx.tree, "big.mp4", 45 * MiB);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "config", "set", "bandwidth-limit", "8192", NULL), ==, 0);
+
+  d = test_daemon_spawn (&fx, NULL);
+  deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+  for (;;)
+    {
+      g_autoptr(GPtrArray) parts = test_acknowledged_parts (&fx);
+
+      if (parts->len > 0)
+        break;
+      g_assert_false (d->exited);
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      test_iterate_for (5000);
+    }
+
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "pause", fx.tree, NULL), ==, 0);
+  display = g_filename_display_name (fx.tree);
+  expected = g_strdup_printf ("Pausing %s on request.", display);
+  test_daemon_wait_lines (d, expected, 1, 10);
+  test_iterate_for (1 * G_USEC_PER_SEC);
+  acked = test_acknowledged_parts (&fx);
+  puts = count_part_puts (&fx);
+  g_assert_cmpuint (acked->len, <, 3);
+
+  /* A part takes ~2.5 s at 8 MiB/s: in 4 s nothing more arrives. */
+  test_iterate_for (4 * G_USEC_PER_SEC);
+  g_assert_cmpuint (count_part_puts (&fx), ==, puts);
+  g_assert_cmpuint (posted_files (&fx), ==, 0);
+
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "resume", fx.tree, NULL), ==, 0);
+  test_daemon_wait_lines (d, "uploaded\t", 1, 120);
+  test_assert_parts_sent_once (&fx, acked);
+  g_assert_cmpuint (posted_files (&fx), ==, 1);
+  test_daemon_stop (d, SIGTERM, 30);
+
+  g_unsetenv ("GSETTINGS_BACKEND");
+  test_fixture_tear_down (&fx);
+}
+
 /* 10,000 files created at once in a watched folder: coalesced, and each
  * uploaded exactly once. */
 static void
@@ -593,6 +668,7 @@ main (int   argc,
   g_test_add_func ("/daemon/single-instance", test_daemon_single_instance);
   g_test_add_func ("/daemon/pause-resume", test_daemon_pause_resume);
   g_test_add_func ("/daemon/sigterm-mid-upload", test_daemon_sigterm_mid_upload);
+  g_test_add_func ("/daemon/folder-pause-mid-file", test_daemon_folder_pause_mid_file);
   g_test_add_func ("/daemon/ten-thousand", test_daemon_ten_thousand);
 
   return g_test_run ();

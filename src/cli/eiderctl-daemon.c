@@ -376,9 +376,10 @@ daemon_set_watch_paused (Daemon    *daemon,
       !eider_store_set_watch_paused (daemon->store, watch_id, paused, error))
     return NULL;
 
+  /* eiderctl has stored it already (for a daemon started later): the
+   * request itself is what is reported. */
   display = g_filename_display_name (watch->path);
-  if (watch->paused != paused)
-    g_print ("%s %s on request.\n", paused ? "Pausing" : "Resuming", display);
+  g_print ("%s %s on request.\n", paused ? "Pausing" : "Resuming", display);
 
   /* A paused folder's files are no longer due (the store leaves them out)
    * and those in flight stop resumably; a resumed one is walked again so
