@@ -860,7 +860,10 @@ test_media_upload_live_resume (void)
   g_autofree char *video_ext = NULL;
   g_autofree char *image_path = NULL;
   g_autofree char *video_path = NULL;
+  g_autofree char *image_hash = NULL;
+  g_autofree char *video_hash = NULL;
   g_autofree char *joint = NULL;
+  g_autofree char *album = NULL;
   g_autofree char *zips = NULL;
   g_autofree char *out = NULL;
   g_autoptr(GError) error = NULL;
@@ -896,7 +899,9 @@ test_media_upload_live_resume (void)
 
     test_write_text (fx.tree, "IMG_1234.JPG.json", sidecar, strlen (sidecar));
   }
-  joint = g_strconcat (hash_of (&fx, "IMG_1234.JPG"), ":", hash_of (&fx, "IMG_1234.MOV"), NULL);
+  image_hash = hash_of (&fx, "IMG_1234.JPG");
+  video_hash = hash_of (&fx, "IMG_1234.MOV");
+  joint = g_strconcat (image_hash, ":", video_hash, NULL);
 
   g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
   g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "config", "set", "bandwidth-limit", "4096", NULL), ==, 0);
@@ -923,7 +928,8 @@ test_media_upload_live_resume (void)
   test_assert_parts_sent_once (&fx, acked);
   g_assert_cmpuint (test_server_count_log_lines (fx.server, "request POST /files 200"), ==, 1);
 
-  view = remote_view_new (&fx, g_filename_display_basename (fx.tree));
+  album = g_filename_display_basename (fx.tree);
+  view = remote_view_new (&fx, album);
   s = see (&fx, view, "IMG_1234.JPG", 2, joint);
   g_assert_cmpint (md_int (s, "creationTime"), ==, G_GINT64_CONSTANT (1700000000000000));
   g_assert_true (eider_live_photo_unpack (s->body, &image, &image_ext, &video, &video_ext, &error));

@@ -22,24 +22,6 @@
 #include "eider-store.h"
 #include "eiderctl.h"
 
-static EiderStore *
-open_store (EiderctlGlobals  *globals,
-            GError          **error)
-{
-  g_autofree char *path = NULL;
-
-  if (g_mkdir_with_parents (globals->data_dir, 0700) != 0)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Could not create %s: %s",
-                   globals->data_dir, g_strerror (errno));
-      return NULL;
-    }
-
-  path = g_build_filename (globals->data_dir, "eider.db", NULL);
-
-  return eider_store_open (path, error);
-}
-
 static const char *
 mapping_text (const EiderWatch *watch,
               char            **owned)
@@ -162,7 +144,7 @@ watch_add (EiderctlGlobals  *globals,
       return EIDERCTL_EXIT_FAILED;
     }
 
-  if ((store = open_store (globals, &error)) == NULL ||
+  if ((store = eiderctl_open_store (globals, &error)) == NULL ||
       (watch = eider_store_add_watch (store, real,
                                       per_folder ? EIDER_MAPPING_ALBUM_PER_FOLDER : EIDER_MAPPING_ONE_ALBUM,
                                       album, &error)) == NULL ||
@@ -188,7 +170,7 @@ watch_list (EiderctlGlobals  *globals,
   g_autoptr(GPtrArray) watches = NULL;
   g_autoptr(GError) error = NULL;
 
-  if ((store = open_store (globals, &error)) == NULL ||
+  if ((store = eiderctl_open_store (globals, &error)) == NULL ||
       (watches = eider_store_list_watches (store, &error)) == NULL)
     {
       eiderctl_error ("%s", error->message);
@@ -219,7 +201,6 @@ watch_remove (EiderctlGlobals  *globals,
   g_autoptr(EiderStore) store = NULL;
   g_autoptr(EiderWatch) watch = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *real = NULL;
 
   if (argc != 2)
     {
@@ -227,20 +208,14 @@ watch_remove (EiderctlGlobals  *globals,
       return EIDERCTL_EXIT_USAGE;
     }
 
-  if ((store = open_store (globals, &error)) == NULL)
+  if ((store = eiderctl_open_store (globals, &error)) == NULL)
     {
       eiderctl_error ("%s", error->message);
       return EIDERCTL_EXIT_FAILED;
     }
 
-  /* The folder may be gone (that is one reason to stop watching it). */
-  real = realpath (argv[1], NULL);
-  watch = eider_store_find_watch (store, real != NULL ? real : argv[1]);
-  if (watch == NULL)
-    {
-      eiderctl_error ("%s is not watched", argv[1]);
-      return EIDERCTL_EXIT_FAILED;
-    }
+  if ((watch = eiderctl_find_watch (store, argv[1])) == NULL)
+    return EIDERCTL_EXIT_FAILED;
 
   if (!eider_store_remove_watch (store, watch->id, &error))
     {
@@ -265,7 +240,6 @@ watch_set (EiderctlGlobals  *globals,
   g_autoptr(GError) error = NULL;
   g_autofree char *on_edit = NULL;
   g_autofree char *on_delete = NULL;
-  g_autofree char *real = NULL;
   g_autofree char *text = NULL;
   GOptionEntry entries[] = {
     FOLDER_OPTION_ENTRIES (on_edit, on_delete),
@@ -281,18 +255,13 @@ watch_set (EiderctlGlobals  *globals,
       return EIDERCTL_EXIT_USAGE;
     }
 
-  real = realpath (argv[1], NULL);
-  if ((store = open_store (globals, &error)) == NULL)
+  if ((store = eiderctl_open_store (globals, &error)) == NULL)
     {
       eiderctl_error ("%s", error->message);
       return EIDERCTL_EXIT_FAILED;
     }
-  watch = eider_store_find_watch (store, real != NULL ? real : argv[1]);
-  if (watch == NULL)
-    {
-      eiderctl_error ("%s is not watched", argv[1]);
-      return EIDERCTL_EXIT_FAILED;
-    }
+  if ((watch = eiderctl_find_watch (store, argv[1])) == NULL)
+    return EIDERCTL_EXIT_FAILED;
 
   if (!parse_folder_options (on_edit, on_delete, &watch->keep_edits, &watch->keep_deleted))
     {
@@ -468,7 +437,7 @@ eiderctl_backup (EiderctlGlobals  *globals,
     }
 
   if ((account = load_account (globals, &error)) == NULL ||
-      (store = open_store (globals, &error)) == NULL)
+      (store = eiderctl_open_store (globals, &error)) == NULL)
     {
       eiderctl_error ("%s", error->message);
       return EIDERCTL_EXIT_FAILED;
@@ -571,7 +540,7 @@ eiderctl_status (EiderctlGlobals  *globals,
   account = eider_account_new (globals->config_dir);
   eider_account_load (account, NULL);
 
-  if ((store = open_store (globals, &error)) == NULL ||
+  if ((store = eiderctl_open_store (globals, &error)) == NULL ||
       !eider_store_get_counts (store, &counts, &error) ||
       (working = eider_store_list_files_in_state (store, EIDER_FILE_WORKING, &error)) == NULL)
     {
@@ -694,7 +663,7 @@ eiderctl_failures (EiderctlGlobals  *globals,
       return EIDERCTL_EXIT_USAGE;
     }
 
-  if ((store = open_store (globals, &error)) == NULL ||
+  if ((store = eiderctl_open_store (globals, &error)) == NULL ||
       (failed = eider_store_list_files_in_state (store, EIDER_FILE_FAILED, &error)) == NULL ||
       (with_skipped &&
        (skipped = eider_store_list_files_in_state (store, EIDER_FILE_SKIPPED, &error)) == NULL))
@@ -735,7 +704,7 @@ eiderctl_retry (EiderctlGlobals  *globals,
   g_autoptr(GError) error = NULL;
   guint n;
 
-  if ((store = open_store (globals, &error)) == NULL)
+  if ((store = eiderctl_open_store (globals, &error)) == NULL)
     {
       eiderctl_error ("%s", error->message);
       return EIDERCTL_EXIT_FAILED;

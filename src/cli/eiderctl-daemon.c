@@ -34,36 +34,6 @@
 #define META_OVERRIDE_UNTIL    "override-until"
 #define META_FIRST_BACKUP_DONE "first-backup-done"
 
-static gboolean
-ensure_state_dir (EiderctlGlobals  *globals,
-                  GError          **error)
-{
-  if (g_mkdir_with_parents (globals->data_dir, 0700) != 0)
-    {
-      int saved = errno;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Could not create %s: %s",
-                   globals->data_dir, g_strerror (saved));
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-static EiderStore *
-open_store (EiderctlGlobals  *globals,
-            GError          **error)
-{
-  g_autofree char *path = NULL;
-
-  if (!ensure_state_dir (globals, error))
-    return NULL;
-
-  path = g_build_filename (globals->data_dir, "eider.db", NULL);
-
-  return eider_store_open (path, error);
-}
-
 static EiderWatch *
 find_watch_by_id (EiderStore  *store,
                   gint64       watch_id,
@@ -626,9 +596,9 @@ eiderctl_daemon (EiderctlGlobals  *globals,
 
   /* The directory is taken before the store is opened: a second daemon
    * must not touch the state of the first. */
-  if (!ensure_state_dir (globals, &error) ||
+  if (!eiderctl_ensure_state_dir (globals, &error) ||
       (instance = eider_instance_acquire (globals->data_dir, &error)) == NULL ||
-      (store = open_store (globals, &error)) == NULL ||
+      (store = eiderctl_open_store (globals, &error)) == NULL ||
       (watches = eider_store_list_watches (store, &error)) == NULL)
     {
       eiderctl_error ("%s", error->message);
@@ -836,7 +806,7 @@ eiderctl_pause_resume (EiderctlGlobals  *globals,
       return EIDERCTL_EXIT_USAGE;
     }
 
-  if ((store = open_store (globals, &error)) == NULL)
+  if ((store = eiderctl_open_store (globals, &error)) == NULL)
     {
       eiderctl_error ("%s", error->message);
       return EIDERCTL_EXIT_FAILED;
@@ -845,14 +815,8 @@ eiderctl_pause_resume (EiderctlGlobals  *globals,
   /* Persisted first: a daemon that starts later reads it from the store. */
   if (argc == 2)
     {
-      g_autofree char *real = realpath (argv[1], NULL);
-
-      watch = eider_store_find_watch (store, real != NULL ? real : argv[1]);
-      if (watch == NULL)
-        {
-          eiderctl_error ("%s is not watched", argv[1]);
-          return EIDERCTL_EXIT_FAILED;
-        }
+      if ((watch = eiderctl_find_watch (store, argv[1])) == NULL)
+        return EIDERCTL_EXIT_FAILED;
       if (!eider_store_set_watch_paused (store, watch->id, pause, &error))
         {
           eiderctl_error ("%s", error->message);

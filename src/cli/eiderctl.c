@@ -7,6 +7,7 @@
 #define G_LOG_DOMAIN "eiderctl"
 #include "config.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,51 @@ eiderctl_error (const char *format,
   va_end (args);
 
   g_printerr ("eiderctl: %s\n", message);
+}
+
+gboolean
+eiderctl_ensure_state_dir (EiderctlGlobals  *globals,
+                           GError          **error)
+{
+  if (g_mkdir_with_parents (globals->data_dir, 0700) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Could not create %s: %s",
+                   globals->data_dir, g_strerror (saved));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+EiderStore *
+eiderctl_open_store (EiderctlGlobals  *globals,
+                     GError          **error)
+{
+  g_autofree char *path = NULL;
+
+  if (!eiderctl_ensure_state_dir (globals, error))
+    return NULL;
+
+  path = g_build_filename (globals->data_dir, "eider.db", NULL);
+
+  return eider_store_open (path, error);
+}
+
+EiderWatch *
+eiderctl_find_watch (EiderStore *store,
+                     const char *arg)
+{
+  g_autofree char *real = realpath (arg, NULL);
+  EiderWatch *watch;
+
+  /* The folder may be gone (one reason to stop watching it). */
+  watch = eider_store_find_watch (store, real != NULL ? real : arg);
+  if (watch == NULL)
+    eiderctl_error ("%s is not watched", arg);
+
+  return watch;
 }
 
 /* Reads one line; a secret one without echo. The caller wipes and frees. */

@@ -8,6 +8,8 @@
 
 #include <gio/gio.h>
 
+#include "eider-store.h"
+
 G_BEGIN_DECLS
 
 /* Shared by eiderctl's commands. Exit codes: 0 success, 1 failure, 2 usage. */
@@ -47,6 +49,15 @@ int           eiderctl_backup_command (EiderctlGlobals *globals,
 int           eiderctl_daemon_command (EiderctlGlobals *globals,
                                        int              argc,
                                        char           **argv);
+
+/* The state folder (created 0700) and its store. */
+gboolean      eiderctl_ensure_state_dir (EiderctlGlobals  *globals,
+                                         GError          **error);
+EiderStore   *eiderctl_open_store  (EiderctlGlobals  *globals,
+                                    GError          **error);
+/* The watch of the folder the user named, or NULL (said on stderr). */
+EiderWatch   *eiderctl_find_watch  (EiderStore       *store,
+                                    const char       *arg);
 
 /* config get|set|reset */
 int           eiderctl_config      (EiderctlGlobals *globals,
