@@ -485,8 +485,8 @@ parse_exif_block (const guint8 *data,
 
 /* Where web's parseMetadataDate() splits an offset off: the first "Z",
  * else "±HH:MM" or "±HHMM" at the very end; -1 without one. */
-static gssize
-iso_offset_start (const char *s)
+gssize
+eider_exif_iso_offset_start (const char *s)
 {
   const char *z = strchr (s, 'Z');
   gsize n = strlen (s);
@@ -546,7 +546,7 @@ eider_exif_parse_iso_date (const char  *text,
   if (text == NULL)
     return FALSE;
   copy = g_strstrip (g_strdup (text));
-  at = iso_offset_start (copy);
+  at = eider_exif_iso_offset_start (copy);
   if (at >= 0)
     {
       offset = g_strdup (copy + at);

@@ -66,6 +66,10 @@ gboolean eider_exif_parse_all   (const guint8 *exif_data,
                                  gsize         iptc_len,
                                  EiderExif    *exif);
 
+/* Where an ISO 8601 date's offset starts, as web's parseMetadataDate()
+ * splits it: the first "Z", else "±HH:MM" or "±HHMM" at the very end; -1
+ * without one. */
+gssize   eider_exif_iso_offset_start (const char *s);
 gboolean eider_exif_parse_iso_date (const char  *text,
                                     GTimeZone   *tz,
                                     gint64      *us,

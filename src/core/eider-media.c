@@ -531,48 +531,72 @@ jpeg_size (Source *src,
   return FALSE;
 }
 
+/* One entry of a TIFF's IFD0 (at most its first 512 are looked at). */
+typedef struct
+{
+  gboolean le;
+  guint32  type;
+  guint32  count;
+  guint8   value[4];   /* the value itself, or its offset */
+} TiffEntry;
+
+static gboolean
+tiff_ifd0_entry (Source    *src,
+                 guint16    tag,
+                 TiffEntry *entry)
+{
+  guint8 b[12];
+  guint32 ifd;
+  guint32 n;
+
+  if (source_read (src, 0, b, 8) < 8)
+    return FALSE;
+  entry->le = b[0] == 'I';
+  ifd = entry->le ? le32 (b + 4) : be32 (b + 4);
+  if (source_read (src, ifd, b, 2) < 2)
+    return FALSE;
+  n = entry->le ? le16 (b) : be16 (b);
+
+  for (guint32 i = 0; i < MIN (n, 512); i++)
+    {
+      if (source_read (src, (goffset) ifd + 2 + 12 * i, b, 12) < 12)
+        return FALSE;
+      if ((entry->le ? le16 (b) : be16 (b)) != tag)
+        continue;
+      entry->type = entry->le ? le16 (b + 2) : be16 (b + 2);
+      entry->count = entry->le ? le32 (b + 4) : be32 (b + 4);
+      memcpy (entry->value, b + 8, 4);
+      return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* A SHORT or LONG entry's value, 0 when it is neither. */
+static guint32
+tiff_entry_uint (const TiffEntry *entry)
+{
+  if (entry->type == 3)
+    return entry->le ? le16 (entry->value) : be16 (entry->value);
+  if (entry->type == 4)
+    return entry->le ? le32 (entry->value) : be32 (entry->value);
+  return 0;
+}
+
 /* TIFF: ImageWidth and ImageLength of IFD0. */
 static gboolean
 tiff_size (Source *src,
            int    *width,
            int    *height)
 {
-  guint8 b[12];
-  gboolean le;
-  guint32 ifd;
-  guint32 n;
+  TiffEntry entry;
   guint32 w = 0;
   guint32 h = 0;
 
-  if (source_read (src, 0, b, 8) < 8)
-    return FALSE;
-  le = b[0] == 'I';
-  ifd = le ? le32 (b + 4) : be32 (b + 4);
-  if (source_read (src, ifd, b, 2) < 2)
-    return FALSE;
-  n = le ? le16 (b) : be16 (b);
-
-  for (guint32 i = 0; i < MIN (n, 512); i++)
-    {
-      guint32 tag;
-      guint32 type;
-      guint32 value;
-
-      if (source_read (src, (goffset) ifd + 2 + 12 * i, b, 12) < 12)
-        return FALSE;
-      tag = le ? le16 (b) : be16 (b);
-      type = le ? le16 (b + 2) : be16 (b + 2);
-      if (type == 3)
-        value = le ? le16 (b + 8) : be16 (b + 8);
-      else if (type == 4)
-        value = le ? le32 (b + 8) : be32 (b + 8);
-      else
-        continue;
-      if (tag == 256)
-        w = value;
-      else if (tag == 257)
-        h = value;
-    }
+  if (tiff_ifd0_entry (src, 256, &entry))
+    w = tiff_entry_uint (&entry);
+  if (tiff_ifd0_entry (src, 257, &entry))
+    h = tiff_entry_uint (&entry);
 
   if (w == 0 || h == 0 || w > G_MAXINT || h > G_MAXINT)
     return FALSE;
@@ -802,42 +826,19 @@ chunk_xmp (Source    *src,
 static GBytes *
 tiff_xmp (Source *src)
 {
-  guint8 b[12];
-  gboolean le;
-  guint32 ifd;
-  guint32 n;
+  TiffEntry entry;
+  guint32 offset;
 
-  if (source_read (src, 0, b, 8) < 8)
+  if (!tiff_ifd0_entry (src, 700, &entry) ||
+      (entry.type != 1 && entry.type != 7) || entry.count == 0 || entry.count > MAX_XMP)
     return NULL;
-  le = b[0] == 'I';
-  ifd = le ? le32 (b + 4) : be32 (b + 4);
-  if (source_read (src, ifd, b, 2) < 2)
+  if (entry.count <= 4)
+    return g_bytes_new (entry.value, entry.count);
+  offset = entry.le ? le32 (entry.value) : be32 (entry.value);
+  if ((goffset) offset + entry.count > src->size)
     return NULL;
-  n = le ? le16 (b) : be16 (b);
 
-  for (guint32 i = 0; i < MIN (n, 512); i++)
-    {
-      guint32 type;
-      guint32 count;
-      guint32 offset;
-
-      if (source_read (src, (goffset) ifd + 2 + 12 * i, b, 12) < 12)
-        return NULL;
-      if ((le ? le16 (b) : be16 (b)) != 700)
-        continue;
-      type = le ? le16 (b + 2) : be16 (b + 2);
-      count = le ? le32 (b + 4) : be32 (b + 4);
-      if ((type != 1 && type != 7) || count == 0 || count > MAX_XMP)
-        return NULL;
-      if (count <= 4)
-        return g_bytes_new (b + 8, count);
-      offset = le ? le32 (b + 8) : be32 (b + 8);
-      if ((goffset) offset + count > src->size)
-        return NULL;
-      return source_bytes (src, offset, count);
-    }
-
-  return NULL;
+  return source_bytes (src, offset, entry.count);
 }
 
 /* ---- Thumbnails ----------------------------------------------------------- */

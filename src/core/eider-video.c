@@ -19,6 +19,7 @@
 #include <gst/pbutils/pbutils.h>
 #include <gst/video/video.h>
 
+#include "eider-exif.h"
 #include "eider-video.h"
 
 /* How Ente's uploaders read a video (spec/ente-upload.md §4.2, §4.5): ffmpeg's
@@ -190,31 +191,6 @@ format_wall_clock (GDateTime *dt,
               g_date_time_get_microsecond (dt) / 1000);
 }
 
-/* Where web's parseMetadataDate() splits an offset off: the first "Z",
- * else "±HH:MM" or "±HHMM" at the very end; -1 without one. */
-static gssize
-offset_start (const char *s)
-{
-  const char *z = strchr (s, 'Z');
-  gsize n = strlen (s);
-
-  if (z != NULL)
-    return z - s;
-  for (gsize len = 6; len >= 5; len--)
-    {
-      const char *o;
-
-      if (n < len)
-        continue;
-      o = s + n - len;
-      if ((o[0] == '+' || o[0] == '-') && g_ascii_isdigit (o[1]) && g_ascii_isdigit (o[2]) &&
-          (len == 5 || o[3] == ':') &&
-          g_ascii_isdigit (o[len - 2]) && g_ascii_isdigit (o[len - 1]))
-        return n - len;
-    }
-  return -1;
-}
-
 /* `com.apple.quicktime.creationdate` is ISO 8601, usually with an offset
  * ("2023-08-23T18:13:00+0530"); without one it is local time, as a
  * JavaScript Date reads it. Exif-style "YYYY:MM:DD HH:MM:SS" is accepted.
@@ -247,7 +223,7 @@ parse_creation_date (const char     *text,
     return;
   info->creation_time = us;
 
-  at = offset_start (copy);
+  at = eider_exif_iso_offset_start (copy);
   wall_text = at >= 0 ? g_strndup (copy, at) : g_strdup (copy);
   wall = g_date_time_new_from_iso8601 (wall_text, utc);
   if (wall == NULL)
