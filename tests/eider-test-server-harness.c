@@ -223,3 +223,24 @@ test_dir_contains (const char   *dir,
 
   return FALSE;
 }
+
+gboolean
+test_run_tool (const char * const *argv)
+{
+  g_autofree char *program = g_find_program_in_path (argv[0]);
+  g_autofree char *err = NULL;
+  int status = 0;
+
+  if (program == NULL)
+    {
+      g_test_skip_printf ("%s is not installed", argv[0]);
+      return FALSE;
+    }
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH |
+                               G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &status, NULL));
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("%s failed: %s", argv[0], err);
+
+  return TRUE;
+}

@@ -40,5 +40,8 @@ void          test_rm_rf           (const char         *path);
 gboolean      test_dir_contains    (const char         *dir,
                                     const guint8       *needle,
                                     gsize               len);
+/* Runs a tool (exiftool, convert, heif-enc…) that must succeed; FALSE, with
+ * the test marked skipped, when it is not installed. */
+gboolean      test_run_tool        (const char * const *argv);
 
 G_END_DECLS

@@ -12,30 +12,9 @@
 #include <gdk-pixbuf/gdk-pixbuf.h>
 
 #include "eider-exif.h"
+#include "eider-test-server-harness.h"
 
 static char *tmpdir;
-
-/* Runs a tool (exiftool, convert); FALSE (and the test skipped) without it. */
-static gboolean
-run_tool (const char * const *argv)
-{
-  g_autofree char *program = g_find_program_in_path (argv[0]);
-  g_autofree char *err = NULL;
-  int status = 0;
-
-  if (program == NULL)
-    {
-      g_test_skip_printf ("%s is not installed", argv[0]);
-      return FALSE;
-    }
-
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH |
-                               G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &status, NULL));
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("%s failed: %s", argv[0], err);
-
-  return TRUE;
-}
 
 static char *
 make_jpeg (const char *name)
@@ -147,7 +126,7 @@ test_parse_jpeg (void)
   g_autoptr(GBytes) bytes = NULL;
   g_auto(EiderExif) exif = { 0 };
 
-  if (!run_tool (argv))
+  if (!test_run_tool (argv))
     return;
   bytes = read_file (path);
 
@@ -182,7 +161,7 @@ test_parse_fallbacks (void)
   g_autofree char *plain_path = make_jpeg ("plain.jpg");
   g_auto(EiderExif) exif = { 0 };
 
-  if (!run_tool (argv))
+  if (!test_run_tool (argv))
     return;
   bytes = read_file (path);
 
@@ -483,7 +462,7 @@ test_xmp_iptc_over_exif (void)
     0
   };
 
-  if (!run_tool (argv))
+  if (!test_run_tool (argv))
     return;
   jpeg = read_file (path);
 

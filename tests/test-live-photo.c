@@ -18,6 +18,7 @@
 #include <glib/gstdio.h>
 
 #include "eider-live-photo.h"
+#include "eider-test-server-harness.h"
 
 static char *tmp_dir;
 
@@ -397,23 +398,6 @@ test_unpack_rejects (void)
   }
 }
 
-static void
-remove_tree (const char *dir)
-{
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  if (d == NULL)
-    return;
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-
-      g_unlink (path);
-    }
-  g_rmdir (dir);
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -434,7 +418,7 @@ main (int   argc,
   g_test_add_func ("/live-photo/unpack-rejects", test_unpack_rejects);
 
   ret = g_test_run ();
-  remove_tree (tmp_dir);
+  test_rm_rf (tmp_dir);
   g_free (tmp_dir);
   return ret;
 }

@@ -34,22 +34,7 @@
 #include "eider-test-daemon.h"
 #include "eider-test-fixture.h"
 
-/* Tools ----------------------------------------------------------------------------- */
-
-static void
-run_tool (const char * const *argv)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *err_text = NULL;
-  int status = 0;
-
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL,
-                               G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                               NULL, NULL, NULL, &err_text, &status, &error));
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("%s failed: %s", argv[0], err_text);
-}
+/* Files ----------------------------------------------------------------------------- */
 
 static char *
 tree_path (TestFixture *fx,
@@ -80,7 +65,7 @@ make_jpeg (TestFixture        *fx,
     g_ptr_array_add (argv, (char *) args[i]);
   g_ptr_array_add (argv, path);
   g_ptr_array_add (argv, NULL);
-  run_tool ((const char * const *) argv->pdata);
+  g_assert_true (test_run_tool ((const char * const *) argv->pdata));
 }
 
 /* A QuickTime clip (Motion JPEG) of @n_frames at 25 frames per second,
@@ -102,13 +87,13 @@ make_mov (TestFixture *fx,
                         "jpegenc", "!", "qtmux", "!", "filesink", location, NULL };
   const char *tool[] = { "exiftool", "-q", "-overwrite_original", date, path, NULL, NULL };
 
-  run_tool (gst);
+  g_assert_true (test_run_tool (gst));
   if (place != NULL)
     {
       tool[4] = place;
       tool[5] = path;
     }
-  run_tool (tool);
+  g_assert_true (test_run_tool (tool));
 }
 
 static void
@@ -140,7 +125,7 @@ make_heic (TestFixture        *fx,
   gdk_pixbuf_fill (pixbuf, 0x3366ccff);
   g_assert_true (gdk_pixbuf_save (pixbuf, jpeg, "jpeg", &error, NULL));
   g_assert_no_error (error);
-  run_tool ((const char *[]) { "heif-enc", "-q", "60", "-o", path, jpeg, NULL });
+  g_assert_true (test_run_tool ((const char *[]) { "heif-enc", "-q", "60", "-o", path, jpeg, NULL }));
 
   g_ptr_array_add (argv, (char *) "exiftool");
   g_ptr_array_add (argv, (char *) "-q");
@@ -149,7 +134,7 @@ make_heic (TestFixture        *fx,
     g_ptr_array_add (argv, (char *) exif_args[i]);
   g_ptr_array_add (argv, path);
   g_ptr_array_add (argv, NULL);
-  run_tool ((const char * const *) argv->pdata);
+  g_assert_true (test_run_tool ((const char * const *) argv->pdata));
 }
 
 static GBytes *

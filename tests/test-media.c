@@ -14,6 +14,7 @@
 
 #include "eider-crypto.h"
 #include "eider-media.h"
+#include "eider-test-server-harness.h"
 
 static char *tmpdir;
 
@@ -153,27 +154,6 @@ test_thumbnail_fallbacks (void)
 }
 
 /* ---- Real files ----------------------------------------------------------- */
-
-static gboolean
-run_tool (const char * const *argv)
-{
-  g_autofree char *program = g_find_program_in_path (argv[0]);
-  g_autofree char *err = NULL;
-  int status = 0;
-
-  if (program == NULL)
-    {
-      g_test_skip_printf ("%s is not installed", argv[0]);
-      return FALSE;
-    }
-
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH |
-                               G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &status, NULL));
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("%s failed: %s", argv[0], err);
-
-  return TRUE;
-}
 
 /* Four flat quadrants, so a thumbnail's orientation shows in its colours:
  * red top left, green top right, blue bottom left, white bottom right. */
@@ -326,7 +306,7 @@ test_describe_jpeg (void)
   g_autofree char *json = NULL;
   guint count = 0;
 
-  if (!run_tool (argv))
+  if (!test_run_tool (argv))
     return;
 
   thumb = describe (path, EIDER_FILE_TYPE_IMAGE, 1700000000000000, &md);
@@ -387,7 +367,7 @@ test_describe_heic (void)
   g_autoptr(GBytes) content = NULL;
   g_autoptr(GdkPixbuf) pixbuf = NULL;
 
-  if (!run_tool (tag) || !run_tool (enc))
+  if (!test_run_tool (tag) || !test_run_tool (enc))
     return;
 
   content = read_file (heic);
@@ -416,7 +396,7 @@ test_describe_heic (void)
   g_clear_object (&pixbuf);
 
   /* AVIF goes the same way. */
-  if (!run_tool (enc_avif))
+  if (!test_run_tool (enc_avif))
     return;
   thumb_avif = describe (avif, EIDER_FILE_TYPE_IMAGE, 1800000000000000, &md_avif);
   g_assert_false (md_avif.has_static_thumbnail);
@@ -438,7 +418,7 @@ test_describe_webp (void)
   g_autoptr(GBytes) content = NULL;
   g_autoptr(GdkPixbuf) pixbuf = NULL;
 
-  g_assert_true (run_tool (convert));
+  g_assert_true (test_run_tool (convert));
   content = read_file (webp);
   g_assert_cmpint (eider_media_classify (g_bytes_get_data (content, NULL), g_bytes_get_size (content),
                                          "photo.webp"), ==, EIDER_FILE_TYPE_IMAGE);
@@ -667,7 +647,7 @@ test_describe_sidecar (void)
       "-GPSLongitude=77.5946", "-GPSLongitudeRef=E", "-Make=Google", "-ImageDescription=Exif words",
       photo, photo2, NULL
     };
-    if (!run_tool (argv))
+    if (!test_run_tool (argv))
       return;
   }
 
@@ -839,7 +819,7 @@ test_corrupt_corpus (void)
   gsize n;
   gint64 start;
 
-  if (!run_tool (argv))
+  if (!test_run_tool (argv))
     return;
   base = read_file (exif_jpeg);
   b = g_bytes_get_data (base, &n);
@@ -955,7 +935,7 @@ test_describe_video (void)
   g_autofree char *json = NULL;
   guint count = 0;
 
-  if (!run_tool (argv))
+  if (!test_run_tool (argv))
     return;
   head = read_file (path);
   g_assert_cmpint (eider_media_classify (g_bytes_get_data (head, NULL), 64, path), ==,
@@ -997,7 +977,7 @@ test_describe_video (void)
     g_autoptr(GBytes) thumb2 = NULL;
     g_autofree char *pub2 = NULL;
 
-    if (!run_tool (tool))
+    if (!test_run_tool (tool))
       return;
     thumb2 = describe (path, EIDER_FILE_TYPE_VIDEO, 1600000000000000, &md2);
     g_assert_cmpint (md2.creation_time, ==, G_GINT64_CONSTANT (1692793980000000));
@@ -1069,17 +1049,17 @@ test_describe_xmp (void)
         {
           const char *convert[] = { "convert", base_png, path, NULL };
 
-          if (!run_tool (convert))
+          if (!test_run_tool (convert))
             return;
         }
       else
         {
           const char *enc[] = { "heif-enc", "-q", "90", "-o", path, base, NULL };
 
-          if (!run_tool (enc))
+          if (!test_run_tool (enc))
             return;
         }
-      if (!run_tool (tool))
+      if (!test_run_tool (tool))
         return;
 
       thumb = describe (path, EIDER_FILE_TYPE_IMAGE, 1700000000000000, &md);
@@ -1133,7 +1113,7 @@ test_describe_xmp_order (void)
   g_autoptr(GBytes) t3 = NULL;
   g_autoptr(GBytes) t4 = NULL;
 
-  if (!run_tool (tool_create) || !run_tool (tool_iptc) || !run_tool (tool_exif))
+  if (!test_run_tool (tool_create) || !test_run_tool (tool_iptc) || !test_run_tool (tool_exif))
     return;
 
   /* Exif DateTimeOriginal (local time, Berlin winter: UTC+1) beats XMP's

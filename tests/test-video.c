@@ -21,6 +21,7 @@
 
 #include <glib/gstdio.h>
 
+#include "eider-test-server-harness.h"
 #include "eider-video.h"
 
 #define TIMEOUT_MS 10000
@@ -705,23 +706,6 @@ test_threads (void)
     }
 }
 
-static void
-remove_tree (const char *dir)
-{
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  if (d == NULL)
-    return;
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-
-      g_unlink (path);
-    }
-  g_rmdir (dir);
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -749,7 +733,7 @@ main (int   argc,
   g_test_add_func ("/video/threads", test_threads);
 
   ret = g_test_run ();
-  remove_tree (tmp_dir);
+  test_rm_rf (tmp_dir);
   g_free (tmp_dir);
   return ret;
 }
