@@ -248,21 +248,6 @@ decode (struct heif_image_handle  *handle,
   return g_steal_pointer (&pixbuf);
 }
 
-static GdkPixbuf *
-fit (GdkPixbuf *pixbuf,
-     int        max_side)
-{
-  int w = gdk_pixbuf_get_width (pixbuf);
-  int h = gdk_pixbuf_get_height (pixbuf);
-  double scale = MIN (1.0, (double) max_side / MAX (w, h));
-
-  if (scale >= 1.0)
-    return g_object_ref (pixbuf);
-
-  return gdk_pixbuf_scale_simple (pixbuf, MAX (1, (int) (w * scale + 0.5)),
-                                  MAX (1, (int) (h * scale + 0.5)), GDK_INTERP_BILINEAR);
-}
-
 /* The largest embedded thumbnail, if any; *big when it reaches @max_side. */
 static struct heif_image_handle *
 largest_thumbnail (EiderHeif *heif,
@@ -301,10 +286,10 @@ largest_thumbnail (EiderHeif *heif,
  * eider_heif_thumbnail:
  * @max_side: the longest side wanted
  *
- * An upright image whose longest side is at most @max_side: from the
- * primary image's embedded thumbnail when that is at least as large, else
- * from the primary image, else (when the primary image cannot be decoded)
- * from whatever thumbnail there is.
+ * An upright image to make a thumbnail of (the caller scales it): the
+ * primary image's embedded thumbnail when its longest side is at least
+ * @max_side, else the primary image, else (when the primary image cannot be
+ * decoded) whatever thumbnail there is.
  *
  * Returns: (transfer full): the image, or %NULL with @error set
  */
@@ -336,5 +321,5 @@ eider_heif_thumbnail (EiderHeif  *heif,
       return NULL;
     }
 
-  return fit (pixbuf, max_side);
+  return g_steal_pointer (&pixbuf);
 }

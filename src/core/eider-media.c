@@ -685,38 +685,49 @@ header_size (Source    *src,
   return TRUE;
 }
 
-/* A PNG eXIf or WebP EXIF chunk, walked by chunk headers only. */
+/* Calls @visit with each chunk of a PNG, or of a RIFF (WebP) file, walking
+ * the chunk headers only, until it returns a block. */
+typedef GBytes *(*ChunkVisit) (Source       *src,
+                               const guint8  type[4],
+                               goffset       data,
+                               guint32       size);
+
 static GBytes *
-chunk_exif (Source    *src,
-            ImageKind  kind)
+walk_chunks (Source     *src,
+             ImageKind   kind,
+             ChunkVisit  visit)
 {
   goffset pos = kind == KIND_PNG ? 8 : 12;
   guint8 b[8];
 
   for (guint i = 0; i < 100000 && pos + 8 <= src->size; i++)
     {
+      const guint8 *type = kind == KIND_PNG ? b + 4 : b;
+      GBytes *block;
       guint32 n;
 
       if (source_read (src, pos, b, 8) < 8)
         return NULL;
-
-      if (kind == KIND_PNG)
-        {
-          n = be32 (b);
-          if (memcmp (b + 4, "eXIf", 4) == 0)
-            return n <= MAX_CHUNK_EXIF ? source_bytes (src, pos + 8, n) : NULL;
-          if (memcmp (b + 4, "IEND", 4) == 0)
-            return NULL;
-          pos += 12 + (goffset) n;
-        }
-      else
-        {
-          n = le32 (b + 4);
-          if (memcmp (b, "EXIF", 4) == 0)
-            return n <= MAX_CHUNK_EXIF ? source_bytes (src, pos + 8, n) : NULL;
-          pos += 8 + (goffset) n + (n & 1);
-        }
+      n = kind == KIND_PNG ? be32 (b) : le32 (b + 4);
+      if (kind == KIND_PNG && memcmp (type, "IEND", 4) == 0)
+        return NULL;
+      if ((block = visit (src, type, pos + 8, n)) != NULL)
+        return block;
+      pos += kind == KIND_PNG ? 12 + (goffset) n : 8 + (goffset) n + (n & 1);
     }
+
+  return NULL;
+}
+
+/* A PNG eXIf or WebP EXIF chunk. */
+static GBytes *
+exif_chunk (Source       *src,
+            const guint8  type[4],
+            goffset       data,
+            guint32       size)
+{
+  if ((memcmp (type, "eXIf", 4) == 0 || memcmp (type, "EXIF", 4) == 0) && size <= MAX_CHUNK_EXIF)
+    return source_bytes (src, data, size);
 
   return NULL;
 }
@@ -775,49 +786,29 @@ jpeg_xmp_iptc (Source  *src,
 
 /* A PNG iTXt "XML:com.adobe.xmp" (uncompressed) or WebP "XMP " chunk. */
 static GBytes *
-chunk_xmp (Source    *src,
-           ImageKind  kind)
+xmp_chunk (Source       *src,
+           const guint8  type[4],
+           goffset       data,
+           guint32       n)
 {
   static const char keyword[] = "XML:com.adobe.xmp";   /* with its NUL */
-  goffset pos = kind == KIND_PNG ? 8 : 12;
-  guint8 b[8];
+  g_autoptr(GBytes) chunk = NULL;
+  const guint8 *d, *lang, *translated;
+  gsize size;
 
-  for (guint i = 0; i < 100000 && pos + 8 <= src->size; i++)
-    {
-      guint32 n;
+  if (memcmp (type, "XMP ", 4) == 0)
+    return n <= MAX_XMP ? source_bytes (src, data, n) : NULL;
+  if (memcmp (type, "iTXt", 4) != 0 || n <= sizeof keyword + 2 || n > MAX_XMP)
+    return NULL;
 
-      if (source_read (src, pos, b, 8) < 8)
-        return NULL;
-
-      if (kind == KIND_PNG)
-        {
-          n = be32 (b);
-          if (memcmp (b + 4, "iTXt", 4) == 0 && n > sizeof keyword + 2 && n <= MAX_XMP)
-            {
-              g_autoptr(GBytes) chunk = source_bytes (src, pos + 8, n);
-              gsize size;
-              const guint8 *d = g_bytes_get_data (chunk, &size);
-              const guint8 *lang, *translated;
-
-              /* keyword\0, compression flag 0, method, language\0, translated\0, text */
-              if (size == n && memcmp (d, keyword, sizeof keyword) == 0 &&
-                  d[sizeof keyword] == 0 &&
-                  (lang = memchr (d + sizeof keyword + 2, 0, n - sizeof keyword - 2)) != NULL &&
-                  (translated = memchr (lang + 1, 0, d + n - (lang + 1))) != NULL)
-                return g_bytes_new_from_bytes (chunk, translated + 1 - d, d + n - (translated + 1));
-            }
-          if (memcmp (b + 4, "IEND", 4) == 0)
-            return NULL;
-          pos += 12 + (goffset) n;
-        }
-      else
-        {
-          n = le32 (b + 4);
-          if (memcmp (b, "XMP ", 4) == 0)
-            return n <= MAX_XMP ? source_bytes (src, pos + 8, n) : NULL;
-          pos += 8 + (goffset) n + (n & 1);
-        }
-    }
+  /* keyword\0, compression flag 0, method, language\0, translated\0, text */
+  chunk = source_bytes (src, data, n);
+  d = g_bytes_get_data (chunk, &size);
+  if (size == n && memcmp (d, keyword, sizeof keyword) == 0 &&
+      d[sizeof keyword] == 0 &&
+      (lang = memchr (d + sizeof keyword + 2, 0, n - sizeof keyword - 2)) != NULL &&
+      (translated = memchr (lang + 1, 0, d + n - (lang + 1))) != NULL)
+    return g_bytes_new_from_bytes (chunk, translated + 1 - d, d + n - (translated + 1));
 
   return NULL;
 }
@@ -1394,8 +1385,8 @@ read_image (Source             *src,
       break;
     case KIND_PNG:
     case KIND_WEBP:
-      block = chunk_exif (src, kind);
-      xmp = chunk_xmp (src, kind);
+      block = walk_chunks (src, kind, exif_chunk);
+      xmp = walk_chunks (src, kind, xmp_chunk);
       break;
     case KIND_RAW:
       {
