@@ -222,6 +222,26 @@ test_acknowledged_parts (TestFixture *fx)
 }
 
 void
+test_wait_acknowledged_part (TestFixture *fx,
+                             guint        seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      g_autoptr(GPtrArray) parts = test_acknowledged_parts (fx);
+
+      if (parts->len > 0)
+        return;
+      if (g_get_monotonic_time () > deadline)
+        g_error ("No part was acknowledged within %u s", seconds);
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (2000);
+    }
+}
+
+void
 test_assert_parts_sent_once (TestFixture *fx,
                              GPtrArray   *parts)
 {

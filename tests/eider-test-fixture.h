@@ -65,6 +65,11 @@ int          test_eiderctl          (TestFixture        *fx,
  * database records as acknowledged, read through a second connection. */
 GPtrArray   *test_acknowledged_parts (TestFixture       *fx);
 
+/* Waits (running the main context) until an upload in flight has a part
+ * acknowledged; fails the test after @seconds. */
+void         test_wait_acknowledged_part (TestFixture  *fx,
+                                          guint         seconds);
+
 /* Each of these part numbers was PUT (with success) exactly once, by the
  * server's request log. */
 void         test_assert_parts_sent_once (TestFixture  *fx,

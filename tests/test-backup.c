@@ -362,7 +362,6 @@ test_backup_kill_resume (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *out = NULL;
   g_autofree char *object_path = NULL;
-  gint64 deadline;
   int rc;
 
   test_fixture_set_up (&fx, NULL);
@@ -372,16 +371,7 @@ test_backup_kill_resume (void)
   proc = test_eiderctl_spawn (&fx, NULL, (const char *[]) { "backup", "--once", NULL });
 
   /* Wait until at least one part is acknowledged, then kill it hard. */
-  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-  for (;;)
-    {
-      g_autoptr(GPtrArray) parts = test_acknowledged_parts (&fx);
-
-      if (parts->len > 0)
-        break;
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_usleep (2000);
-    }
+  test_wait_acknowledged_part (&fx, 60);
   kill (atoi (g_subprocess_get_identifier (proc)), SIGKILL);
   g_subprocess_wait (proc, NULL, &error);
   g_assert_no_error (error);

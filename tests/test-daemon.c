@@ -466,24 +466,13 @@ test_daemon_sigterm_mid_upload (void)
   g_autoptr(TestDaemon) d = NULL;
   g_autoptr(GPtrArray) acked = NULL;
   g_autofree char *expected = NULL;
-  gint64 deadline;
 
   test_fixture_set_up (&fx, NULL);
   test_write_video (fx.tree, "big.mp4", 60 * MiB + 7);
   g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
 
   d = test_daemon_spawn (&fx, (const char *[]) { "--jobs", "1", NULL });
-  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-  for (;;)
-    {
-      g_autoptr(GPtrArray) parts = test_acknowledged_parts (&fx);
-
-      if (parts->len > 0)
-        break;
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_assert_false (d->exited);
-      test_iterate_for (2000);
-    }
+  test_wait_acknowledged_part (&fx, 60);
 
   g_assert_cmpint (test_daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
   g_assert_true (g_subprocess_get_if_exited (d->proc));
@@ -562,7 +551,6 @@ test_daemon_folder_pause_mid_file (void)
   g_autoptr(GPtrArray) acked = NULL;
   g_autofree char *expected = NULL;
   g_autofree char *display = NULL;
-  gint64 deadline;
   guint puts;
 
   test_fixture_set_up (&fx, NULL);
@@ -572,17 +560,7 @@ test_daemon_folder_pause_mid_file (void)
   g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "config", "set", "bandwidth-limit", "8192", NULL), ==, 0);
 
   d = test_daemon_spawn (&fx, NULL);
-  deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
-  for (;;)
-    {
-      g_autoptr(GPtrArray) parts = test_acknowledged_parts (&fx);
-
-      if (parts->len > 0)
-        break;
-      g_assert_false (d->exited);
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      test_iterate_for (5000);
-    }
+  test_wait_acknowledged_part (&fx, 120);
 
   g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "pause", fx.tree, NULL), ==, 0);
   display = g_filename_display_name (fx.tree);

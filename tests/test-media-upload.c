@@ -852,7 +852,6 @@ test_media_upload_live_resume (void)
   g_autofree char *zips = NULL;
   g_autofree char *out = NULL;
   g_autoptr(GError) error = NULL;
-  gint64 deadline;
 
   test_fixture_set_up (&fx, NULL);
   g_setenv ("GSETTINGS_BACKEND", "keyfile", TRUE);
@@ -892,18 +891,7 @@ test_media_upload_live_resume (void)
   g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "config", "set", "bandwidth-limit", "4096", NULL), ==, 0);
   d = test_daemon_spawn (&fx, NULL);
 
-  deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
-  for (;;)
-    {
-      g_autoptr(GPtrArray) parts = test_acknowledged_parts (&fx);
-
-      if (parts->len > 0)
-        break;
-      if (d->exited)
-        g_error ("The daemon exited:\n%s", d->log->str);
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      test_iterate_for (5000);
-    }
+  test_wait_acknowledged_part (&fx, 120);
   test_daemon_stop (d, SIGKILL, 30);
   acked = test_acknowledged_parts (&fx);
   g_assert_cmpuint (acked->len, ==, 1);
