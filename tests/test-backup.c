@@ -968,6 +968,65 @@ test_backup_edits_and_renames (void)
   test_fixture_tear_down (&fx);
 }
 
+/* The same photo in two folders is one Ente file in two albums; editing
+ * one copy must not replace the other's content: the edit becomes a file
+ * of its own. */
+static void
+test_backup_shared_edit (void)
+{
+  TestFixture fx = { 0 };
+  g_autoptr(EiderAccount) account = NULL;
+  g_autoptr(EiderStore) store = NULL;
+  g_autoptr(EiderEngine) engine = NULL;
+  g_autoptr(EiderWatch) watch = NULL;
+  g_autoptr(RemoteView) view = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *db = NULL;
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  g_autofree char *old_hash = NULL;
+  g_autofree char *new_hash = NULL;
+  g_autofree char *contents = NULL;
+  gsize len;
+
+  test_fixture_set_up (&fx, NULL);
+  test_write_photo (fx.tree, "A/same.jpg", 150, 100);
+  a = g_build_filename (fx.tree, "A", "same.jpg", NULL);
+  b = g_build_filename (fx.tree, "B", "same.jpg", NULL);
+  g_assert_true (g_file_get_contents (a, &contents, &len, NULL));
+  test_write_bytes (b, (const guint8 *) contents, len);
+  old_hash = hash_of (a);
+
+  account = eider_account_new (fx.config);
+  g_assert_true (eider_account_load (account, &error));
+  db = g_build_filename (fx.data, "eider.db", NULL);
+  store = eider_store_open (db, &error);
+  g_assert_no_error (error);
+  watch = eider_store_add_watch (store, fx.tree, EIDER_MAPPING_ALBUM_PER_FOLDER, NULL, &error);
+  g_assert_no_error (error);
+
+  engine = eider_engine_new (account, store);
+  eider_engine_set_retry_base_ms (engine, 100);
+  eider_engine_start (engine);
+  wait_uploaded (store, 2);
+  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request POST /files 200"), ==, 1);
+
+  test_write_photo (fx.tree, "A/same.jpg", 160, 100);
+  new_hash = hash_of (a);
+  eider_engine_note_paths (engine, watch->id, (const char *[]) { a, NULL });
+  wait_uploaded_as (store, a, new_hash);
+  stop_engine (engine);
+
+  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request PUT /files/update 200"), ==, 0);
+  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request POST /files 200"), ==, 2);
+  view = remote_view_new (&fx);
+  assert_backed_up (&fx, view, "A/same.jpg", "A");
+  assert_backed_up (&fx, view, "B/same.jpg", "B");
+  g_assert_true (in_album (view, "B", "same.jpg", old_hash, 0));
+
+  test_fixture_tear_down (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -982,6 +1041,7 @@ main (int   argc,
   g_test_add_func ("/backup/continuous", test_backup_continuous);
   g_test_add_func ("/backup/removals-and-moves", test_backup_removals_and_moves);
   g_test_add_func ("/backup/edits-and-renames", test_backup_edits_and_renames);
+  g_test_add_func ("/backup/shared-edit", test_backup_shared_edit);
 
   return g_test_run ();
 }

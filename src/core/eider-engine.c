@@ -1187,6 +1187,13 @@ find_replaced (Job *job)
   if (watch == NULL || watch->keep_edits)
     return;
 
+  /* The same Ente file also stands for another local file (the same photo
+   * in two folders, linked by the dedupe): replacing it would lose that
+   * one's content. The edit becomes a file of its own. */
+  if (eider_store_remote_file_in_use (self->store, job->record->remote_file_id, 0,
+                                      job->record->id))
+    return;
+
   /* A live photo replaces the live photo either half was part of; a
    * single file never replaces a live photo (nor a live photo a single
    * file): that one stays, and the new content is a new Ente file. */

@@ -2598,11 +2598,12 @@ eider_store_list_remote_file_entries (EiderStore *self,
  * eider_store_remote_file_in_use:
  * @self: a store
  * @remote_file_id: a remote file id
- * @collection_id: the collection
+ * @collection_id: the collection, or 0 for any
  * @except_file_id: a local file record to leave out
  *
  * Whether another local file (uploaded) stands for this remote file in
- * this collection: e.g. a file moved inside one album.
+ * this collection: e.g. a file moved inside one album, or the same photo
+ * in two watched folders.
  *
  * Returns: %TRUE if one does
  */
@@ -2618,7 +2619,7 @@ eider_store_remote_file_in_use (EiderStore *self,
   g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
 
   stmt = store_prepare (self,
-                        "SELECT 1 FROM files WHERE remote_file_id = ?1 AND collection_id = ?2 "
+                        "SELECT 1 FROM files WHERE remote_file_id = ?1 AND (?2 = 0 OR collection_id = ?2) "
                         "AND id != ?3 AND state = ?4 LIMIT 1",
                         "Could not look up the local files", &error);
   if (stmt == NULL)
