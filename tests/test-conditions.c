@@ -486,6 +486,11 @@ test_conditions_gates (void)
   daemon_mark (d);
   g_assert_cmpint (EIDERCTL (&fx, NULL, "config", "reset", "pause-on-battery-below"), ==, 0);
   assert_gate (d, "Paused on battery: 15 % left (below 20 %)");
+  /* The interval for folders that cannot be watched: checked, then kept. */
+  g_assert_cmpint (EIDERCTL (&fx, NULL, "config", "set", "poll-seconds", "5"), ==, 1);
+  g_assert_cmpint (EIDERCTL (&fx, &out, "config", "set", "poll-seconds", "60"), ==, 0);
+  assert_contains (out, "poll-seconds = 60");
+  g_clear_pointer (&out, g_free);
   daemon_mark (d);
   set_battery (FALSE, 15);
   assert_running_again (d);

@@ -625,6 +625,7 @@ eiderctl_daemon (EiderctlGlobals  *globals,
 
   loop = g_main_loop_new (NULL, FALSE);
   watcher = eider_watcher_new ();
+  g_settings_bind (settings, "poll-seconds", watcher, "poll-seconds", G_SETTINGS_BIND_GET);
   daemon.store = store;
   daemon.engine = engine;
   daemon.policy = policy;
