@@ -6,9 +6,7 @@
  */
 #include "config.h"
 
-#include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
 
 #include "eider-account.h"
@@ -119,12 +117,6 @@ test_fixture_tear_down (TestFixture *fx)
   g_free (fx->email);
 }
 
-static void
-die_with_parent (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
 GSubprocess *
 test_eiderctl_spawn (TestFixture        *fx,
                      const char * const *prefix,
@@ -138,7 +130,7 @@ test_eiderctl_spawn (TestFixture        *fx,
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
   /* A test that dies takes its eiderctl along (a daemon left behind would
    * hold meson's output pipe until the timeout). */
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, test_die_with_parent, NULL, NULL);
   g_subprocess_launcher_setenv (launcher, "EIDER_CONFIG_DIR", fx->config, TRUE);
   g_subprocess_launcher_setenv (launcher, "EIDER_DATA_DIR", fx->data, TRUE);
   g_subprocess_launcher_setenv (launcher, "EIDER_RETRY_BASE_MS", "100", TRUE);

@@ -7,7 +7,9 @@
 #define _GNU_SOURCE
 #include "config.h"
 
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
 
@@ -48,6 +50,12 @@ test_rm_rf (const char *path)
   g_file_delete (file, NULL, NULL);
 }
 
+void
+test_die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
 static void
 spawn (TestServer         *server,
        const char * const *extra_args)
@@ -80,6 +88,8 @@ spawn (TestServer         *server,
   g_ptr_array_add (argv, NULL);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  /* A test that dies takes its server along. */
+  g_subprocess_launcher_set_child_setup (launcher, test_die_with_parent, NULL, NULL);
   /* Appends: a restarted server adds to the same log. */
   {
     int fd = open (server->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);

@@ -40,6 +40,9 @@ void          test_rm_rf           (const char         *path);
 gboolean      test_dir_contains    (const char         *dir,
                                     const guint8       *needle,
                                     gsize               len);
+/* A GSubprocessLauncher child setup: the child is killed when the test
+ * process dies, so that nothing it started outlives a failed test. */
+void          test_die_with_parent (gpointer            user_data);
 /* Runs a tool (exiftool, convert, heif-enc…) that must succeed; FALSE, with
  * the test marked skipped, when it is not installed. */
 gboolean      test_run_tool        (const char * const *argv);
