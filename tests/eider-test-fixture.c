@@ -254,3 +254,54 @@ test_assert_parts_sent_once (TestFixture *fx,
       g_assert_cmpuint (n, ==, 1);
     }
 }
+
+char *
+test_hash_of (const char *path)
+{
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+
+  return eider_hash_data_base64 ((const guint8 *) contents, len);
+}
+
+static void
+wait_for_record (EiderStore *store,
+                 const char *path,
+                 const char *hash)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      g_autoptr(EiderFileRecord) record = eider_store_find_file (store, path);
+
+      if (hash == NULL ? record == NULL
+                       : record != NULL && record->state == EIDER_FILE_UPLOADED &&
+                         g_strcmp0 (record->hash, hash) == 0)
+        return;
+      if (g_get_monotonic_time () > deadline)
+        g_error ("%s: waited 60 s for it to be %s%s", path, hash != NULL ? "uploaded as " : "forgotten",
+                 hash != NULL ? hash : "");
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (2000);
+    }
+}
+
+void
+test_wait_uploaded_as (EiderStore *store,
+                       const char *path,
+                       const char *hash)
+{
+  g_assert_nonnull (hash);
+  wait_for_record (store, path, hash);
+}
+
+void
+test_wait_forgotten (EiderStore *store,
+                     const char *path)
+{
+  wait_for_record (store, path, NULL);
+}

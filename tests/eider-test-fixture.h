@@ -11,6 +11,7 @@
  */
 #pragma once
 
+#include "eider-store.h"
 #include "eider-test-server-harness.h"
 
 G_BEGIN_DECLS
@@ -74,5 +75,18 @@ void         test_wait_acknowledged_part (TestFixture  *fx,
  * server's request log. */
 void         test_assert_parts_sent_once (TestFixture  *fx,
                                           GPtrArray    *parts);
+
+/* BLAKE2b of the file at @path, in Ente's base64. */
+char        *test_hash_of           (const char         *path);
+
+/* Wait (running the main context) until the store records the file at
+ * @path as uploaded with content @hash, or until it has no record of
+ * @path; fail the test after 60 s. @store may be a second connection to a
+ * daemon's database. */
+void         test_wait_uploaded_as  (EiderStore         *store,
+                                     const char         *path,
+                                     const char         *hash);
+void         test_wait_forgotten    (EiderStore         *store,
+                                     const char         *path);
 
 G_END_DECLS

@@ -169,6 +169,7 @@ test_server_count_log_lines (TestServer *server,
 {
   g_autofree char *contents = NULL;
   g_auto(GStrv) lines = NULL;
+  g_autoptr(GPatternSpec) pattern = g_pattern_spec_new (line);
   guint n = 0;
 
   if (!g_file_get_contents (server->log_path, &contents, NULL, NULL))
@@ -176,7 +177,7 @@ test_server_count_log_lines (TestServer *server,
 
   lines = g_strsplit (contents, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
-    if (g_str_equal (lines[i], line))
+    if (g_pattern_spec_match_string (pattern, lines[i]))
       n++;
 
   return n;

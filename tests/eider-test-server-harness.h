@@ -28,7 +28,8 @@ TestServer   *test_server_start    (const char * const *extra_args);
 void          test_server_restart  (TestServer         *server,
                                     const char * const *extra_args);
 void          test_server_stop     (TestServer         *server);
-/* How many lines of the server's log equal @line exactly. */
+/* How many lines of the server's log match @line, a glob (* any text,
+ * ? any one character): without those, lines equal to it. */
 guint         test_server_count_log_lines (TestServer  *server,
                                            const char  *line);
 GAsyncResult *test_wait            (GAsyncResult      **slot);

@@ -594,24 +594,6 @@ test_backup_continuous (void)
   test_fixture_tear_down (&fx);
 }
 
-static void
-wait_until_forgotten (EiderStore *store,
-                      const char *path)
-{
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-
-  for (;;)
-    {
-      g_autoptr(EiderFileRecord) record = eider_store_find_file (store, path);
-
-      if (record == NULL)
-        break;
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-}
-
 static gboolean
 in_album (RemoteView *view,
           const char *album,
@@ -631,17 +613,6 @@ in_album (RemoteView *view,
       return TRUE;
 
   return FALSE;
-}
-
-static char *
-hash_of (const char *path)
-{
-  g_autofree char *contents = NULL;
-  gsize len = 0;
-
-  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
-
-  return eider_hash_data_base64 ((const guint8 *) contents, len);
 }
 
 /* Deleting locally never deletes from Ente: a file leaves the watched album
@@ -682,9 +653,9 @@ test_backup_removals_and_moves (void)
   x = g_build_filename (fx.tree, "A", "x.jpg", NULL);
   y_from = g_build_filename (fx.tree, "B", "y.jpg", NULL);
   y_to = g_build_filename (fx.tree, "A", "y.jpg", NULL);
-  x_hash = hash_of (x);
-  same_hash = hash_of (same_a);
-  y_hash = hash_of (y_from);
+  x_hash = test_hash_of (x);
+  same_hash = test_hash_of (same_a);
+  y_hash = test_hash_of (y_from);
 
   account = eider_account_new (fx.config);
   g_assert_true (eider_account_load (account, &error));
@@ -703,17 +674,17 @@ test_backup_removals_and_moves (void)
   /* Deleted, in no other album: to Uncategorized. */
   g_assert_cmpint (g_unlink (x), ==, 0);
   eider_engine_note_removed (engine, watch->id, (const char *[]) { x, NULL });
-  wait_until_forgotten (store, x);
+  test_wait_forgotten (store, x);
 
   /* Deleted from A, still in B: only leaves A. */
   g_assert_cmpint (g_unlink (same_a), ==, 0);
   eider_engine_note_removed (engine, watch->id, (const char *[]) { same_a, NULL });
-  wait_until_forgotten (store, same_a);
+  test_wait_forgotten (store, same_a);
 
   /* Moved from B to A: linked into A, then out of B; no bytes sent. */
   g_assert_cmpint (g_rename (y_from, y_to), ==, 0);
   eider_engine_note_moved (engine, watch->id, y_from, y_to);
-  wait_until_forgotten (store, y_from);
+  test_wait_forgotten (store, y_from);
   {
     /* The old place goes only once the new one is backed up. */
     g_autoptr(EiderFileRecord) moved = eider_store_find_file (store, y_to);
@@ -729,7 +700,7 @@ test_backup_removals_and_moves (void)
   /* Deleted while Eider was stopped: found by the stat pass at start. */
   g_assert_cmpint (g_unlink (same_b), ==, 0);
   eider_engine_start (engine);
-  wait_until_forgotten (store, same_b);
+  test_wait_forgotten (store, same_b);
   eider_engine_stop_async (engine, NULL, test_result_cb, &result);
   g_assert_true (eider_engine_stop_finish (engine, test_wait (&result), &error));
 
@@ -749,27 +720,6 @@ test_backup_removals_and_moves (void)
 
   test_fixture_tear_down (&fx);
 }
-
-/* Waits until the file at @path is uploaded with content @hash. */
-static void
-wait_uploaded_as (EiderStore *store,
-                  const char *path,
-                  const char *hash)
-{
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-
-  for (;;)
-    {
-      g_autoptr(EiderFileRecord) record = eider_store_find_file (store, path);
-
-      if (record != NULL && record->state == EIDER_FILE_UPLOADED && g_strcmp0 (record->hash, hash) == 0)
-        break;
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-}
-
 static void
 stop_engine (EiderEngine *engine)
 {
@@ -830,9 +780,9 @@ test_backup_edits_and_renames (void)
   mv_to = g_build_filename (fx.tree, "moved.jpg", NULL);
   late_from = g_build_filename (fx.tree, "renamed-later.jpg", NULL);
   late_to = g_build_filename (fx.tree, "renamed-while-stopped.jpg", NULL);
-  ren_hash = hash_of (ren_from);
-  mv_hash = hash_of (mv_from);
-  late_hash = hash_of (late_from);
+  ren_hash = test_hash_of (ren_from);
+  mv_hash = test_hash_of (mv_from);
+  late_hash = test_hash_of (late_from);
   album = g_filename_display_basename (fx.tree);
 
   /* A second folder that keeps both versions of an edit and keeps deleted
@@ -842,7 +792,7 @@ test_backup_edits_and_renames (void)
   test_write_photo (other_tree, "gone.jpg", 130, 100);
   kept = g_build_filename (other_tree, "kept.jpg", NULL);
   gone = g_build_filename (other_tree, "gone.jpg", NULL);
-  gone_hash = hash_of (gone);
+  gone_hash = test_hash_of (gone);
 
   account = eider_account_new (fx.config);
   g_assert_true (eider_account_load (account, &error));
@@ -863,38 +813,38 @@ test_backup_edits_and_renames (void)
   g_assert_cmpuint (posts, ==, 6);
 
   /* Edited: the same Ente file gets the new content. */
-  old_edit_hash = hash_of (edit);
+  old_edit_hash = test_hash_of (edit);
   test_write_photo (fx.tree, "edit.jpg", 240, 120);
-  edit_hash = hash_of (edit);
+  edit_hash = test_hash_of (edit);
   g_assert_cmpstr (edit_hash, !=, old_edit_hash);
   eider_engine_note_paths (engine, watch->id, (const char *[]) { edit, NULL });
-  wait_uploaded_as (store, edit, edit_hash);
+  test_wait_uploaded_as (store, edit, edit_hash);
   g_assert_cmpuint (test_server_count_log_lines (fx.server, "request PUT /files/update 200"), ==, 1);
 
   /* Edited in a keep-both folder: a new file; the old one stays. */
-  old_kept_hash = hash_of (kept);
+  old_kept_hash = test_hash_of (kept);
   test_write_photo (other_tree, "kept.jpg", 150, 110);
-  kept_hash = hash_of (kept);
+  kept_hash = test_hash_of (kept);
   eider_engine_note_paths (engine, other->id, (const char *[]) { kept, NULL });
-  wait_uploaded_as (store, kept, kept_hash);
+  test_wait_uploaded_as (store, kept, kept_hash);
   g_assert_cmpuint (test_server_count_log_lines (fx.server, "request POST /files 200"), ==, posts + 1);
 
   /* Renamed: a new name in Ente, no bytes. */
   g_assert_cmpint (g_rename (ren_from, ren_to), ==, 0);
   eider_engine_note_moved (engine, watch->id, ren_from, ren_to);
-  wait_until_forgotten (store, ren_from);
-  wait_uploaded_as (store, ren_to, ren_hash);
+  test_wait_forgotten (store, ren_from);
+  test_wait_uploaded_as (store, ren_to, ren_hash);
 
   /* Moved inside the album: it stays in the album. */
   g_assert_cmpint (g_rename (mv_from, mv_to), ==, 0);
   eider_engine_note_moved (engine, watch->id, mv_from, mv_to);
-  wait_until_forgotten (store, mv_from);
-  wait_uploaded_as (store, mv_to, mv_hash);
+  test_wait_forgotten (store, mv_from);
+  test_wait_uploaded_as (store, mv_to, mv_hash);
 
   /* Deleted in a folder that keeps deleted files: stays in its album. */
   g_assert_cmpint (g_unlink (gone), ==, 0);
   eider_engine_note_removed (engine, other->id, (const char *[]) { gone, NULL });
-  wait_until_forgotten (store, gone);
+  test_wait_forgotten (store, gone);
 
   stop_engine (engine);
 
@@ -903,11 +853,11 @@ test_backup_edits_and_renames (void)
   g_assert_cmpint (g_rename (late_from, late_to), ==, 0);
   g_clear_pointer (&edit_hash, g_free);
   test_write_photo (fx.tree, "edit.jpg", 260, 130);
-  edit_hash = hash_of (edit);
+  edit_hash = test_hash_of (edit);
   eider_engine_start (engine);
-  wait_until_forgotten (store, late_from);
-  wait_uploaded_as (store, late_to, late_hash);
-  wait_uploaded_as (store, edit, edit_hash);
+  test_wait_forgotten (store, late_from);
+  test_wait_uploaded_as (store, late_to, late_hash);
+  test_wait_uploaded_as (store, edit, edit_hash);
   g_assert_cmpuint (test_server_count_log_lines (fx.server, "request PUT /files/update 200"), ==, 2);
   stop_engine (engine);
 
@@ -995,7 +945,7 @@ test_backup_shared_edit (void)
   b = g_build_filename (fx.tree, "B", "same.jpg", NULL);
   g_assert_true (g_file_get_contents (a, &contents, &len, NULL));
   test_write_bytes (b, (const guint8 *) contents, len);
-  old_hash = hash_of (a);
+  old_hash = test_hash_of (a);
 
   account = eider_account_new (fx.config);
   g_assert_true (eider_account_load (account, &error));
@@ -1012,9 +962,9 @@ test_backup_shared_edit (void)
   g_assert_cmpuint (test_server_count_log_lines (fx.server, "request POST /files 200"), ==, 1);
 
   test_write_photo (fx.tree, "A/same.jpg", 160, 100);
-  new_hash = hash_of (a);
+  new_hash = test_hash_of (a);
   eider_engine_note_paths (engine, watch->id, (const char *[]) { a, NULL });
-  wait_uploaded_as (store, a, new_hash);
+  test_wait_uploaded_as (store, a, new_hash);
   stop_engine (engine);
 
   g_assert_cmpuint (test_server_count_log_lines (fx.server, "request PUT /files/update 200"), ==, 0);

@@ -525,18 +525,214 @@ test_daemon_not_logged_in (void)
 static guint
 count_part_puts (TestFixture *fx)
 {
-  g_autofree char *contents = NULL;
-  g_auto(GStrv) lines = NULL;
-  guint n = 0;
+  return test_server_count_log_lines (fx->server, "request PUT /s3/*?partNumber=* 200");
+}
 
-  g_assert_true (g_file_get_contents (fx->server->log_path, &contents, NULL, NULL));
-  lines = g_strsplit (contents, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    if (g_str_has_prefix (lines[i], "request PUT /s3/") && strstr (lines[i], "?partNumber=") != NULL &&
-        g_str_has_suffix (lines[i], " 200"))
-      n++;
+/* Object bodies sent to S3, single or in parts. */
+static guint
+count_object_puts (TestFixture *fx)
+{
+  return test_server_count_log_lines (fx->server, "request PUT /s3/* 200");
+}
 
-  return n;
+/* Writes @path in ten pieces, half a second apart, through one open
+ * descriptor, as a slow copy does. */
+static void
+write_slowly (const char *path,
+              GBytes     *bytes)
+{
+  gsize size = g_bytes_get_size (bytes);
+  const guint8 *data = g_bytes_get_data (bytes, NULL);
+  gsize step = (size + 9) / 10;
+  int fd;
+
+  fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  g_assert_cmpint (fd, >=, 0);
+  for (gsize done = 0; done < size; done += step)
+    {
+      gsize n = MIN (step, size - done);
+
+      g_assert_cmpint (write (fd, data + done, n), ==, (gssize) n);
+      test_iterate_for (G_USEC_PER_SEC / 2);
+    }
+  g_assert_cmpint (close (fd), ==, 0);
+}
+
+/* What the daemon does with what happens in a watched folder, seen only
+ * through real inotify: a file written slowly is uploaded once, complete;
+ * an edit replaces the Ente file; a rename and a move send no bytes; a
+ * deletion leaves Ente's copy (moved to Uncategorized, nothing trashed);
+ * the watched folder renamed away and back is "unavailable", not deleted,
+ * and what changed meanwhile is caught up. */
+static void
+test_daemon_live_changes (void)
+{
+  TestFixture fx = { 0 };
+  g_autoptr(TestDaemon) d = NULL;
+  g_autoptr(EiderStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) slow_bytes = NULL;
+  g_autofree char *db = NULL;
+  g_autofree char *display = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *edit = NULL, *edit_hash = NULL;
+  g_autofree char *ren_from = NULL, *ren_to = NULL, *ren_hash = NULL;
+  g_autofree char *mv_from = NULL, *mv_to = NULL, *mv_hash = NULL;
+  g_autofree char *gone = NULL;
+  g_autofree char *slow = NULL, *slow_hash = NULL;
+  g_autofree char *away = NULL;
+  g_autofree char *keep = NULL, *keep_hash = NULL;
+  g_autofree char *later = NULL, *later_hash = NULL;
+  guint posts, puts, moves;
+
+  test_fixture_set_up (&fx, NULL);
+  test_write_photo (fx.tree, "edit.jpg", 200, 100);
+  test_write_photo (fx.tree, "rename-me.jpg", 180, 120);
+  test_write_photo (fx.tree, "move-me.jpg", 160, 120);
+  test_write_photo (fx.tree, "delete-me.jpg", 150, 100);
+  test_write_photo (fx.tree, "keep.jpg", 140, 100);
+  edit = g_build_filename (fx.tree, "edit.jpg", NULL);
+  ren_from = g_build_filename (fx.tree, "rename-me.jpg", NULL);
+  ren_to = g_build_filename (fx.tree, "renamed.jpg", NULL);
+  mv_from = g_build_filename (fx.tree, "move-me.jpg", NULL);
+  mv_to = g_build_filename (fx.tree, "2024", "move-me.jpg", NULL);
+  gone = g_build_filename (fx.tree, "delete-me.jpg", NULL);
+  slow = g_build_filename (fx.tree, "slow.jpg", NULL);
+  keep = g_build_filename (fx.tree, "keep.jpg", NULL);
+  later = g_build_filename (fx.tree, "while-away.jpg", NULL);
+  ren_hash = test_hash_of (ren_from);
+  mv_hash = test_hash_of (mv_from);
+  keep_hash = test_hash_of (keep);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
+
+  d = test_daemon_spawn (&fx, NULL);
+  test_daemon_wait_lines (d, "uploaded\t", 5, 60);
+  db = g_build_filename (fx.data, "eider.db", NULL);
+  store = eider_store_open (db, &error);
+  g_assert_no_error (error);
+  posts = posted_files (&fx);
+  puts = count_object_puts (&fx);
+  g_assert_cmpuint (posts, ==, 5);
+  g_assert_cmpuint (puts, ==, 10);   /* a body and a thumbnail each */
+
+  /* Written over five seconds: taken once it is complete, uploaded once. */
+  {
+    g_autofree char *source = g_build_filename (fx.home, "slow-source", NULL);
+    g_autofree char *contents = NULL;
+    gsize len = 0;
+
+    test_write_photo (source, "slow.jpg", 1200, 900);
+    g_clear_pointer (&source, g_free);
+    source = g_build_filename (fx.home, "slow-source", "slow.jpg", NULL);
+    g_assert_true (g_file_get_contents (source, &contents, &len, NULL));
+    slow_bytes = g_bytes_new_take (g_steal_pointer (&contents), len);
+  }
+  write_slowly (slow, slow_bytes);
+  slow_hash = test_hash_of (slow);
+  expected = g_strdup_printf ("uploaded\t%s", slow);
+  test_daemon_wait_lines (d, expected, 1, 60);
+  test_wait_uploaded_as (store, slow, slow_hash);
+  g_assert_cmpuint (posted_files (&fx), ==, posts + 1);
+  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request PUT /files/update 200"), ==, 0);
+  posts++;
+  puts += 2;
+  g_assert_cmpuint (count_object_puts (&fx), ==, puts);
+
+  /* Edited in place (same inode): the Ente file gets the new content. */
+  {
+    g_autoptr(GBytes) bytes = NULL;
+    g_autofree char *source = g_build_filename (fx.home, "edit-source", NULL);
+    g_autofree char *contents = NULL;
+    gsize len = 0;
+
+    test_write_photo (source, "edit.jpg", 240, 120);
+    g_clear_pointer (&source, g_free);
+    source = g_build_filename (fx.home, "edit-source", "edit.jpg", NULL);
+    g_assert_true (g_file_get_contents (source, &contents, &len, NULL));
+    bytes = g_bytes_new_take (g_steal_pointer (&contents), len);
+    write_slowly (edit, bytes);
+  }
+  edit_hash = test_hash_of (edit);
+  test_wait_uploaded_as (store, edit, edit_hash);
+  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request PUT /files/update 200"), ==, 1);
+  g_assert_cmpuint (posted_files (&fx), ==, posts);
+  puts += 2;
+
+  /* Renamed: a new name in Ente; moved into a subfolder (one album for the
+   * whole tree): it stays in the album. No bytes for either. */
+  g_assert_cmpint (g_rename (ren_from, ren_to), ==, 0);
+  test_wait_forgotten (store, ren_from);
+  test_wait_uploaded_as (store, ren_to, ren_hash);
+  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request PUT /files/public-magic-metadata 200"), ==, 1);
+
+  {
+    g_autofree char *dir = g_path_get_dirname (mv_to);
+
+    g_assert_cmpint (g_mkdir (dir, 0755), ==, 0);
+  }
+  g_assert_cmpint (g_rename (mv_from, mv_to), ==, 0);
+  test_wait_forgotten (store, mv_from);
+  test_wait_uploaded_as (store, mv_to, mv_hash);
+  g_assert_cmpuint (posted_files (&fx), ==, posts);
+  g_assert_cmpuint (count_object_puts (&fx), ==, puts);
+
+  /* Deleted: Ente keeps it, in Uncategorized; nothing is trashed. */
+  moves = test_server_count_log_lines (fx.server, "request POST /collections/move-files 200");
+  g_assert_cmpint (g_unlink (gone), ==, 0);
+  test_wait_forgotten (store, gone);
+  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request POST /collections/move-files 200"), ==, moves + 1);
+  moves++;
+
+  /* The watched folder goes away (renamed, as an unmounted disk would):
+   * unavailable, and nothing in it counts as deleted. */
+  away = g_strconcat (fx.tree, ".away", NULL);
+  display = g_filename_display_name (fx.tree);
+  g_assert_cmpint (g_rename (fx.tree, away), ==, 0);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("%s is unavailable", display);
+  test_daemon_wait_lines (d, expected, 1, 30);
+  {
+    g_autoptr(EiderFileRecord) record = eider_store_find_file (store, keep);
+
+    g_assert_nonnull (record);
+    g_assert_cmpint (record->state, ==, EIDER_FILE_UPLOADED);
+  }
+
+  /* Changed while it was away: a new file. */
+  test_write_photo (away, "while-away.jpg", 120, 90);
+  {
+    g_autofree char *there = g_build_filename (away, "while-away.jpg", NULL);
+
+    later_hash = test_hash_of (there);
+  }
+  test_iterate_for (2 * G_USEC_PER_SEC);
+  g_assert_cmpuint (posted_files (&fx), ==, posts);
+  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request POST /collections/move-files 200"), ==, moves);
+
+  /* Back: caught up (the new file), and the others are still there. */
+  g_assert_cmpint (g_rename (away, fx.tree), ==, 0);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("%s is back", display);
+  test_daemon_wait_lines (d, expected, 1, 30);
+  test_wait_uploaded_as (store, later, later_hash);
+  test_wait_uploaded_as (store, keep, keep_hash);
+  test_wait_uploaded_as (store, ren_to, ren_hash);
+  g_assert_cmpuint (posted_files (&fx), ==, posts + 1);
+  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request POST /collections/move-files 200"), ==, moves);
+
+  /* Still watched live after coming back. */
+  test_write_photo (fx.tree, "after.jpg", 110, 80);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("uploaded\t%s/after.jpg", fx.tree);
+  test_daemon_wait_lines (d, expected, 1, 60);
+
+  /* Nothing was ever trashed, and each local file is one Ente file. */
+  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request POST /files/trash *"), ==, 0);
+  g_assert_cmpuint (posted_files (&fx), ==, posts + 2);
+
+  test_daemon_stop (d, SIGTERM, 30);
+  g_assert_cmpint (g_subprocess_get_exit_status (d->proc), ==, 0);
+  test_fixture_tear_down (&fx);
 }
 
 /* Pausing a folder stops its file in flight at once; the parts already
@@ -647,6 +843,7 @@ main (int   argc,
   g_test_add_func ("/daemon/pause-resume", test_daemon_pause_resume);
   g_test_add_func ("/daemon/sigterm-mid-upload", test_daemon_sigterm_mid_upload);
   g_test_add_func ("/daemon/folder-pause-mid-file", test_daemon_folder_pause_mid_file);
+  g_test_add_func ("/daemon/live-changes", test_daemon_live_changes);
   g_test_add_func ("/daemon/ten-thousand", test_daemon_ten_thousand);
 
   return g_test_run ();

@@ -155,9 +155,8 @@ hash_of (TestFixture *fx,
          const char  *name)
 {
   g_autofree char *path = tree_path (fx, name);
-  g_autoptr(GBytes) bytes = read_file (path);
 
-  return eider_hash_data_base64 (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  return test_hash_of (path);
 }
 
 static gboolean
