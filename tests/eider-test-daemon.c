@@ -57,6 +57,14 @@ TestDaemon *
 test_daemon_spawn (TestFixture        *fx,
                    const char * const *args)
 {
+  return test_daemon_spawn_under (fx, NULL, args);
+}
+
+TestDaemon *
+test_daemon_spawn_under (TestFixture        *fx,
+                         const char * const *prefix,
+                         const char * const *args)
+{
   TestDaemon *d = g_new0 (TestDaemon, 1);
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
 
@@ -65,7 +73,7 @@ test_daemon_spawn (TestFixture        *fx,
     g_ptr_array_add (argv, (gpointer) args[i]);
   g_ptr_array_add (argv, NULL);
 
-  d->proc = test_eiderctl_spawn (fx, NULL, (const char * const *) argv->pdata);
+  d->proc = test_eiderctl_spawn (fx, prefix, (const char * const *) argv->pdata);
   d->pid = atoi (g_subprocess_get_identifier (d->proc));
   d->log = g_string_new (NULL);
   d->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (d->proc));

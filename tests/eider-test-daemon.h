@@ -28,6 +28,10 @@ typedef struct
 /* @args: what follows "daemon" (e.g. "--jobs", "1"), or %NULL. */
 TestDaemon *test_daemon_spawn      (TestFixture        *fx,
                                     const char * const *args);
+/* The same, run under @prefix (another program, nullable). */
+TestDaemon *test_daemon_spawn_under (TestFixture        *fx,
+                                     const char * const *prefix,
+                                     const char * const *args);
 /* Runs the main context for @us microseconds. */
 void        test_iterate_for       (gint64              us);
 guint       test_count_lines       (const char         *text,

@@ -415,9 +415,21 @@ test_daemon_pause_resume (void)
   assert_contains (out, "(paused)");
   g_assert_true (eider_instance_send (fx.data, "status", &reply, &error));
   g_assert_no_error (error);
-  assert_contains (reply, "\"pausedWatches\":[");
-  assert_contains (reply, fx.tree);
-  assert_contains (reply, "\"paused\":false");
+  {
+    g_autoptr(JsonNode) root = json_from_string (reply, NULL);
+    JsonObject *status = json_node_get_object (root);
+    JsonObject *folder = json_array_get_object_element (json_object_get_array_member (status, "watches"), 0);
+
+    g_assert_false (json_object_get_boolean_member (status, "paused"));
+    g_assert_cmpstr (json_object_get_string_member (folder, "path"), ==, fx.tree);
+    g_assert_true (json_object_get_boolean_member (folder, "paused"));
+    g_assert_true (json_object_get_boolean_member (folder, "live"));
+  }
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "status", NULL), ==, 0);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("  %s — paused — watched live\n", fx.tree);
+  assert_contains (out, expected);
 
   /* Its new file waits across a restart, then resume picks it up. */
   g_assert_cmpint (test_daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
@@ -735,6 +747,79 @@ test_daemon_live_changes (void)
   test_fixture_tear_down (&fx);
 }
 
+/* Over the kernel's inotify watch limit (in a user namespace whose limit
+ * is 40 watches, for a tree of 60 folders) the folder is checked every
+ * "poll-seconds" instead of live: the daemon says so once, status shows
+ * it with the reason, and a new file is still found and uploaded. */
+static void
+test_daemon_watch_limit (void)
+{
+  TestFixture fx = { 0 };
+  g_autoptr(TestDaemon) d = NULL;
+  g_autofree char *unshare = g_find_program_in_path ("unshare");
+  g_autofree char *out = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *display = NULL;
+  int status = 0;
+  const char *prefix[] = {
+    NULL, "-Ur", "sh", "-c",
+    "echo 40 > /proc/sys/user/max_inotify_watches || exit 77; exec \"$0\" \"$@\"",
+    NULL
+  };
+
+  prefix[0] = unshare;
+  if (unshare == NULL ||
+      !g_spawn_sync (NULL, (char *[]) { unshare, (char *) "-Ur", (char *) "sh", (char *) "-c",
+                                        (char *) "echo 40 > /proc/sys/user/max_inotify_watches", NULL },
+                     NULL, G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL,
+                     &status, NULL) ||
+      !g_spawn_check_wait_status (status, NULL))
+    {
+      g_test_skip ("no user namespaces with their own inotify limit here (unshare -Ur)");
+      return;
+    }
+
+  test_fixture_set_up (&fx, NULL);
+  g_setenv ("GSETTINGS_BACKEND", "keyfile", TRUE);
+  for (guint i = 0; i < 60; i++)
+    {
+      g_autofree char *dir = g_strdup_printf ("%s/d%02u", fx.tree, i);
+
+      g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+    }
+  test_write_photo (fx.tree, "d00/first.jpg", 64, 64);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "config", "set", "poll-seconds", "10", NULL), ==, 0);
+
+  d = test_daemon_spawn_under (&fx, prefix, NULL);
+  display = g_filename_display_name (fx.tree);
+  expected = g_strdup_printf ("%s is not watched live: the inotify watch limit is reached", display);
+  test_daemon_wait_lines (d, expected, 1, 30);
+  test_daemon_wait_lines (d, "uploaded\t", 1, 60);
+
+  g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "status", NULL), ==, 0);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("  %s — not watched live (the inotify watch limit is reached", display);
+  assert_contains (out, expected);
+  assert_contains (out, "): checked every 10 seconds\n");
+
+  /* Found by the next check, not by inotify. */
+  test_write_photo (fx.tree, "d59/later.jpg", 70, 70);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("uploaded\t%s/d59/later.jpg", fx.tree);
+  test_daemon_wait_lines (d, expected, 1, 60);
+
+  /* Said once, though the folder was walked again since. */
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("%s is not watched live", display);
+  g_assert_cmpuint (test_count_lines (d->log->str, expected), ==, 1);
+
+  test_daemon_stop (d, SIGTERM, 30);
+  g_assert_cmpint (g_subprocess_get_exit_status (d->proc), ==, 0);
+  g_unsetenv ("GSETTINGS_BACKEND");
+  test_fixture_tear_down (&fx);
+}
+
 /* Pausing a folder stops its file in flight at once; the parts already
  * sent stay sent, and resuming finishes the file without sending them
  * again. The daemon runs under a bandwidth cap so that a part takes a
@@ -844,6 +929,7 @@ main (int   argc,
   g_test_add_func ("/daemon/sigterm-mid-upload", test_daemon_sigterm_mid_upload);
   g_test_add_func ("/daemon/folder-pause-mid-file", test_daemon_folder_pause_mid_file);
   g_test_add_func ("/daemon/live-changes", test_daemon_live_changes);
+  g_test_add_func ("/daemon/watch-limit", test_daemon_watch_limit);
   g_test_add_func ("/daemon/ten-thousand", test_daemon_ten_thousand);
 
   return g_test_run ();

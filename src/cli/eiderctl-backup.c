@@ -476,36 +476,75 @@ eiderctl_backup (EiderctlGlobals  *globals,
 
 /* status, failures, retry */
 
-/* Whether an Eider runs on this data directory (its pid, or 0), and
- * whether the backup is paused: as the running one says, else as stored. */
-/* Also what holds uploads back in the running one (its gate: network,
- * battery, schedule…), and whether it backs up anyway. */
-static gint64
-daemon_state (EiderctlGlobals  *globals,
-              EiderStore       *store,
-              gboolean         *paused,
-              char            **gate,
-              gboolean         *overriding,
-              gint64           *override_until)
+/* What the Eider running on this data directory says of itself (its pid,
+ * pause, gate, "back up anyway", folders), or NULL when none runs. */
+static JsonObject *
+daemon_state (EiderctlGlobals *globals)
 {
   g_autofree char *reply = NULL;
-  g_autofree char *stored = NULL;
+  g_autoptr(JsonNode) root = NULL;
 
-  if (eider_instance_send (globals->data_dir, "status", &reply, NULL))
+  if (!eider_instance_send (globals->data_dir, "status", &reply, NULL) ||
+      (root = json_from_string (reply, NULL)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+
+  return json_object_ref (json_node_get_object (root));
+}
+
+/* The folders as the running Eider sees them; without one, as the store
+ * and the file system say (paused, there or not). */
+static JsonArray *
+watch_states (JsonObject *daemon,
+              GPtrArray  *watches)
+{
+  JsonArray *states;
+
+  if (daemon != NULL && json_object_has_member (daemon, "watches"))
+    return json_array_ref (json_object_get_array_member (daemon, "watches"));
+
+  states = json_array_new ();
+  for (guint i = 0; i < watches->len; i++)
     {
-      g_autoptr(JsonNode) root = json_from_string (reply, NULL);
-      JsonObject *object = json_node_get_object (root);
+      EiderWatch *watch = g_ptr_array_index (watches, i);
+      g_autofree char *display = g_filename_display_name (watch->path);
+      JsonObject *state = json_object_new ();
 
-      *paused = json_object_get_boolean_member_with_default (object, "paused", FALSE);
-      *gate = g_strdup (json_object_get_string_member_with_default (object, "gate", NULL));
-      *overriding = json_object_get_boolean_member_with_default (object, "override", FALSE);
-      *override_until = json_object_get_int_member_with_default (object, "overrideUntil", 0);
-      return json_object_get_int_member_with_default (object, "pid", 0);
+      json_object_set_string_member (state, "path", display);
+      json_object_set_boolean_member (state, "paused", watch->paused);
+      json_object_set_boolean_member (state, "available", g_file_test (watch->path, G_FILE_TEST_IS_DIR));
+      json_array_add_object_element (states, state);
     }
 
-  stored = eider_store_get_meta (store, "paused");
-  *paused = g_strcmp0 (stored, "1") == 0;
-  return 0;
+  return states;
+}
+
+static void
+print_watch_states (JsonArray *states)
+{
+  guint n = json_array_get_length (states);
+
+  g_print (n == 0 ? "Folders: none (“eiderctl watch add PATH” adds one)\n" : "Folders:\n");
+  for (guint i = 0; i < n; i++)
+    {
+      JsonObject *state = json_array_get_object_element (states, i);
+      const char *poll_reason = json_object_get_string_member_with_default (state, "pollReason", NULL);
+
+      g_print ("  %s", json_object_get_string_member (state, "path"));
+      if (json_object_get_boolean_member_with_default (state, "paused", FALSE))
+        g_print (" — paused");
+      if (!json_object_get_boolean_member_with_default (state, "available", TRUE))
+        g_print (" — unavailable: nothing in it counts as deleted until it is back");
+      else if (poll_reason != NULL)
+        {
+          g_autofree char *every =
+            eiderctl_format_interval (json_object_get_int_member_with_default (state, "pollSeconds", 300));
+
+          g_print (" — not watched live (%s): checked every %s", poll_reason, every);
+        }
+      else if (json_object_get_boolean_member_with_default (state, "live", FALSE))
+        g_print (" — watched live");
+      g_print ("\n");
+    }
 }
 
 static int
@@ -519,12 +558,16 @@ eiderctl_status (EiderctlGlobals  *globals,
   g_autoptr(GPtrArray) working = NULL;
   g_autoptr(GError) error = NULL;
   EiderStoreCounts counts = { { 0 } };
-  g_autofree char *gate = NULL;
+  g_autoptr(JsonObject) daemon = NULL;
+  g_autoptr(JsonArray) folders = NULL;
+  g_autoptr(GPtrArray) watches = NULL;
+  g_autofree char *stored_paused = NULL;
+  const char *gate = NULL;
   gboolean json = FALSE;
-  gboolean paused = FALSE;
+  gboolean paused;
   gboolean overriding = FALSE;
   gint64 override_until = 0;
-  gint64 daemon_pid;
+  gint64 daemon_pid = 0;
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
     { NULL }
@@ -542,13 +585,25 @@ eiderctl_status (EiderctlGlobals  *globals,
 
   if ((store = eiderctl_open_store (globals, &error)) == NULL ||
       !eider_store_get_counts (store, &counts, &error) ||
-      (working = eider_store_list_files_in_state (store, EIDER_FILE_WORKING, &error)) == NULL)
+      (working = eider_store_list_files_in_state (store, EIDER_FILE_WORKING, &error)) == NULL ||
+      (watches = eider_store_list_watches (store, &error)) == NULL)
     {
       eiderctl_error ("%s", error->message);
       return EIDERCTL_EXIT_FAILED;
     }
 
-  daemon_pid = daemon_state (globals, store, &paused, &gate, &overriding, &override_until);
+  /* As the running Eider says, else as stored. */
+  stored_paused = eider_store_get_meta (store, "paused");
+  paused = g_strcmp0 (stored_paused, "1") == 0;
+  if ((daemon = daemon_state (globals)) != NULL)
+    {
+      daemon_pid = json_object_get_int_member_with_default (daemon, "pid", 0);
+      paused = json_object_get_boolean_member_with_default (daemon, "paused", FALSE);
+      gate = json_object_get_string_member_with_default (daemon, "gate", NULL);
+      overriding = json_object_get_boolean_member_with_default (daemon, "override", FALSE);
+      override_until = json_object_get_int_member_with_default (daemon, "overrideUntil", 0);
+    }
+  folders = watch_states (daemon, watches);
 
   if (json)
     {
@@ -577,6 +632,12 @@ eiderctl_status (EiderctlGlobals  *globals,
       json_builder_set_member_name (builder, "overrideUntil");
       json_builder_add_int_value (builder, override_until);
       json_builder_end_object (builder);
+      json_builder_set_member_name (builder, "watches");
+      {
+        g_autoptr(JsonNode) node = json_node_init_array (json_node_alloc (), folders);
+
+        json_builder_add_value (builder, g_steal_pointer (&node));
+      }
       json_builder_set_member_name (builder, "files");
       json_builder_begin_object (builder);
       for (guint s = EIDER_FILE_PENDING; s <= EIDER_FILE_FAILED; s++)
@@ -629,6 +690,7 @@ eiderctl_status (EiderctlGlobals  *globals,
              counts.n_by_state[EIDER_FILE_WORKING], counts.n_by_state[EIDER_FILE_SKIPPED],
              counts.n_by_state[EIDER_FILE_FAILED]);
     g_print ("Left to back up: %s\n", left);
+    print_watch_states (folders);
     for (guint i = 0; i < working->len; i++)
       {
         g_autofree char *display = g_filename_display_name (((EiderFileRecord *) g_ptr_array_index (working, i))->path);

@@ -74,7 +74,8 @@ typedef struct
   guint          n_uploaded;
   guint          n_skipped;
   guint          n_failed;
-  GHashTable    *watched;      /* ids of the watches given to the watcher */
+  GHashTable    *watched;      /* ids of the watches given to the watcher →
+                                * why it polls that folder, as last said */
 } Daemon;
 
 static void
@@ -226,17 +227,35 @@ daemon_root_availability_cb (EiderWatcher *watcher,
     g_print ("%s is unavailable: nothing in it counts as deleted until it is back.\n",
              display != NULL ? display : "A watched folder");
 
+  if (g_hash_table_contains (daemon->watched, &watch_id))
+    g_hash_table_insert (daemon->watched, g_memdup2 (&watch_id, sizeof watch_id), NULL);
   if (available && !daemon->stopping)
     eider_engine_rescan_watch (daemon->engine, watch_id);
 }
 
+/* A folder that is not watched live (the inotify watch limit, a network
+ * file system) is said once, and again only when the reason changes. */
 static void
 daemon_rescan_needed_cb (EiderWatcher *watcher,
                          gint64        watch_id,
                          const char   *reason,
                          Daemon       *daemon)
 {
+  const char *poll_reason = eider_watcher_get_poll_reason (watcher, watch_id);
+
   g_debug ("Walking watch %" G_GINT64_FORMAT " again: %s", watch_id, reason);
+  if (poll_reason != NULL && g_hash_table_contains (daemon->watched, &watch_id) &&
+      g_strcmp0 (g_hash_table_lookup (daemon->watched, &watch_id), poll_reason) != 0)
+    {
+      g_autoptr(EiderWatch) watch = find_watch_by_id (daemon->store, watch_id, NULL);
+      g_autofree char *display = watch != NULL ? g_filename_display_name (watch->path) : NULL;
+      g_autofree char *every = eiderctl_format_interval (eider_watcher_get_poll_seconds (watcher));
+
+      g_print ("%s is not watched live: %s. It is checked for changes every %s instead.\n",
+               display != NULL ? display : "A watched folder", poll_reason, every);
+      g_hash_table_insert (daemon->watched, g_memdup2 (&watch_id, sizeof watch_id), g_strdup (poll_reason));
+    }
+
   if (!daemon->stopping)
     eider_engine_rescan_watch (daemon->engine, watch_id);
 }
@@ -250,7 +269,7 @@ daemon_watch_roots (Daemon    *daemon,
       EiderWatch *watch = g_ptr_array_index (watches, i);
       g_autoptr(GError) error = NULL;
 
-      g_hash_table_add (daemon->watched, g_memdup2 (&watch->id, sizeof watch->id));
+      g_hash_table_insert (daemon->watched, g_memdup2 (&watch->id, sizeof watch->id), NULL);
       if (!eider_watcher_add_root (daemon->watcher, watch->id, watch->path, &error))
         {
           g_autofree char *display = g_filename_display_name (watch->path);
@@ -290,8 +309,8 @@ daemon_watches_changed (Daemon  *daemon,
     if (!g_hash_table_contains (current, key))
       {
         eider_watcher_remove_root (daemon->watcher, *(gint64 *) key);
-        g_hash_table_iter_steal (&iter);
-        g_ptr_array_add (gone, key);
+        g_ptr_array_add (gone, g_memdup2 (key, sizeof (gint64)));
+        g_hash_table_iter_remove (&iter);
       }
 
   daemon_watch_roots (daemon, added);
@@ -369,7 +388,7 @@ daemon_status (Daemon  *daemon,
 {
   g_autoptr(GPtrArray) watches = eider_store_list_watches (daemon->store, error);
   g_autoptr(JsonObject) reply = NULL;
-  JsonArray *paused_watches;
+  JsonArray *watch_states;
   const char *reason;
 
   if (watches == NULL)
@@ -395,19 +414,30 @@ daemon_status (Daemon  *daemon,
   json_object_set_int_member (reply, "overrideUntil", eider_policy_get_override_until (daemon->policy));
   json_object_set_boolean_member (reply, "inhibiting", eider_frontend_get_inhibiting (daemon->frontend));
 
-  paused_watches = json_array_new ();
+  /* Each folder: paused, there, and watched live or checked now and then. */
+  watch_states = json_array_new ();
   for (guint i = 0; i < watches->len; i++)
     {
       EiderWatch *watch = g_ptr_array_index (watches, i);
+      g_autofree char *display = g_filename_display_name (watch->path);
+      const char *poll_reason = eider_watcher_get_poll_reason (daemon->watcher, watch->id);
+      JsonObject *state = json_object_new ();
 
-      if (watch->paused)
-        {
-          g_autofree char *display = g_filename_display_name (watch->path);
-
-          json_array_add_string_element (paused_watches, display);
-        }
+      json_object_set_string_member (state, "path", display);
+      json_object_set_boolean_member (state, "paused", watch->paused);
+      json_object_set_boolean_member (state, "available",
+                                      eider_watcher_get_available (daemon->watcher, watch->id));
+      json_object_set_boolean_member (state, "live",
+                                      eider_watcher_get_available (daemon->watcher, watch->id) &&
+                                      g_strcmp0 (eider_watcher_get_mode (daemon->watcher, watch->id), "inotify") == 0);
+      if (poll_reason != NULL)
+        json_object_set_string_member (state, "pollReason", poll_reason);
+      else
+        json_object_set_null_member (state, "pollReason");
+      json_object_set_int_member (state, "pollSeconds", eider_watcher_get_poll_seconds (daemon->watcher));
+      json_array_add_object_element (watch_states, state);
     }
-  json_object_set_array_member (reply, "pausedWatches", paused_watches);
+  json_object_set_array_member (reply, "watches", watch_states);
 
   return g_steal_pointer (&reply);
 }
@@ -633,7 +663,7 @@ eiderctl_daemon (EiderctlGlobals  *globals,
   daemon.watcher = watcher;
   daemon.loop = loop;
   daemon.status = EIDERCTL_EXIT_OK;
-  daemon.watched = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  daemon.watched = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
 
   /* What was paused before the last stop stays paused. Paused folders
    * need nothing here: the store leaves their files out. */

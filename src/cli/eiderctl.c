@@ -83,6 +83,17 @@ eiderctl_error (const char *format,
   g_printerr ("eiderctl: %s\n", message);
 }
 
+char *
+eiderctl_format_interval (guint seconds)
+{
+  if (seconds >= 3600 && seconds % 3600 == 0)
+    return g_strdup_printf (seconds == 3600 ? "%u hour" : "%u hours", seconds / 3600);
+  if (seconds >= 60 && seconds % 60 == 0)
+    return g_strdup_printf (seconds == 60 ? "%u minute" : "%u minutes", seconds / 60);
+
+  return g_strdup_printf (seconds == 1 ? "%u second" : "%u seconds", seconds);
+}
+
 gboolean
 eiderctl_ensure_state_dir (EiderctlGlobals  *globals,
                            GError          **error)

@@ -36,6 +36,8 @@ char         *eiderctl_prompt      (const char    *question,
 char         *eiderctl_read_stdin_line (GError   **error);
 void          eiderctl_error       (const char    *format,
                                     ...) G_GNUC_PRINTF (1, 2);
+/* "5 minutes", "90 seconds", "1 hour". */
+char         *eiderctl_format_interval (guint        seconds);
 
 int           eiderctl_account     (EiderctlGlobals *globals,
                                     int              argc,

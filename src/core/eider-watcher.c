@@ -84,9 +84,10 @@ struct _Root
   GPtrArray    *removed;         /* paths not yet emitted */
   gint64        removed_due;
   GFileMonitor *parent_monitor;  /* only while unavailable */
+  char         *limit_reason;
   guint         available : 1;
   guint         remote : 1;
-  guint         limit_hit : 1;
+  guint         limit_hit : 1;     /* fell back to polling: limit_reason */
   guint         mount_point : 1;
   guint         mount_point_known : 1;
 };
@@ -690,6 +691,8 @@ root_enter_polling (Root       *root,
     return;
 
   root->limit_hit = TRUE;
+  g_free (root->limit_reason);
+  root->limit_reason = g_strdup (reason);
   flush_removed (root);
   root_forget_all (root);
 
@@ -796,6 +799,7 @@ root_free (Root *root)
   g_ptr_array_unref (root->removed);
   g_free (root->path);
   g_free (root->parent_path);
+  g_free (root->limit_reason);
   g_free (root);
 }
 
@@ -845,6 +849,7 @@ root_set_available (Root *root)
 
   root->available = TRUE;
   root->limit_hit = FALSE;
+  g_clear_pointer (&root->limit_reason, g_free);
   root->remote = fs_type_is_remote (root->path);
   root_watch_tree (root, root->path, FALSE, NULL);
   update_poll_timer (self);
@@ -1317,11 +1322,13 @@ on_poll (gpointer data)
       if (!was_available || !root->available)
         continue;
 
-      if (root->limit_hit)
-        queue_rescan (root, "periodic rescan: the folder is not watched live (inotify watch limit)");
-      else if (root->remote)
-        queue_rescan (root, "periodic rescan: on a network or FUSE file system, "
-                            "changes made elsewhere are not seen live");
+      if (root->limit_hit || root->remote)
+        {
+          g_autofree char *reason = g_strdup_printf ("periodic rescan: %s",
+                                                     eider_watcher_get_poll_reason (self, root->id));
+
+          queue_rescan (root, reason);
+        }
     }
 
   deliver (self);
@@ -1625,6 +1632,25 @@ eider_watcher_get_mode (EiderWatcher *self,
     return NULL;
 
   return root->limit_hit || root->remote ? "polling" : "inotify";
+}
+
+const char *
+eider_watcher_get_poll_reason (EiderWatcher *self,
+                               gint64        watch_id)
+{
+  Root *root;
+
+  g_return_val_if_fail (EIDER_IS_WATCHER (self), NULL);
+
+  root = g_hash_table_lookup (self->roots, &watch_id);
+  if (root == NULL)
+    return NULL;
+  if (root->limit_hit)
+    return root->limit_reason;
+  if (root->remote)
+    return "on a network or FUSE file system, changes made elsewhere are not seen live";
+
+  return NULL;
 }
 
 gboolean

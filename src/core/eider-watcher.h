@@ -88,6 +88,10 @@ gboolean      eider_watcher_remove_root      (EiderWatcher  *self,
  * file system). NULL for an unknown id. */
 const char   *eider_watcher_get_mode         (EiderWatcher  *self,
                                               gint64         watch_id);
+/* Why a root in "polling" mode is not watched live, for people (the watch
+ * limit, a network file system); NULL when it is watched live. */
+const char   *eider_watcher_get_poll_reason  (EiderWatcher  *self,
+                                              gint64         watch_id);
 gboolean      eider_watcher_get_available    (EiderWatcher  *self,
                                               gint64         watch_id);
 
