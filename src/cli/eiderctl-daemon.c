@@ -260,6 +260,26 @@ daemon_rescan_needed_cb (EiderWatcher *watcher,
     eider_engine_rescan_watch (daemon->engine, watch_id);
 }
 
+/* GLib drops the kernel's word that its event queue overflowed, so a
+ * burst can lose an event unseen: every few hours each folder that is
+ * there is walked again (stat only; nothing is read that did not change). */
+#define FULL_RESCAN_SECONDS (6 * 60 * 60)
+
+static gboolean
+daemon_full_rescan_cb (gpointer user_data)
+{
+  Daemon *daemon = user_data;
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, daemon->watched);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (eider_watcher_get_available (daemon->watcher, *(gint64 *) key))
+      eider_engine_rescan_watch (daemon->engine, *(gint64 *) key);
+
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 daemon_watch_roots (Daemon    *daemon,
                     GPtrArray *watches)
@@ -593,7 +613,7 @@ eiderctl_daemon (EiderctlGlobals  *globals,
   g_autofree char *first_done = NULL;
   Daemon daemon = { NULL };
   guint n_paused_watches = 0;
-  guint sigterm_id, sigint_id;
+  guint sigterm_id, sigint_id, rescan_id;
   int jobs = 0;
   GOptionEntry entries[] = {
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Files uploaded at once (default 4)", "N" },
@@ -702,8 +722,10 @@ eiderctl_daemon (EiderctlGlobals  *globals,
    * during it is missed. */
   daemon_watch_roots (&daemon, watches);
   eider_engine_start (engine);
+  rescan_id = g_timeout_add_seconds (FULL_RESCAN_SECONDS, daemon_full_rescan_cb, &daemon);
   g_main_loop_run (loop);
 
+  g_source_remove (rescan_id);
   g_source_remove (sigterm_id);
   g_source_remove (sigint_id);
   eider_instance_set_handler (instance, NULL, NULL, NULL);
