@@ -506,13 +506,10 @@ watch_states (JsonObject *daemon,
   for (guint i = 0; i < watches->len; i++)
     {
       EiderWatch *watch = g_ptr_array_index (watches, i);
-      g_autofree char *display = g_filename_display_name (watch->path);
-      JsonObject *state = json_object_new ();
 
-      json_object_set_string_member (state, "path", display);
-      json_object_set_boolean_member (state, "paused", watch->paused);
-      json_object_set_boolean_member (state, "available", g_file_test (watch->path, G_FILE_TEST_IS_DIR));
-      json_array_add_object_element (states, state);
+      json_array_add_object_element (states,
+                                     eiderctl_watch_state_new (watch, g_file_test (watch->path, G_FILE_TEST_IS_DIR),
+                                                               FALSE, NULL, 0));
     }
 
   return states;

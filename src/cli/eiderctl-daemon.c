@@ -434,28 +434,21 @@ daemon_status (Daemon  *daemon,
   json_object_set_int_member (reply, "overrideUntil", eider_policy_get_override_until (daemon->policy));
   json_object_set_boolean_member (reply, "inhibiting", eider_frontend_get_inhibiting (daemon->frontend));
 
-  /* Each folder: paused, there, and watched live or checked now and then. */
+  /* Each folder: paused, there, and watched live or checked now and then
+   * (one just added may not be the watcher's yet). */
   watch_states = json_array_new ();
   for (guint i = 0; i < watches->len; i++)
     {
       EiderWatch *watch = g_ptr_array_index (watches, i);
-      g_autofree char *display = g_filename_display_name (watch->path);
-      const char *poll_reason = eider_watcher_get_poll_reason (daemon->watcher, watch->id);
-      JsonObject *state = json_object_new ();
+      const char *mode = eider_watcher_get_mode (daemon->watcher, watch->id);
+      gboolean available = mode != NULL ? eider_watcher_get_available (daemon->watcher, watch->id)
+                                        : g_file_test (watch->path, G_FILE_TEST_IS_DIR);
 
-      json_object_set_string_member (state, "path", display);
-      json_object_set_boolean_member (state, "paused", watch->paused);
-      json_object_set_boolean_member (state, "available",
-                                      eider_watcher_get_available (daemon->watcher, watch->id));
-      json_object_set_boolean_member (state, "live",
-                                      eider_watcher_get_available (daemon->watcher, watch->id) &&
-                                      g_strcmp0 (eider_watcher_get_mode (daemon->watcher, watch->id), "inotify") == 0);
-      if (poll_reason != NULL)
-        json_object_set_string_member (state, "pollReason", poll_reason);
-      else
-        json_object_set_null_member (state, "pollReason");
-      json_object_set_int_member (state, "pollSeconds", eider_watcher_get_poll_seconds (daemon->watcher));
-      json_array_add_object_element (watch_states, state);
+      json_array_add_object_element (watch_states,
+                                     eiderctl_watch_state_new (watch, available,
+                                                               available && g_strcmp0 (mode, "inotify") == 0,
+                                                               eider_watcher_get_poll_reason (daemon->watcher, watch->id),
+                                                               eider_watcher_get_poll_seconds (daemon->watcher)));
     }
   json_object_set_array_member (reply, "watches", watch_states);
 

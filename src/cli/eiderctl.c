@@ -94,6 +94,29 @@ eiderctl_format_interval (guint seconds)
   return g_strdup_printf (seconds == 1 ? "%u second" : "%u seconds", seconds);
 }
 
+JsonObject *
+eiderctl_watch_state_new (EiderWatch *watch,
+                          gboolean    available,
+                          gboolean    live,
+                          const char *poll_reason,
+                          guint       poll_seconds)
+{
+  g_autofree char *display = g_filename_display_name (watch->path);
+  JsonObject *state = json_object_new ();
+
+  json_object_set_string_member (state, "path", display);
+  json_object_set_boolean_member (state, "paused", watch->paused);
+  json_object_set_boolean_member (state, "available", available);
+  json_object_set_boolean_member (state, "live", live);
+  if (poll_reason != NULL)
+    json_object_set_string_member (state, "pollReason", poll_reason);
+  else
+    json_object_set_null_member (state, "pollReason");
+  json_object_set_int_member (state, "pollSeconds", poll_seconds);
+
+  return state;
+}
+
 gboolean
 eiderctl_ensure_state_dir (EiderctlGlobals  *globals,
                            GError          **error)

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 #include "eider-store.h"
 
@@ -60,6 +61,15 @@ EiderStore   *eiderctl_open_store  (EiderctlGlobals  *globals,
 /* The watch of the folder the user named, or NULL (said on stderr). */
 EiderWatch   *eiderctl_find_watch  (EiderStore       *store,
                                     const char       *arg);
+
+/* One folder's state as status shows it ("path", "paused", "available",
+ * "live", "pollReason", "pollSeconds"); @poll_reason NULL when it is
+ * watched live or not watched at all. */
+JsonObject   *eiderctl_watch_state_new (EiderWatch  *watch,
+                                        gboolean     available,
+                                        gboolean     live,
+                                        const char  *poll_reason,
+                                        guint        poll_seconds);
 
 /* config get|set|reset */
 int           eiderctl_config      (EiderctlGlobals *globals,
