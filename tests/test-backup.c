@@ -370,8 +370,19 @@ test_backup_kill_resume (void)
 
   proc = test_eiderctl_spawn (&fx, NULL, (const char *[]) { "backup", "--once", NULL });
 
-  /* Wait until at least one part is acknowledged, then kill it hard. */
+  /* Wait until at least one part is acknowledged. While it runs it holds
+   * the state directory: a daemon refuses to start beside it (it is held
+   * still meanwhile, so that it cannot finish). Then kill it hard. */
   test_wait_acknowledged_part (&fx, 60);
+  kill (atoi (g_subprocess_get_identifier (proc)), SIGSTOP);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "daemon", NULL), ==, 1);
+  {
+    g_autofree char *expected = g_strdup_printf ("Another Eider (pid %s) is already running",
+                                                 g_subprocess_get_identifier (proc));
+
+    g_assert_nonnull (strstr (out, expected));
+    g_clear_pointer (&out, g_free);
+  }
   kill (atoi (g_subprocess_get_identifier (proc)), SIGKILL);
   g_subprocess_wait (proc, NULL, &error);
   g_assert_no_error (error);

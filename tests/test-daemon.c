@@ -253,6 +253,12 @@ test_daemon_single_instance (void)
                               first->pid, fx.data);
   assert_contains (out, expected);
 
+  /* Nor does a one-time backup run beside it. */
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "backup", "--once", NULL), ==, 1);
+  assert_contains (out, expected);
+  assert_contains (out, "It backs up by itself; “eiderctl status” shows how far it is.\n");
+
   instance = eider_instance_acquire (fx.data, &error);
   g_assert_error (error, EIDER_INSTANCE_ERROR, EIDER_INSTANCE_ERROR_RUNNING);
   g_assert_null (instance);

@@ -408,6 +408,32 @@ load_account (EiderctlGlobals  *globals,
   return g_steal_pointer (&account);
 }
 
+/* While a one-time backup runs it holds the state directory, as the
+ * daemon does: status finds it; pause and the like wait for the daemon. */
+static JsonObject *
+once_command_cb (EiderInstanceCommand   command,
+                 gint64                 watch_id,
+                 gpointer               user_data,
+                 GError               **error)
+{
+  JsonObject *reply;
+
+  switch (command)
+    {
+    case EIDER_INSTANCE_COMMAND_STATUS:
+      reply = json_object_new ();
+      json_object_set_boolean_member (reply, "oneTime", TRUE);
+      return reply;
+    case EIDER_INSTANCE_COMMAND_WATCHES_CHANGED:
+      return json_object_new ();   /* the next run takes the change */
+    default:
+      g_set_error_literal (error, EIDER_INSTANCE_ERROR, EIDER_INSTANCE_ERROR_FAILED,
+                           "A one-time backup (eiderctl backup --once) is running: "
+                           "stop it with Ctrl+C, or wait until it is done");
+      return NULL;
+    }
+}
+
 static int
 eiderctl_backup (EiderctlGlobals  *globals,
                  int               argc,
@@ -417,6 +443,7 @@ eiderctl_backup (EiderctlGlobals  *globals,
   g_autoptr(EiderAccount) account = NULL;
   g_autoptr(EiderStore) store = NULL;
   g_autoptr(EiderEngine) engine = NULL;
+  g_autoptr(EiderInstance) instance = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   Progress progress = { 0 };
@@ -436,12 +463,17 @@ eiderctl_backup (EiderctlGlobals  *globals,
       return EIDERCTL_EXIT_USAGE;
     }
 
+  /* One engine per state directory: not next to a running daemon. */
   if ((account = load_account (globals, &error)) == NULL ||
-      (store = eiderctl_open_store (globals, &error)) == NULL)
+      (store = eiderctl_open_store (globals, &error)) == NULL ||
+      (instance = eider_instance_acquire (globals->data_dir, &error)) == NULL)
     {
       eiderctl_error ("%s", error->message);
+      if (g_error_matches (error, EIDER_INSTANCE_ERROR, EIDER_INSTANCE_ERROR_RUNNING))
+        g_printerr ("It backs up by itself; “eiderctl status” shows how far it is.\n");
       return EIDERCTL_EXIT_FAILED;
     }
+  eider_instance_set_handler (instance, once_command_cb, NULL, NULL);
 
   engine = eider_engine_new (account, store);
   if (jobs > 0)
@@ -565,6 +597,7 @@ eiderctl_status (EiderctlGlobals  *globals,
   gboolean overriding = FALSE;
   gint64 override_until = 0;
   gint64 daemon_pid = 0;
+  gboolean one_time = FALSE;
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
     { NULL }
@@ -595,6 +628,7 @@ eiderctl_status (EiderctlGlobals  *globals,
   if ((daemon = daemon_state (globals)) != NULL)
     {
       daemon_pid = json_object_get_int_member_with_default (daemon, "pid", 0);
+      one_time = json_object_get_boolean_member_with_default (daemon, "oneTime", FALSE);
       paused = json_object_get_boolean_member_with_default (daemon, "paused", FALSE);
       gate = json_object_get_string_member_with_default (daemon, "gate", NULL);
       overriding = json_object_get_boolean_member_with_default (daemon, "override", FALSE);
@@ -614,7 +648,9 @@ eiderctl_status (EiderctlGlobals  *globals,
       json_builder_set_member_name (builder, "daemon");
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "running");
-      json_builder_add_boolean_value (builder, daemon_pid > 0);
+      json_builder_add_boolean_value (builder, daemon_pid > 0 && !one_time);
+      json_builder_set_member_name (builder, "oneTime");
+      json_builder_add_boolean_value (builder, one_time);
       json_builder_set_member_name (builder, "pid");
       json_builder_add_int_value (builder, daemon_pid);
       json_builder_set_member_name (builder, "paused");
@@ -666,7 +702,9 @@ eiderctl_status (EiderctlGlobals  *globals,
     g_autofree char *left = g_format_size (counts.bytes_left);
 
     g_print ("Account: %s\n", eider_account_get_state_name (account));
-    if (daemon_pid > 0)
+    if (one_time)
+      g_print ("Daemon: not running; a one-time backup is (pid %" G_GINT64_FORMAT ")\n", daemon_pid);
+    else if (daemon_pid > 0)
       g_print ("Daemon: running (pid %" G_GINT64_FORMAT ")%s\n", daemon_pid,
                paused ? ", paused (“eiderctl resume” continues)" : "");
     else
@@ -682,17 +720,21 @@ eiderctl_status (EiderctlGlobals  *globals,
       }
     else if (overriding)
       g_print ("Backing up anyway until the conditions change\n");
-    g_print ("Files: %u uploaded, %u pending, %u in progress, %u skipped, %u failed\n",
+    /* Nobody works on a file while no Eider runs: it was interrupted. */
+    g_print ("Files: %u uploaded, %u pending, %u %s, %u skipped, %u failed\n",
              counts.n_by_state[EIDER_FILE_UPLOADED], counts.n_by_state[EIDER_FILE_PENDING],
-             counts.n_by_state[EIDER_FILE_WORKING], counts.n_by_state[EIDER_FILE_SKIPPED],
-             counts.n_by_state[EIDER_FILE_FAILED]);
+             counts.n_by_state[EIDER_FILE_WORKING], daemon_pid > 0 ? "in progress" : "interrupted",
+             counts.n_by_state[EIDER_FILE_SKIPPED], counts.n_by_state[EIDER_FILE_FAILED]);
     g_print ("Left to back up: %s\n", left);
     print_watch_states (folders);
     for (guint i = 0; i < working->len; i++)
       {
         g_autofree char *display = g_filename_display_name (((EiderFileRecord *) g_ptr_array_index (working, i))->path);
 
-        g_print ("  working on %s\n", display);
+        if (daemon_pid > 0)
+          g_print ("  working on %s\n", display);
+        else
+          g_print ("  interrupted: %s (continues where it stopped when Eider next runs)\n", display);
       }
   }
 
