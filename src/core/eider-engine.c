@@ -70,6 +70,8 @@ struct _EiderEngine
   GHashTable    *run_attempts; /* file id → attempts within this run */
   GHashTable    *moves;        /* new path → old path, until the new one is backed up */
   GHashTable    *held;         /* paths that wait for their rename in Ente */
+  GHashTable    *gone;         /* identity_key () → Gone: removals in their grace period */
+  guint          gone_source;
   guint          retry_source;
   char          *pause_reason;
   gboolean       stopping;
@@ -95,12 +97,36 @@ static guint signals[N_SIGNALS];
 
 static void pump (EiderEngine *self);
 
+/* A file that left a watched folder, in its grace period (see
+ * eider_engine_note_removed). */
+typedef struct
+{
+  char   *path;
+  gint64  due;     /* monotonic µs */
+} Gone;
+
+static void
+gone_free (Gone *gone)
+{
+  g_free (gone->path);
+  g_free (gone);
+}
+
+static void handle_move (EiderEngine *self,
+                         gint64       watch_id,
+                         const char  *from,
+                         const char  *to);
+static Gone *take_gone   (EiderEngine     *self,
+                          const EiderStat *st,
+                          const char      *path);
+
 static void
 eider_engine_dispose (GObject *object)
 {
   EiderEngine *self = (EiderEngine *) object;
 
   g_clear_handle_id (&self->retry_source, g_source_remove);
+  g_clear_handle_id (&self->gone_source, g_source_remove);
   g_clear_object (&self->uploader);
   g_clear_object (&self->remote);
   g_clear_object (&self->store);
@@ -111,6 +137,7 @@ eider_engine_dispose (GObject *object)
   g_clear_pointer (&self->busy_keys, g_hash_table_unref);
   g_clear_pointer (&self->run_attempts, g_hash_table_unref);
   g_clear_pointer (&self->moves, g_hash_table_unref);
+  g_clear_pointer (&self->gone, g_hash_table_unref);
   g_clear_pointer (&self->held, g_hash_table_unref);
 
   G_OBJECT_CLASS (eider_engine_parent_class)->dispose (object);
@@ -196,6 +223,7 @@ static void
 eider_engine_init (EiderEngine *self)
 {
   self->moves = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->gone = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) gone_free);
   self->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->max_jobs = DEFAULT_MAX_JOBS;
   self->retry_base_ms = DEFAULT_RETRY_BASE_MS;
@@ -837,6 +865,26 @@ blobs_cb (GObject      *object,
   job_upload (job);
 }
 
+/* What to say of a file found in Ente at its new local place: a rename or
+ * a move made here (then nothing was sent), or @otherwise. */
+static const char *
+moved_reason (EiderEngine *self,
+              const char  *path,
+              const char  *otherwise)
+{
+  const char *from = g_hash_table_lookup (self->moves, path);
+  g_autofree char *old_name = NULL;
+  g_autofree char *new_name = NULL;
+
+  if (from == NULL)
+    return otherwise;
+
+  old_name = g_path_get_basename (from);
+  new_name = g_path_get_basename (path);
+
+  return g_str_equal (old_name, new_name) ? "moved; nothing sent" : "renamed in Ente; nothing sent";
+}
+
 /* Step 3: Ente's dedupe (title + type + hash), on the main thread */
 
 static void
@@ -857,7 +905,8 @@ add_files_cb (GObject      *object,
 
   dups = eider_remote_find_duplicates (job->engine->remote, job->title, job->file_type, job->hash);
   dup = dups->len > 0 ? g_ptr_array_index (dups, 0) : NULL;
-  job_uploaded (job, dup != NULL ? dup->id : 0, "already in Ente; added to this album");
+  job_uploaded (job, dup != NULL ? dup->id : 0,
+                moved_reason (job->engine, job->record->path, "already in Ente; added to this album"));
 }
 
 static void
@@ -884,7 +933,7 @@ job_dedupe (Job *job)
 
       if (dup->collection_id == job->collection_id)
         {
-          job_uploaded (job, dup->id, "already in Ente");
+          job_uploaded (job, dup->id, moved_reason (self, job->record->path, "already in Ente"));
           return;
         }
     }
@@ -2358,6 +2407,10 @@ eider_engine_stop_async (EiderEngine         *self,
   self->stop_task = g_steal_pointer (&task);
   self->stopping = TRUE;
   g_clear_handle_id (&self->retry_source, g_source_remove);
+  /* Removals still in their grace period are found again by the next
+   * start's stat pass. */
+  g_clear_handle_id (&self->gone_source, g_source_remove);
+  g_hash_table_remove_all (self->gone);
   /* Files in flight stop at their last persisted step: acknowledged parts
    * stay acknowledged and the next start resumes them. */
   g_cancellable_cancel (self->cancellable);
@@ -2398,6 +2451,8 @@ eider_engine_note_paths (EiderEngine        *self,
 {
   g_autoptr(EiderWatch) watch = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) moves = g_ptr_array_new ();   /* Gone, new path, … */
+  Gone *gone;
 
   g_return_if_fail (EIDER_IS_ENGINE (self));
 
@@ -2431,14 +2486,23 @@ eider_engine_note_paths (EiderEngine        *self,
       else if (reason == NULL && st.st_size >= EIDER_MAX_FILE_SIZE)
         reason = "too large (Ente stores files under 10 GiB)";
 
-      entry.path = (char *) paths[i];
-      entry.album_name = eider_scan_album_for_path (watch, paths[i]);
-      entry.skip_reason = (char *) reason;
       entry.stat.dev = st.st_dev;
       entry.stat.inode = st.st_ino;
       entry.stat.size = st.st_size;
       entry.stat.mtime_ns = (gint64) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
       entry.stat.ctime_ns = (gint64) st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+
+      /* A file that just left another place: it moved here. */
+      if (S_ISREG (st.st_mode) && (gone = take_gone (self, &entry.stat, paths[i])) != NULL)
+        {
+          g_ptr_array_add (moves, gone);
+          g_ptr_array_add (moves, g_strdup (paths[i]));
+          continue;
+        }
+
+      entry.path = (char *) paths[i];
+      entry.album_name = eider_scan_album_for_path (watch, paths[i]);
+      entry.skip_reason = (char *) reason;
       note_entry (self, watch_id, &entry);
       g_free (entry.album_name);
     }
@@ -2447,6 +2511,15 @@ eider_engine_note_paths (EiderEngine        *self,
     {
       eider_store_rollback (self->store);
       log_store_error (error);
+    }
+
+  for (guint i = 0; i + 1 < moves->len; i += 2)
+    {
+      Gone *moved = g_ptr_array_index (moves, i);
+
+      handle_move (self, watch_id, moved->path, g_ptr_array_index (moves, i + 1));
+      gone_free (moved);
+      g_free (g_ptr_array_index (moves, i + 1));
     }
 
   /* New work: start now, without waiting for a retry timer. */
@@ -2753,6 +2826,98 @@ remove_path (EiderEngine *self,
   remove_record (self, record);
 }
 
+/* A file that left a watched folder is let go only after a grace period.
+ * A move that the watcher could not pair (into a folder made a moment
+ * before, whose monitor did not exist yet) comes as a removal and, a quiet
+ * period later, a new file with the same identity: device, inode, size
+ * and modification time (a new file that merely reuses the inode has
+ * another mtime). eider_engine_note_paths() takes such a pair as a move. */
+#define REMOVAL_GRACE_US (3 * G_USEC_PER_SEC)
+
+static char *
+identity_key (const EiderStat *st)
+{
+  return g_strdup_printf ("%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT ":%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT,
+                          st->dev, st->inode, st->size, st->mtime_ns);
+}
+
+static gboolean gone_timeout_cb (gpointer user_data);
+
+static void
+schedule_gone (EiderEngine *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+  gint64 next = G_MAXINT64;
+
+  g_clear_handle_id (&self->gone_source, g_source_remove);
+
+  g_hash_table_iter_init (&iter, self->gone);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    next = MIN (next, ((Gone *) value)->due);
+
+  if (next != G_MAXINT64)
+    {
+      gint64 wait_ms = MAX (0, (next - g_get_monotonic_time () + 999) / 1000);
+
+      self->gone_source = g_timeout_add ((guint) wait_ms, gone_timeout_cb, self);
+      g_source_set_name_by_id (self->gone_source, "[eider] removal grace period");
+    }
+}
+
+static gboolean
+gone_timeout_cb (gpointer user_data)
+{
+  EiderEngine *self = user_data;
+  g_autoptr(GPtrArray) due = g_ptr_array_new_with_free_func (g_free);
+  gint64 now = g_get_monotonic_time ();
+  GHashTableIter iter;
+  gpointer value;
+
+  self->gone_source = 0;
+
+  g_hash_table_iter_init (&iter, self->gone);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (((Gone *) value)->due <= now)
+      {
+        g_ptr_array_add (due, g_strdup (((Gone *) value)->path));
+        g_hash_table_iter_remove (&iter);
+      }
+
+  for (guint i = 0; i < due->len; i++)
+    remove_path (self, g_ptr_array_index (due, i));
+
+  schedule_gone (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* The file whose removal is in its grace period and that has @st's
+ * identity, if any, now that it reappeared at @path (transfer full). */
+static Gone *
+take_gone (EiderEngine     *self,
+           const EiderStat *st,
+           const char      *path)
+{
+  g_autofree char *key = NULL;
+  gpointer stolen_key = NULL;
+  Gone *gone = NULL;
+
+  if (g_hash_table_size (self->gone) == 0)
+    return NULL;
+
+  key = identity_key (st);
+  if (!g_hash_table_steal_extended (self->gone, key, &stolen_key, (gpointer *) &gone))
+    return NULL;
+  g_free (stolen_key);
+
+  /* Back where it was: not a move, and not gone either. */
+  if (g_str_equal (gone->path, path))
+    g_clear_pointer (&gone, gone_free);
+
+  return gone;
+}
+
 void
 eider_engine_note_removed (EiderEngine        *self,
                            gint64              watch_id,
@@ -2760,11 +2925,24 @@ eider_engine_note_removed (EiderEngine        *self,
 {
   g_return_if_fail (EIDER_IS_ENGINE (self));
 
-  if (!self->active || paths == NULL)
+  if (!self->active || self->stopping || paths == NULL)
     return;
 
   for (guint i = 0; paths[i] != NULL; i++)
-    remove_path (self, paths[i]);
+    {
+      g_autoptr(EiderFileRecord) record = eider_store_find_file (self->store, paths[i]);
+      Gone *gone;
+
+      if (record == NULL)
+        continue;
+
+      gone = g_new0 (Gone, 1);
+      gone->path = g_strdup (paths[i]);
+      gone->due = g_get_monotonic_time () + REMOVAL_GRACE_US;
+      g_hash_table_replace (self->gone, identity_key (&record->stat), gone);
+    }
+
+  schedule_gone (self);
 }
 
 /* The new place is backed up (Ente's dedupe finds the file by name and
