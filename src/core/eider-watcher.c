@@ -1623,15 +1623,12 @@ const char *
 eider_watcher_get_mode (EiderWatcher *self,
                         gint64        watch_id)
 {
-  Root *root;
-
   g_return_val_if_fail (EIDER_IS_WATCHER (self), NULL);
 
-  root = g_hash_table_lookup (self->roots, &watch_id);
-  if (root == NULL)
+  if (!g_hash_table_contains (self->roots, &watch_id))
     return NULL;
 
-  return root->limit_hit || root->remote ? "polling" : "inotify";
+  return eider_watcher_get_poll_reason (self, watch_id) != NULL ? "polling" : "inotify";
 }
 
 const char *
