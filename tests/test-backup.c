@@ -411,6 +411,32 @@ test_backup_kill_resume (void)
   test_fixture_tear_down (&fx);
 }
 
+/* A one-time backup keeps to the bandwidth cap: 4 MiB at 1 MiB/s cannot
+ * take less than 3.75 s (the bucket holds a quarter second). */
+static void
+test_backup_once_bandwidth (void)
+{
+  TestFixture fx = { 0 };
+  g_autofree char *out = NULL;
+  gint64 start, took;
+
+  test_fixture_set_up (&fx, NULL);
+  g_setenv ("GSETTINGS_BACKEND", "keyfile", TRUE);
+  test_write_video (fx.tree, "clip.mp4", 4 * MiB);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "config", "set", "bandwidth-limit", "1024", NULL), ==, 0);
+
+  start = g_get_monotonic_time ();
+  g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "backup", "--once", NULL), ==, 0);
+  took = g_get_monotonic_time () - start;
+  g_test_message ("4 MiB at 1 MiB/s: %.2f s", took / (double) G_USEC_PER_SEC);
+  g_assert_cmpint (took, >=, 3750 * G_TIME_SPAN_MILLISECOND);
+  g_assert_nonnull (strstr (out, "1 uploaded, 0 skipped, 0 failed."));
+
+  g_unsetenv ("GSETTINGS_BACKEND");
+  test_fixture_tear_down (&fx);
+}
+
 /* With a fifth of the requests failing, everything still arrives once. */
 static void
 test_backup_faults (void)
@@ -997,6 +1023,7 @@ main (int   argc,
 
   g_test_add_func ("/backup/tree", test_backup_tree);
   g_test_add_func ("/backup/kill-resume", test_backup_kill_resume);
+  g_test_add_func ("/backup/once-bandwidth", test_backup_once_bandwidth);
   g_test_add_func ("/backup/faults", test_backup_faults);
   g_test_add_func ("/backup/quota", test_backup_quota);
   g_test_add_func ("/backup/continuous", test_backup_continuous);

@@ -19,6 +19,7 @@
 #include "eider-engine.h"
 #include "eider-instance.h"
 #include "eider-scanner.h"
+#include "eider-settings.h"
 #include "eider-store.h"
 #include "eiderctl.h"
 
@@ -444,6 +445,7 @@ eiderctl_backup (EiderctlGlobals  *globals,
   g_autoptr(EiderStore) store = NULL;
   g_autoptr(EiderEngine) engine = NULL;
   g_autoptr(EiderInstance) instance = NULL;
+  g_autoptr(GSettings) settings = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   Progress progress = { 0 };
@@ -475,7 +477,17 @@ eiderctl_backup (EiderctlGlobals  *globals,
     }
   eider_instance_set_handler (instance, once_command_cb, NULL, NULL);
 
+  /* A one-time backup is a request for now: the conditions the daemon
+   * waits for (network kind, battery, power saver, upload window) do not
+   * hold it back, but the bandwidth cap still spares the network. */
+  if ((settings = eider_settings_new (globals->config_dir, &error)) == NULL)
+    {
+      eiderctl_error ("%s", error->message);
+      return EIDERCTL_EXIT_FAILED;
+    }
+
   engine = eider_engine_new (account, store);
+  eider_engine_set_bandwidth_limit (engine, (guint64) g_settings_get_uint (settings, "bandwidth-limit") * 1024);
   if (jobs > 0)
     eider_engine_set_max_jobs (engine, jobs);
   if (g_getenv ("EIDER_RETRY_BASE_MS") != NULL)
