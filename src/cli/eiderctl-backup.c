@@ -715,7 +715,7 @@ eiderctl_status (EiderctlGlobals  *globals,
 
     g_print ("Account: %s\n", eider_account_get_state_name (account));
     if (one_time)
-      g_print ("Daemon: not running; a one-time backup is (pid %" G_GINT64_FORMAT ")\n", daemon_pid);
+      g_print ("Daemon: not running; a one-time backup is running (pid %" G_GINT64_FORMAT ")\n", daemon_pid);
     else if (daemon_pid > 0)
       g_print ("Daemon: running (pid %" G_GINT64_FORMAT ")%s\n", daemon_pid,
                paused ? ", paused (“eiderctl resume” continues)" : "");

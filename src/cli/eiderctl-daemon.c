@@ -307,10 +307,10 @@ daemon_watches_changed (Daemon  *daemon,
 {
   g_autoptr(GPtrArray) watches = eider_store_list_watches (daemon->store, error);
   g_autoptr(GHashTable) current = g_hash_table_new (g_int64_hash, g_int64_equal);
-  g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) added = g_ptr_array_new ();
   GHashTableIter iter;
   gpointer key;
+  guint n_removed = 0;
 
   if (watches == NULL)
     return NULL;
@@ -329,8 +329,8 @@ daemon_watches_changed (Daemon  *daemon,
     if (!g_hash_table_contains (current, key))
       {
         eider_watcher_remove_root (daemon->watcher, *(gint64 *) key);
-        g_ptr_array_add (gone, g_memdup2 (key, sizeof (gint64)));
         g_hash_table_iter_remove (&iter);
+        n_removed++;
       }
 
   daemon_watch_roots (daemon, added);
@@ -347,7 +347,7 @@ daemon_watches_changed (Daemon  *daemon,
     JsonObject *reply = json_object_new ();
 
     json_object_set_int_member (reply, "added", added->len);
-    json_object_set_int_member (reply, "removed", gone->len);
+    json_object_set_int_member (reply, "removed", n_removed);
     return reply;
   }
 }
@@ -440,14 +440,15 @@ daemon_status (Daemon  *daemon,
   for (guint i = 0; i < watches->len; i++)
     {
       EiderWatch *watch = g_ptr_array_index (watches, i);
-      const char *mode = eider_watcher_get_mode (daemon->watcher, watch->id);
-      gboolean available = mode != NULL ? eider_watcher_get_available (daemon->watcher, watch->id)
-                                        : g_file_test (watch->path, G_FILE_TEST_IS_DIR);
+      const char *poll_reason = eider_watcher_get_poll_reason (daemon->watcher, watch->id);
+      gboolean known = eider_watcher_get_mode (daemon->watcher, watch->id) != NULL;
+      gboolean available = known ? eider_watcher_get_available (daemon->watcher, watch->id)
+                                 : g_file_test (watch->path, G_FILE_TEST_IS_DIR);
 
       json_array_add_object_element (watch_states,
                                      eiderctl_watch_state_new (watch, available,
-                                                               available && g_strcmp0 (mode, "inotify") == 0,
-                                                               eider_watcher_get_poll_reason (daemon->watcher, watch->id),
+                                                               known && available && poll_reason == NULL,
+                                                               poll_reason,
                                                                eider_watcher_get_poll_seconds (daemon->watcher)));
     }
   json_object_set_array_member (reply, "watches", watch_states);
