@@ -89,6 +89,7 @@ enum {
 enum {
   FILE_STARTED,
   FILE_FINISHED,
+  FILE_PROGRESS,
   N_SIGNALS
 };
 
@@ -217,6 +218,21 @@ eider_engine_class_init (EiderEngineClass *klass)
                   0, NULL, NULL, NULL,
                   G_TYPE_NONE, 5, G_TYPE_INT64, G_TYPE_STRING, G_TYPE_INT, G_TYPE_STRING,
                   G_TYPE_INT64);
+
+  /**
+   * EiderEngine::file-progress:
+   * @file_id: the store's id
+   * @done: bytes of the file sent (the encrypted bytes on their way, scaled
+   *   to the file's size), rising to @total
+   * @total: the file's size
+   *
+   * Emitted as an upload's bodies are written (at most once per MiB of
+   * each file) and when parts the server already has are skipped.
+   */
+  signals[FILE_PROGRESS] =
+    g_signal_new ("file-progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 3, G_TYPE_INT64, G_TYPE_INT64, G_TYPE_INT64);
 }
 
 static void
@@ -2284,6 +2300,26 @@ sync_cb (GObject      *object,
   scan_all (self);
 }
 
+/* The uploader counts encrypted bytes (file and thumbnail); people think
+ * in the file's size. */
+static void
+upload_progress_cb (EiderUploader *uploader,
+                    gint64         file_id,
+                    gint64         sent,
+                    gint64         total,
+                    EiderEngine   *self)
+{
+  Job *job = g_hash_table_lookup (self->busy_files, &file_id);
+  gint64 size;
+
+  if (job == NULL || total <= 0)
+    return;
+
+  size = job->stat.size;
+  g_signal_emit (self, signals[FILE_PROGRESS], 0, file_id,
+                 sent >= total ? size : (gint64) ((double) sent / total * size), size);
+}
+
 static gboolean
 begin (EiderEngine   *self,
        GCancellable  *cancellable,
@@ -2311,6 +2347,7 @@ begin (EiderEngine   *self,
       self->uploader = eider_uploader_new (eider_account_get_api (self->account), self->store);
       eider_uploader_set_retry_delay_ms (self->uploader, self->retry_base_ms);
       eider_uploader_set_bandwidth_limit (self->uploader, self->bandwidth_limit);
+      g_signal_connect_object (self->uploader, "progress", G_CALLBACK (upload_progress_cb), self, 0);
       self->busy_files = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
       self->busy_keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                (GDestroyNotify) g_ptr_array_unref);
