@@ -22,6 +22,7 @@
 #include <gdk-pixbuf/gdk-pixbuf.h>
 
 #include "eider-account.h"
+#include "eider-client.h"
 #include "eider-instance.h"
 #include "eider-signup.h"
 #include "eider-store.h"
@@ -30,29 +31,36 @@
 
 #define MiB TEST_MiB
 
-/* Waits until the daemon answers on its control socket. */
-static void
-daemon_wait_ready (TestDaemon  *d,
-                   TestFixture *fx)
+/* Waits until the daemon answers on its socket; returns its interface. */
+static EiderDBusEngine1 *
+daemon_connect (TestDaemon  *d,
+                TestFixture *fx)
 {
   gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
 
   for (;;)
     {
-      g_autofree char *reply = NULL;
+      g_autoptr(GError) error = NULL;
+      EiderDBusEngine1 *engine = eider_client_connect_sync (fx->data, NULL, &error);
 
-      if (eider_instance_send (fx->data, "status", &reply, NULL))
+      if (engine != NULL)
         {
-          g_autoptr(JsonNode) root = json_from_string (reply, NULL);
-
-          g_assert_cmpint (json_object_get_int_member (json_node_get_object (root), "pid"), ==, d->pid);
-          return;
+          g_assert_cmpuint (eider_dbus_engine1_get_pid (engine), ==, d->pid);
+          return engine;
         }
+      g_assert_error (error, EIDER_HOST_ERROR, EIDER_HOST_ERROR_NOT_RUNNING);
       if (d->exited && !d->reading)
         g_error ("The daemon exited before it listened:\n%s", d->log->str);
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       test_iterate_for (20000);
     }
+}
+
+static void
+daemon_wait_ready (TestDaemon  *d,
+                   TestFixture *fx)
+{
+  g_autoptr(EiderDBusEngine1) engine = daemon_connect (d, fx);
 }
 
 static char *
@@ -112,7 +120,7 @@ test_daemon_runs (void)
 
   /* The lock file names it, and it is only the user's. */
   lock = g_build_filename (fx.data, "eider.lock", NULL);
-  sock = g_build_filename (fx.data, "control.sock", NULL);
+  sock = g_build_filename (fx.data, "eider.sock", NULL);
   g_assert_true (g_file_get_contents (lock, &lock_contents, NULL, NULL));
   g_assert_cmpint (atoi (lock_contents), ==, d->pid);
   {
@@ -150,27 +158,6 @@ test_daemon_runs (void)
   assert_contains (out, "Daemon: not running\n");
 
   test_fixture_tear_down (&fx);
-}
-
-typedef struct
-{
-  const char *state_dir;
-  const char *command;
-  char       *reply;
-  GError     *error;
-  gboolean    ok;
-  gint        done;
-} SendJob;
-
-static gpointer
-send_worker (gpointer data)
-{
-  SendJob *job = data;
-
-  job->ok = eider_instance_send (job->state_dir, job->command, &job->reply, &job->error);
-  g_atomic_int_set (&job->done, TRUE);
-
-  return NULL;
 }
 
 /* While it runs, files written into the watched folder (also into a new
@@ -225,9 +212,20 @@ test_daemon_watches (void)
   test_fixture_tear_down (&fx);
 }
 
+static void
+assert_host_error (GError     *error,
+                   int         code,
+                   const char *message)
+{
+  g_assert_error (error, EIDER_HOST_ERROR, code);
+  assert_contains (error->message, message);
+}
+
 /* One engine per state directory: a second daemon refuses, naming the
- * first; so does the API. A daemon killed with SIGKILL leaves a socket and
- * a lock file behind, and neither blocks the next one. */
+ * first; a one-time backup beside it attaches and waits. Bad input over
+ * the interface gets a clear D-Bus error and the host keeps running. A
+ * daemon killed with SIGKILL leaves a socket and a lock file behind, and
+ * neither blocks the next one. */
 static void
 test_daemon_single_instance (void)
 {
@@ -235,29 +233,34 @@ test_daemon_single_instance (void)
   g_autoptr(TestDaemon) first = NULL;
   g_autoptr(TestDaemon) third = NULL;
   g_autoptr(EiderInstance) instance = NULL;
+  g_autoptr(EiderDBusEngine1) engine = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) folder = NULL;
+  g_autoptr(GVariant) files = NULL;
   g_autofree char *out = NULL;
   g_autofree char *expected = NULL;
-  g_autofree char *reply = NULL;
   g_autofree char *sock = NULL;
+  g_autofree char *inner = NULL;
+  g_autofree char *missing = NULL;
+  struct stat st;
+  guint total;
 
   test_fixture_set_up (&fx, NULL);
   test_write_photo (fx.tree, "a.jpg", 64, 64);
   g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
 
   first = test_daemon_spawn (&fx, NULL);
-  daemon_wait_ready (first, &fx);
+  engine = daemon_connect (first, &fx);
+
+  /* The socket is the user's alone. */
+  sock = g_build_filename (fx.data, "eider.sock", NULL);
+  g_assert_cmpint (g_stat (sock, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
 
   g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "daemon", NULL), ==, 1);
   expected = g_strdup_printf ("Another Eider (pid %d) is already running with this state directory (%s)",
                               first->pid, fx.data);
   assert_contains (out, expected);
-
-  /* Nor does a one-time backup run beside it. */
-  g_clear_pointer (&out, g_free);
-  g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "backup", "--once", NULL), ==, 1);
-  assert_contains (out, expected);
-  assert_contains (out, "It backs up by itself; “eiderctl status” shows how far it is.\n");
 
   instance = eider_instance_acquire (fx.data, &error);
   g_assert_error (error, EIDER_INSTANCE_ERROR, EIDER_INSTANCE_ERROR_RUNNING);
@@ -265,36 +268,68 @@ test_daemon_single_instance (void)
   assert_contains (error->message, expected);
   g_clear_error (&error);
 
-  /* Nonsense on the socket is answered, not obeyed. */
-  g_assert_false (eider_instance_send (fx.data, "format-disk", &reply, &error));
-  g_assert_error (error, EIDER_INSTANCE_ERROR, EIDER_INSTANCE_ERROR_REFUSED);
-  assert_contains (error->message, "Unknown command “format-disk”");
-  g_clear_error (&error);
-  g_assert_false (eider_instance_send (fx.data, "pause-watch 999", &reply, &error));
-  g_assert_error (error, EIDER_INSTANCE_ERROR, EIDER_INSTANCE_ERROR_REFUSED);
-  assert_contains (error->message, "No watched folder has the id 999");
-  g_clear_error (&error);
-  g_assert_false (eider_instance_send (fx.data, "pause-watch one", &reply, &error));
-  g_assert_error (error, EIDER_INSTANCE_ERROR, EIDER_INSTANCE_ERROR_REFUSED);
-  g_clear_error (&error);
-  g_assert_false (eider_instance_send (fx.data, "pause now", &reply, &error));
-  g_assert_error (error, EIDER_INSTANCE_ERROR, EIDER_INSTANCE_ERROR_REFUSED);
-  g_clear_error (&error);
-  g_assert_null (reply);
+  /* A one-time backup beside it asks it, waits, and is done. */
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "backup", "--once", NULL), ==, 0);
+  assert_contains (out, " 0 failed.\n");
 
-  /* The refused one changed nothing: the first still runs and answers. */
+  /* Bad input is answered, not obeyed. */
+  missing = g_build_filename (fx.tree, "no-such-folder", NULL);
+  g_assert_false (eider_dbus_engine1_call_add_folder_sync (engine, missing, g_variant_new ("a{sv}", NULL),
+                                                           &folder, NULL, &error));
+  assert_host_error (error, EIDER_HOST_ERROR_NOT_FOUND, "is not a folder");
+  g_clear_error (&error);
+
+  inner = g_build_filename (fx.tree, "inner", NULL);
+  g_assert_cmpint (g_mkdir (inner, 0700), ==, 0);
+  g_assert_false (eider_dbus_engine1_call_add_folder_sync (engine, inner, g_variant_new ("a{sv}", NULL),
+                                                           &folder, NULL, &error));
+  assert_host_error (error, EIDER_HOST_ERROR_EXISTS, "watched");
+  g_clear_error (&error);
+
+  {
+    GVariantBuilder builder;
+
+    g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+    g_variant_builder_add (&builder, "{sv}", "on-edit", g_variant_new_string ("shred"));
+    g_assert_false (eider_dbus_engine1_call_set_folder_options_sync (engine, fx.tree,
+                                                                     g_variant_builder_end (&builder),
+                                                                     &folder, NULL, &error));
+    assert_host_error (error, EIDER_HOST_ERROR_INVALID_ARGS, "on-edit = “shred”");
+    g_clear_error (&error);
+  }
+
+  g_assert_false (eider_dbus_engine1_call_retry_file_sync (engine, 999999, NULL, &error));
+  assert_host_error (error, EIDER_HOST_ERROR_NOT_FOUND, "No file has the id 999999");
+  g_clear_error (&error);
+
+  g_assert_false (eider_dbus_engine1_call_list_files_sync (engine, "uploaded", 0, -5, &files, &total,
+                                                           NULL, &error));
+  assert_host_error (error, EIDER_HOST_ERROR_INVALID_ARGS, "limit -5");
+  g_clear_error (&error);
+  g_assert_false (eider_dbus_engine1_call_list_files_sync (engine, "lost", 0, 5, &files, &total,
+                                                           NULL, &error));
+  assert_host_error (error, EIDER_HOST_ERROR_INVALID_ARGS, "No file state is called “lost”");
+  g_clear_error (&error);
+
+  g_assert_false (eider_dbus_engine1_call_pause_sync (engine, missing, NULL, &error));
+  assert_host_error (error, EIDER_HOST_ERROR_NOT_FOUND, "is not watched");
+  g_clear_error (&error);
+
+  /* The refused ones changed nothing: the first still runs and answers. */
   g_assert_false (first->exited);
-  g_assert_true (eider_instance_send (fx.data, "status", &reply, &error));
+  g_assert_true (eider_dbus_engine1_call_list_files_sync (engine, "uploaded", 0, 10, &files, &total,
+                                                          NULL, &error));
   g_assert_no_error (error);
-  assert_contains (reply, "\"ok\":true");
-  g_clear_pointer (&reply, g_free);
+  g_assert_cmpuint (total, ==, 1);
+  g_assert_cmpuint (g_variant_n_children (files), ==, 1);
+  g_clear_object (&engine);
 
   /* A hard kill: the socket file stays, but nobody listens. */
   test_daemon_stop (first, SIGKILL, 10);
-  sock = g_build_filename (fx.data, "control.sock", NULL);
   g_assert_true (g_file_test (sock, G_FILE_TEST_EXISTS));
-  g_assert_false (eider_instance_send (fx.data, "status", &reply, &error));
-  g_assert_error (error, EIDER_INSTANCE_ERROR, EIDER_INSTANCE_ERROR_NOT_RUNNING);
+  g_assert_null (eider_client_connect_sync (fx.data, NULL, &error));
+  g_assert_error (error, EIDER_HOST_ERROR, EIDER_HOST_ERROR_NOT_RUNNING);
   g_clear_error (&error);
 
   g_clear_pointer (&out, g_free);
@@ -311,23 +346,7 @@ test_daemon_single_instance (void)
   instance = eider_instance_acquire (fx.data, &error);
   g_assert_no_error (error);
   g_assert_nonnull (instance);
-  {
-    /* It answers on this thread's main context; ask from another one. */
-    SendJob job = { .state_dir = fx.data, .command = "status" };
-    GThread *thread = g_thread_new ("send", send_worker, &job);
-
-    while (!g_atomic_int_get (&job.done))
-      test_iterate_for (5000);
-    g_thread_join (thread);
-    g_assert_false (job.ok);
-    g_assert_error (job.error, EIDER_INSTANCE_ERROR, EIDER_INSTANCE_ERROR_REFUSED);
-    assert_contains (job.error->message, "Not ready for commands yet");
-    g_clear_error (&job.error);
-  }
   g_clear_object (&instance);
-  g_assert_false (eider_instance_send (fx.data, "status", &reply, &error));
-  g_assert_error (error, EIDER_INSTANCE_ERROR, EIDER_INSTANCE_ERROR_NOT_RUNNING);
-  g_clear_error (&error);
 
   test_fixture_tear_down (&fx);
 }
@@ -343,7 +362,6 @@ test_daemon_pause_resume (void)
   g_autofree char *out = NULL;
   g_autofree char *expected = NULL;
   g_autofree char *meta = NULL;
-  g_autofree char *reply = NULL;
   g_autoptr(GError) error = NULL;
 
   test_fixture_set_up (&fx, NULL);
@@ -419,17 +437,24 @@ test_daemon_pause_resume (void)
   g_clear_pointer (&out, g_free);
   g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "watch", "list", NULL), ==, 0);
   assert_contains (out, "(paused)");
-  g_assert_true (eider_instance_send (fx.data, "status", &reply, &error));
-  g_assert_no_error (error);
   {
-    g_autoptr(JsonNode) root = json_from_string (reply, NULL);
-    JsonObject *status = json_node_get_object (root);
-    JsonObject *folder = json_array_get_object_element (json_object_get_array_member (status, "watches"), 0);
+    /* The same, seen through the interface. */
+    g_autoptr(EiderDBusEngine1) engine = daemon_connect (d, &fx);
+    g_autoptr(GVariant) folders = NULL;
+    g_autoptr(GVariant) folder = NULL;
+    const char *path = NULL;
+    gboolean paused = FALSE, live = FALSE;
 
-    g_assert_false (json_object_get_boolean_member (status, "paused"));
-    g_assert_cmpstr (json_object_get_string_member (folder, "path"), ==, fx.tree);
-    g_assert_true (json_object_get_boolean_member (folder, "paused"));
-    g_assert_true (json_object_get_boolean_member (folder, "live"));
+    g_assert_false (eider_dbus_engine1_get_paused (engine));
+    g_assert_true (eider_dbus_engine1_call_list_folders_sync (engine, &folders, NULL, &error));
+    g_assert_no_error (error);
+    folder = g_variant_get_child_value (folders, 0);
+    g_assert_true (g_variant_lookup (folder, "path", "^&ay", &path));
+    g_assert_true (g_variant_lookup (folder, "paused", "b", &paused));
+    g_assert_true (g_variant_lookup (folder, "live", "b", &live));
+    g_assert_cmpstr (path, ==, fx.tree);
+    g_assert_true (paused);
+    g_assert_true (live);
   }
   g_clear_pointer (&out, g_free);
   g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "status", NULL), ==, 0);

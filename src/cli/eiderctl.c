@@ -83,38 +83,148 @@ eiderctl_error (const char *format,
   g_printerr ("eiderctl: %s\n", message);
 }
 
-char *
-eiderctl_format_interval (guint seconds)
+EiderDBusEngine1 *
+eiderctl_connect (EiderctlGlobals *globals,
+                  gboolean        *failed)
 {
-  if (seconds >= 3600 && seconds % 3600 == 0)
-    return g_strdup_printf (seconds == 3600 ? "%u hour" : "%u hours", seconds / 3600);
-  if (seconds >= 60 && seconds % 60 == 0)
-    return g_strdup_printf (seconds == 60 ? "%u minute" : "%u minutes", seconds / 60);
+  g_autoptr(GError) error = NULL;
+  EiderDBusEngine1 *engine = eider_client_connect_sync (globals->data_dir, NULL, &error);
 
-  return g_strdup_printf (seconds == 1 ? "%u second" : "%u seconds", seconds);
+  *failed = FALSE;
+  if (engine == NULL && !g_error_matches (error, EIDER_HOST_ERROR, EIDER_HOST_ERROR_NOT_RUNNING))
+    {
+      eiderctl_error ("%s", error->message);
+      *failed = TRUE;
+    }
+
+  return engine;
 }
 
-JsonObject *
-eiderctl_watch_state_new (EiderWatch *watch,
-                          gboolean    available,
-                          gboolean    live,
-                          const char *poll_reason,
-                          guint       poll_seconds)
+void
+eiderctl_host_error (const char   *what,
+                     const GError *error)
 {
-  g_autofree char *display = g_filename_display_name (watch->path);
-  JsonObject *state = json_object_new ();
+  g_autoptr(GError) copy = g_error_copy (error);
 
-  json_object_set_string_member (state, "path", display);
-  json_object_set_boolean_member (state, "paused", watch->paused);
-  json_object_set_boolean_member (state, "available", available);
-  json_object_set_boolean_member (state, "live", live);
-  if (poll_reason != NULL)
-    json_object_set_string_member (state, "pollReason", poll_reason);
+  /* Errors the host did not register arrive with their D-Bus name. */
+  if (g_dbus_error_is_remote_error (copy))
+    g_dbus_error_strip_remote_error (copy);
+  eiderctl_error ("%s: %s", what, copy->message);
+}
+
+char *
+eiderctl_describe_reason (const char *reason,
+                          const char *details)
+{
+  return g_strdup (details != NULL && *details != '\0' ? details : reason);
+}
+
+/* Progress */
+
+struct _EiderctlPrinter
+{
+  EiderDBusEngine1 *engine;
+  gboolean          tty;
+  guint             n_uploaded;
+  guint             n_skipped;
+  guint             n_failed;
+  char             *current;
+};
+
+static void
+printer_line (EiderctlPrinter *printer)
+{
+  guint64 left = eider_dbus_engine1_get_bytes_left (printer->engine);
+  guint64 rate = eider_dbus_engine1_get_upload_speed (printer->engine);
+  g_autofree char *left_text = g_format_size (left);
+  g_autofree char *speed = g_format_size (rate);
+
+  g_printerr ("\r\033[K%u uploaded, %u to go · %s left · %s/s", printer->n_uploaded,
+              eider_dbus_engine1_get_files_left (printer->engine), left_text, speed);
+  if (rate > 0 && left > 0)
+    {
+      guint eta = (guint) (left / rate);
+
+      g_printerr (" · about %u:%02u left", eta / 60, eta % 60);
+    }
+  if (printer->current != NULL)
+    g_printerr (" · %s", printer->current);
+}
+
+static void
+printer_started_cb (EiderDBusEngine1 *engine,
+                    gint64            file_id,
+                    const char       *path,
+                    guint64           size,
+                    EiderctlPrinter  *printer)
+{
+  g_free (printer->current);
+  printer->current = g_path_get_basename (path);
+  if (printer->tty)
+    printer_line (printer);
+}
+
+static void
+printer_finished_cb (EiderDBusEngine1 *engine,
+                     gint64            file_id,
+                     const char       *path,
+                     const char       *state,
+                     const char       *reason,
+                     const char       *details,
+                     EiderctlPrinter  *printer)
+{
+  g_autofree char *text = eiderctl_describe_reason (reason, details);
+
+  if (g_str_equal (state, "uploaded"))
+    printer->n_uploaded++;
+  else if (g_str_equal (state, "skipped"))
+    printer->n_skipped++;
+  else if (g_str_equal (state, "failed"))
+    printer->n_failed++;
   else
-    json_object_set_null_member (state, "pollReason");
-  json_object_set_int_member (state, "pollSeconds", poll_seconds);
+    return;
 
-  return state;
+  if (printer->tty)
+    {
+      if (!g_str_equal (state, "uploaded"))
+        g_printerr ("\r\033[K%s %s: %s\n", state, path, text);
+      printer_line (printer);
+    }
+  else if (*text != '\0')
+    g_print ("%s\t%s\t%s\n", state, path, text);
+  else
+    g_print ("%s\t%s\n", state, path);
+}
+
+EiderctlPrinter *
+eiderctl_printer_new (EiderDBusEngine1 *engine,
+                      gboolean          tty)
+{
+  EiderctlPrinter *printer = g_new0 (EiderctlPrinter, 1);
+
+  printer->engine = g_object_ref (engine);
+  printer->tty = tty;
+  g_signal_connect (engine, "file-started", G_CALLBACK (printer_started_cb), printer);
+  g_signal_connect (engine, "file-finished", G_CALLBACK (printer_finished_cb), printer);
+
+  return printer;
+}
+
+void
+eiderctl_printer_finish (EiderctlPrinter *printer,
+                         guint           *uploaded,
+                         guint           *skipped,
+                         guint           *failed)
+{
+  if (printer->tty)
+    g_printerr ("\r\033[K");
+  *uploaded = printer->n_uploaded;
+  *skipped = printer->n_skipped;
+  *failed = printer->n_failed;
+  g_signal_handlers_disconnect_by_data (printer->engine, printer);
+  g_object_unref (printer->engine);
+  g_free (printer->current);
+  g_free (printer);
 }
 
 gboolean

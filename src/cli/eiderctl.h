@@ -9,6 +9,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "eider-client.h"
 #include "eider-store.h"
 
 G_BEGIN_DECLS
@@ -37,8 +38,6 @@ char         *eiderctl_prompt      (const char    *question,
 char         *eiderctl_read_stdin_line (GError   **error);
 void          eiderctl_error       (const char    *format,
                                     ...) G_GNUC_PRINTF (1, 2);
-/* "5 minutes", "90 seconds", "1 hour". */
-char         *eiderctl_format_interval (guint        seconds);
 
 int           eiderctl_account     (EiderctlGlobals *globals,
                                     int              argc,
@@ -62,14 +61,30 @@ EiderStore   *eiderctl_open_store  (EiderctlGlobals  *globals,
 EiderWatch   *eiderctl_find_watch  (EiderStore       *store,
                                     const char       *arg);
 
-/* One folder's state as status shows it ("path", "paused", "available",
- * "live", "pollReason", "pollSeconds"); @poll_reason NULL when it is
- * watched live or not watched at all. */
-JsonObject   *eiderctl_watch_state_new (EiderWatch  *watch,
-                                        gboolean     available,
-                                        gboolean     live,
-                                        const char  *poll_reason,
-                                        guint        poll_seconds);
+/* The host running for the state directory (a proxy of its interface), or
+ * NULL when none runs (nothing said) or it cannot be reached (said on
+ * stderr, *failed set). */
+EiderDBusEngine1 *eiderctl_connect (EiderctlGlobals  *globals,
+                                    gboolean         *failed);
+/* Says a host's refusal or failure on stderr. */
+void          eiderctl_host_error  (const char      *what,
+                                    const GError    *error);
+
+/* Prints what a host does, as it happens: "uploaded|skipped|failed\tPATH
+ * [\tREASON]" lines, or on a terminal one progress line. Works the same on
+ * the host's own interface object and on a client's proxy. */
+typedef struct _EiderctlPrinter EiderctlPrinter;
+
+EiderctlPrinter *eiderctl_printer_new  (EiderDBusEngine1 *engine,
+                                        gboolean          tty);
+void          eiderctl_printer_finish  (EiderctlPrinter  *printer,
+                                        guint            *uploaded,
+                                        guint            *skipped,
+                                        guint            *failed);
+
+/* A file's reason for people, from the reason code and its details. */
+char         *eiderctl_describe_reason (const char    *reason,
+                                        const char    *details);
 
 /* config get|set|reset */
 int           eiderctl_config      (EiderctlGlobals *globals,

@@ -83,6 +83,7 @@ enum {
   PROP_0,
   PROP_PAUSE_REASON,
   PROP_BUSY,
+  PROP_SCANNING,
   N_PROPS
 };
 
@@ -170,6 +171,10 @@ eider_engine_get_property (GObject    *object,
       g_value_set_string (value, self->pause_reason);
       break;
 
+    case PROP_SCANNING:
+      g_value_set_boolean (value, self->n_scans > 0);
+      break;
+
     case PROP_BUSY:
       g_value_set_boolean (value, self->busy);
       break;
@@ -194,6 +199,10 @@ eider_engine_class_init (EiderEngineClass *klass)
   /* Files are in flight (e.g. to keep the machine awake meanwhile). */
   properties[PROP_BUSY] =
     g_param_spec_boolean ("busy", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* The remote index is being read or folders walked. */
+  properties[PROP_SCANNING] =
+    g_param_spec_boolean ("scanning", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -349,6 +358,18 @@ set_pause_reason (EiderEngine *self,
   g_free (self->own_reason);
   self->own_reason = g_strdup (reason);
   update_pause_reason (self);
+}
+
+/* The sync and the walks in flight; "scanning" follows. */
+static void
+add_scans (EiderEngine *self,
+           int          delta)
+{
+  gboolean was = self->n_scans > 0;
+
+  self->n_scans += delta;
+  if (was != (self->n_scans > 0))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SCANNING]);
 }
 
 static void
@@ -2203,7 +2224,6 @@ scan_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
 
   g_free (ctx);
-  self->n_scans--;
   entries = eider_scanner_scan_finish (result, &error);
 
   if (entries == NULL)
@@ -2215,6 +2235,8 @@ scan_cb (GObject      *object,
   else if (self->active && !self->stopping)
     apply_scan (self, watch, entries);
 
+  /* Over once its files are in the store ("scanning" watchers count them). */
+  add_scans (self, -1);
   pump (self);
 }
 
@@ -2227,7 +2249,7 @@ scan_watch (EiderEngine *self,
 
   ctx->self = g_object_ref (self);
   ctx->watch = watch;
-  self->n_scans++;
+  add_scans (self, 1);
   eider_scanner_scan_async (watch, EIDER_SCAN_NONE, self->cancellable, scan_cb, ctx);
 }
 
@@ -2235,7 +2257,7 @@ scan_watch (EiderEngine *self,
 static void
 start_pass (EiderEngine *self)
 {
-  self->n_scans++;
+  add_scans (self, 1);
   eider_remote_sync_async (self->remote, self->cancellable, sync_cb, g_object_ref (self));
 }
 
@@ -2256,7 +2278,7 @@ scan_all (EiderEngine *self)
    * of a pass before the others are recorded. */
   for (guint i = 0; i < watches->len; i++)
     if (!((EiderWatch *) g_ptr_array_index (watches, i))->paused)
-      self->n_scans++;
+      add_scans (self, 1);
 
   for (guint i = 0; i < watches->len; i++)
     {
@@ -2265,7 +2287,7 @@ scan_all (EiderEngine *self)
       if (watch->paused)
         continue;
 
-      self->n_scans--;
+      add_scans (self, -1);
       g_ptr_array_index (watches, i) = NULL;
       scan_watch (self, watch);
     }
@@ -2281,7 +2303,7 @@ sync_cb (GObject      *object,
   g_autoptr(EiderEngine) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  self->n_scans--;
+  add_scans (self, -1);
   if (!self->active)
     return;
 
@@ -2646,6 +2668,14 @@ eider_engine_get_gate (EiderEngine *self)
   g_return_val_if_fail (EIDER_IS_ENGINE (self), NULL);
 
   return self->gate_reason;
+}
+
+gboolean
+eider_engine_get_scanning (EiderEngine *self)
+{
+  g_return_val_if_fail (EIDER_IS_ENGINE (self), FALSE);
+
+  return self->n_scans > 0;
 }
 
 gboolean

@@ -123,5 +123,7 @@ void         eider_engine_set_watch_paused   (EiderEngine         *self,
                                               gboolean             paused);
 /* "busy": files are in flight. */
 gboolean     eider_engine_get_busy           (EiderEngine         *self);
+/* "scanning": the remote index is being read or folders walked. */
+gboolean     eider_engine_get_scanning       (EiderEngine         *self);
 
 G_END_DECLS

@@ -1829,6 +1829,43 @@ eider_store_list_files_in_state (EiderStore      *self,
 }
 
 /**
+ * eider_store_list_files_page:
+ * @self: a store
+ * @state: a state
+ * @offset: how many files to pass over
+ * @limit: how many to return at most
+ * @error: return location for an error
+ *
+ * One page of the files in @state, in path order, so that a client can
+ * show a long list without loading it at once.
+ *
+ * Returns: (transfer container) (element-type EiderFileRecord): the page
+ */
+GPtrArray *
+eider_store_list_files_page (EiderStore      *self,
+                             EiderFileState   state,
+                             guint            offset,
+                             guint            limit,
+                             GError         **error)
+{
+  g_autoptr(StoreStatement) stmt = NULL;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), NULL);
+
+  stmt = store_prepare (self,
+                        "SELECT " FILE_COLUMNS " FROM files f WHERE f.state = ?1 "
+                        "ORDER BY f.path LIMIT ?2 OFFSET ?3",
+                        "Could not list the files", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int (stmt, 1, state);
+  sqlite3_bind_int64 (stmt, 2, limit);
+  sqlite3_bind_int64 (stmt, 3, offset);
+
+  return collect_files (self, stmt, "Could not list the files", error);
+}
+
+/**
  * eider_store_retry_failed:
  * @self: a store
  * @error: return location for an error

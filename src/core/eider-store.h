@@ -282,6 +282,12 @@ GPtrArray  *eider_store_list_due_files       (EiderStore             *self,
 GPtrArray  *eider_store_list_files_in_state  (EiderStore             *self,
                                               EiderFileState          state,
                                               GError                **error);
+/* A page of the files in @state, in path order. */
+GPtrArray  *eider_store_list_files_page      (EiderStore             *self,
+                                              EiderFileState          state,
+                                              guint                   offset,
+                                              guint                   limit,
+                                              GError                **error);
 /* Failed → pending, attempts reset (eiderctl retry). Returns how many. */
 guint       eider_store_retry_failed         (EiderStore             *self,
                                               GError                **error);
