@@ -957,6 +957,301 @@ test_daemon_ten_thousand (void)
   test_fixture_tear_down (&fx);
 }
 
+/* Progress through the interface: a client subscribed while a 100 MiB file
+ * uploads sees its bytes rise monotonically to its size, at most 4
+ * batches a second, then the finished signal, after which the properties
+ * show the same counts as the store. */
+typedef struct
+{
+  GArray   *times;      /* gint64 µs of each batch */
+  GArray   *done;       /* gint64 bytes done of the file, per batch it is in */
+  guint64   total;
+  gint64    finished_id;
+  char     *finished_state;
+  guint     batches_after_finished;
+} Watched;
+
+static void
+progress_cb (EiderDBusEngine1 *engine,
+             GVariant         *files,
+             Watched          *w)
+{
+  GVariantIter iter;
+  gint64 id;
+  guint64 done, total;
+  gint64 now = g_get_monotonic_time ();
+
+  g_array_append_val (w->times, now);
+  if (w->finished_state != NULL)
+    w->batches_after_finished++;
+  g_variant_iter_init (&iter, files);
+  while (g_variant_iter_next (&iter, "(xtt)", &id, &done, &total))
+    {
+      gint64 d = (gint64) done;
+
+      g_array_append_val (w->done, d);
+      w->total = total;
+    }
+}
+
+static void
+finished_cb (EiderDBusEngine1 *engine,
+             gint64            id,
+             const char       *path,
+             const char       *state,
+             const char       *reason,
+             const char       *details,
+             Watched          *w)
+{
+  GVariant *counts = eider_dbus_engine1_get_counts (engine);
+  guint uploaded = 0;
+
+  w->finished_id = id;
+  w->finished_state = g_strdup (state);
+  /* The counts are current when the signal arrives. */
+  g_assert_true (g_variant_lookup (counts, "uploaded", "u", &uploaded));
+  g_assert_cmpuint (uploaded, ==, 1);
+  g_assert_cmpuint (eider_dbus_engine1_get_files_left (engine), ==, 0);
+}
+
+static void
+test_daemon_progress (void)
+{
+  TestFixture fx = { 0 };
+  g_autoptr(TestDaemon) d = NULL;
+  g_autoptr(EiderDBusEngine1) engine = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *big = NULL;
+  Watched w = { 0 };
+  gint64 deadline;
+  double seconds;
+
+  test_fixture_set_up (&fx, NULL);
+  big = g_build_filename (fx.tree, "big.mp4", NULL);
+  test_write_video (fx.tree, "big.mp4", 100 * MiB);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
+  /* Paused until the client listens. */
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "pause", NULL), ==, 0);
+
+  d = test_daemon_spawn (&fx, NULL);
+  engine = daemon_connect (d, &fx);
+  g_assert_cmpstr (eider_dbus_engine1_get_state (engine), ==, "paused");
+  g_assert_cmpstr (eider_dbus_engine1_get_state_action (engine), ==, "resume");
+  g_assert_cmpstr (eider_dbus_engine1_get_account_email (engine), ==, fx.email);
+  g_assert_cmpstr (eider_dbus_engine1_get_state_directory (engine), ==, fx.data);
+
+  w.times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  w.done = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_signal_connect (engine, "progress", G_CALLBACK (progress_cb), &w);
+  g_signal_connect (engine, "file-finished", G_CALLBACK (finished_cb), &w);
+  g_assert_true (eider_dbus_engine1_call_resume_sync (engine, "", NULL, &error));
+  g_assert_no_error (error);
+
+  deadline = g_get_monotonic_time () + 600 * G_USEC_PER_SEC;
+  while (w.finished_state == NULL)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_assert_cmpstr (w.finished_state, ==, "uploaded");
+
+  /* Rising to the file's size, never back. */
+  g_assert_cmpuint (w.done->len, >=, 2);
+  for (guint i = 1; i < w.done->len; i++)
+    g_assert_cmpint (g_array_index (w.done, gint64, i), >=, g_array_index (w.done, gint64, i - 1));
+  g_assert_cmpuint (w.total, ==, 100 * MiB);
+  g_assert_cmpint (g_array_index (w.done, gint64, w.done->len - 1), ==, 100 * MiB);
+  g_assert_cmpuint (w.batches_after_finished, ==, 0);
+
+  /* At most 4 a second: n batches need at least (n - 1) / 4 seconds (a
+   * little slack for delivery). */
+  seconds = (g_array_index (w.times, gint64, w.times->len - 1) - g_array_index (w.times, gint64, 0)) / 1e6;
+  g_test_message ("%u batches in %.2f s", w.times->len, seconds);
+  g_assert_cmpfloat ((w.times->len - 1) / 4.0, <=, seconds + 0.3);
+
+  g_assert_cmpint (test_daemon_stop (d, SIGTERM, 30), <, 10 * G_USEC_PER_SEC);
+  g_array_unref (w.times);
+  g_array_unref (w.done);
+  g_free (w.finished_state);
+  test_fixture_tear_down (&fx);
+}
+
+/* Without a session bus the clients still reach the host, through its
+ * socket; and while it runs, they never open the store: the host alone
+ * writes it (strace sees every file eiderctl opens). */
+static void
+test_daemon_socket_only (void)
+{
+  TestFixture fx = { 0 };
+  g_autoptr(TestDaemon) d = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *trace = NULL;
+  g_autofree char *trace_text = NULL;
+  g_autofree char *other = NULL;
+  const char *no_bus[] = { "env", "-u", "DBUS_SESSION_BUS_ADDRESS", NULL };
+
+  test_fixture_set_up (&fx, NULL);
+  test_write_photo (fx.tree, "a.jpg", 64, 64);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
+  other = g_build_filename (fx.home, "Other", NULL);
+  g_assert_cmpint (g_mkdir (other, 0700), ==, 0);
+
+  d = test_daemon_spawn (&fx, NULL);
+  daemon_wait_ready (d, &fx);
+  test_daemon_wait_lines (d, "uploaded\t", 1, 60);
+
+  g_assert_cmpint (test_eiderctl (&fx, no_bus, &out, "pause", NULL), ==, 0);
+  expected = g_strdup_printf ("Paused the backup; the running Eider (pid %d) applied it.\n", d->pid);
+  assert_contains (out, expected);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (test_eiderctl (&fx, no_bus, &out, "status", NULL), ==, 0);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("Daemon: running (pid %d), paused", d->pid);
+  assert_contains (out, expected);
+  assert_contains (out, "Files: 1 uploaded");
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (test_eiderctl (&fx, no_bus, &out, "resume", NULL), ==, 0);
+  assert_contains (out, "Resumed the backup; the running Eider");
+
+  trace = g_build_filename (fx.home, "strace.log", NULL);
+  {
+    const char *strace[] = { "strace", "-f", "-qq", "-e", "trace=open,openat,creat", "-o", trace, NULL };
+    const char *commands[][6] = {
+      { "status", NULL },
+      { "status", "--json", NULL },
+      { "failures", "--skipped", NULL },
+      { "watch", "list", NULL },
+      { "watch", "set", fx.tree, "--on-delete", "keep", NULL },
+      { "watch", "add", other, NULL },
+      { "watch", "remove", other, NULL },
+      { "pause", NULL },
+      { "resume", NULL },
+      { "resume", "--force", NULL },
+      { "retry", NULL },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+      {
+        g_autoptr(GSubprocess) proc = test_eiderctl_spawn (&fx, strace, commands[i]);
+        g_autofree char *text = NULL;
+
+        g_subprocess_communicate_utf8 (proc, NULL, NULL, &text, NULL, NULL);
+        if (g_subprocess_get_exit_status (proc) != 0)
+          g_error ("eiderctl %s failed:\n%s", commands[i][0], text);
+        g_assert_true (g_file_get_contents (trace, &trace_text, NULL, NULL));
+        if (strstr (trace_text, "eider.db") != NULL)
+          g_error ("eiderctl %s opened the store beside a running host:\n%s", commands[i][0], trace_text);
+        g_clear_pointer (&trace_text, g_free);
+      }
+  }
+
+  g_assert_false (d->exited);
+  g_assert_cmpint (test_daemon_stop (d, SIGTERM, 30), <, 10 * G_USEC_PER_SEC);
+  test_fixture_tear_down (&fx);
+}
+
+/* With a session bus that knows the host's service file, a client's call
+ * starts the host by D-Bus activation; Quit stops it. */
+static void
+test_daemon_activation (void)
+{
+  TestFixture fx = { 0 };
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) login = NULL;
+  g_autoptr(GSubprocess) bus = NULL;
+  g_autoptr(GDataInputStream) bus_out = NULL;
+  g_autoptr(GDBusConnection) connection = NULL;
+  g_autoptr(EiderDBusEngine1) engine = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *config = NULL;
+  g_autofree char *services = NULL;
+  g_autofree char *conf = NULL;
+  g_autofree char *conf_text = NULL;
+  g_autofree char *service = NULL;
+  g_autofree char *service_text = NULL;
+  g_autofree char *address = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *sock = NULL;
+  gint64 deadline;
+
+  test_fixture_set_up (&fx, NULL);
+  test_write_photo (fx.tree, "a.jpg", 64, 64);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
+
+  /* The activated host has no keyring on that bus: its keys are in a file. */
+  config = g_build_filename (fx.home, "activated-config", NULL);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  login = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("EIDERCTL"), "--config-dir", config,
+                                       "account", "login", "--endpoint", fx.server->url, "--email", fx.email,
+                                       "--password-stdin", "--store-secrets-in-file", NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (login, TEST_PASSWORD "\n", NULL, &text, NULL, &error);
+  g_assert_no_error (error);
+  if (g_subprocess_get_exit_status (login) != 0)
+    g_error ("login failed:\n%s", text);
+
+  services = g_build_filename (fx.home, "services", NULL);
+  g_assert_cmpint (g_mkdir (services, 0700), ==, 0);
+  service = g_build_filename (services, EIDER_HOST_BUS_NAME ".service", NULL);
+  service_text = g_strdup_printf ("[D-BUS Service]\nName=" EIDER_HOST_BUS_NAME "\n"
+                                  "Exec=%s --config-dir %s --data-dir %s daemon\n",
+                                  g_getenv ("EIDERCTL"), config, fx.data);
+  g_assert_true (g_file_set_contents (service, service_text, -1, NULL));
+  conf = g_build_filename (fx.home, "bus.conf", NULL);
+  conf_text = g_strdup_printf ("<busconfig><type>session</type><listen>unix:tmpdir=%s</listen>"
+                               "<servicedir>%s</servicedir><auth>EXTERNAL</auth>"
+                               "<policy context=\"default\"><allow send_destination=\"*\" eavesdrop=\"true\"/>"
+                               "<allow eavesdrop=\"true\"/><allow own=\"*\"/></policy></busconfig>",
+                               fx.home, services);
+  g_assert_true (g_file_set_contents (conf, conf_text, -1, NULL));
+
+  bus = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, "dbus-daemon", "--nofork",
+                          "--print-address", "--config-file", conf, NULL);
+  g_assert_no_error (error);
+  bus_out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bus));
+  address = g_data_input_stream_read_line (bus_out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (address);
+
+  connection = g_dbus_connection_new_for_address_sync (address,
+                                                       G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                       G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                       NULL, NULL, &error);
+  g_assert_no_error (error);
+  /* Nobody runs yet: the proxy's first call starts the host. */
+  sock = g_build_filename (fx.data, "eider.sock", NULL);
+  g_assert_false (g_file_test (sock, G_FILE_TEST_EXISTS));
+  engine = eider_dbus_engine1_proxy_new_sync (connection, G_DBUS_PROXY_FLAGS_NONE, EIDER_HOST_BUS_NAME,
+                                              EIDER_HOST_OBJECT_PATH, NULL, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(GVariant) folders = NULL;
+
+    g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (engine), 60000);
+    g_assert_true (eider_dbus_engine1_call_list_folders_sync (engine, &folders, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (g_variant_n_children (folders), ==, 1);
+  }
+  g_assert_true (g_file_test (sock, G_FILE_TEST_EXISTS));
+
+  g_assert_true (eider_dbus_engine1_call_quit_sync (engine, NULL, &error));
+  g_assert_no_error (error);
+  deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (g_file_test (sock, G_FILE_TEST_EXISTS))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      test_iterate_for (50000);
+    }
+
+  g_clear_object (&engine);
+  g_dbus_connection_close_sync (connection, NULL, NULL);
+  g_subprocess_send_signal (bus, SIGTERM);
+  g_subprocess_wait (bus, NULL, NULL);
+  test_fixture_tear_down (&fx);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -968,6 +1263,9 @@ main (int   argc,
   g_test_add_func ("/daemon/runs", test_daemon_runs);
   g_test_add_func ("/daemon/watches", test_daemon_watches);
   g_test_add_func ("/daemon/single-instance", test_daemon_single_instance);
+  g_test_add_func ("/daemon/progress", test_daemon_progress);
+  g_test_add_func ("/daemon/socket-only", test_daemon_socket_only);
+  g_test_add_func ("/daemon/activation", test_daemon_activation);
   g_test_add_func ("/daemon/pause-resume", test_daemon_pause_resume);
   g_test_add_func ("/daemon/sigterm-mid-upload", test_daemon_sigterm_mid_upload);
   g_test_add_func ("/daemon/folder-pause-mid-file", test_daemon_folder_pause_mid_file);
