@@ -28,6 +28,7 @@
 #include "eider-store.h"
 #include "eider-test-daemon.h"
 #include "eider-test-fixture.h"
+#include "eider-test-server-harness.h"
 
 #define MiB TEST_MiB
 
@@ -1196,8 +1197,8 @@ test_daemon_activation (void)
   g_assert_cmpint (g_mkdir (services, 0700), ==, 0);
   service = g_build_filename (services, EIDER_HOST_BUS_NAME ".service", NULL);
   service_text = g_strdup_printf ("[D-BUS Service]\nName=" EIDER_HOST_BUS_NAME "\n"
-                                  "Exec=%s --config-dir %s --data-dir %s daemon\n",
-                                  g_getenv ("EIDERCTL"), config, fx.data);
+                                  "Exec=/bin/sh -c \"exec %s --config-dir %s --data-dir %s daemon >%s/host.log 2>&1\"\n",
+                                  g_getenv ("EIDERCTL"), config, fx.data, fx.home);
   g_assert_true (g_file_set_contents (service, service_text, -1, NULL));
   conf = g_build_filename (fx.home, "bus.conf", NULL);
   conf_text = g_strdup_printf ("<busconfig><type>session</type><listen>unix:tmpdir=%s</listen>"
@@ -1207,8 +1208,14 @@ test_daemon_activation (void)
                                fx.home, services);
   g_assert_true (g_file_set_contents (conf, conf_text, -1, NULL));
 
-  bus = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, "dbus-daemon", "--nofork",
-                          "--print-address", "--config-file", conf, NULL);
+  {
+    g_autoptr(GSubprocessLauncher) bus_launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+
+    /* The bus goes with the test, and takes the host it started along. */
+    g_subprocess_launcher_set_child_setup (bus_launcher, test_die_with_parent, NULL, NULL);
+    bus = g_subprocess_launcher_spawn (bus_launcher, &error, "dbus-daemon", "--nofork",
+                                       "--print-address", "--config-file", conf, NULL);
+  }
   g_assert_no_error (error);
   bus_out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bus));
   address = g_data_input_stream_read_line (bus_out, NULL, NULL, &error);

@@ -72,6 +72,7 @@ struct _EiderService
   GCancellable     *cancellable;
 
   gboolean          user_paused;
+  gboolean          reading_storage;
   gboolean          started;
   gboolean          stopping;
   gboolean          stopped;
@@ -123,6 +124,7 @@ typedef struct
 } SpeedSample;
 
 static void update_state (EiderService *self);
+static void finish (EiderService *self);
 static void update_counts (EiderService *self);
 static void schedule_flush (EiderService *self);
 
@@ -528,7 +530,7 @@ answer_backup_now (EiderService *self)
 {
   EiderStoreCounts counts = { { 0 } };
 
-  if (self->backup_now->len == 0 || eider_engine_get_busy (self->engine) ||
+  if (self->backup_now == NULL || self->backup_now->len == 0 || eider_engine_get_busy (self->engine) ||
       eider_engine_get_scanning (self->engine) ||
       !eider_store_get_counts (self->store, &counts, NULL) ||
       counts.n_by_state[EIDER_FILE_PENDING] + counts.n_by_state[EIDER_FILE_WORKING] > 0)
@@ -747,7 +749,14 @@ details_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   JsonObject *details, *subscription;
 
+  self->reading_storage = FALSE;
   node = eider_api_call_finish (EIDER_API (object), result, &error);
+  if (self->stopping)
+    {
+      /* It waited for this answer (see finish ()). */
+      finish (self);
+      return;
+    }
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     {
       if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -769,9 +778,11 @@ details_cb (GObject      *object,
 static void
 read_storage (EiderService *self)
 {
-  if (eider_account_get_state (self->account) != EIDER_ACCOUNT_STATE_LOGGED_IN)
+  if (self->reading_storage || self->stopping ||
+      eider_account_get_state (self->account) != EIDER_ACCOUNT_STATE_LOGGED_IN)
     return;
 
+  self->reading_storage = TRUE;
   eider_api_call_async (eider_account_get_api (self->account), "GET",
                         "/users/details/v2?memoryCount=false", NULL, EIDER_API_CALL_AUTH,
                         self->cancellable, details_cb, g_object_ref (self));
@@ -1210,6 +1221,7 @@ handle_backup_now_cb (EiderDBusEngine1      *skeleton,
   start[1] = self->n_skipped;
   start[2] = self->n_failed;
   g_object_set_data_full (G_OBJECT (invocation), "eider-counts", start, g_free);
+  /* The array's reference; the call's own goes with its answer. */
   g_ptr_array_add (self->backup_now, g_object_ref (invocation));
 
   rescan_all (self);
@@ -1383,13 +1395,27 @@ handle_reload_account_cb (EiderDBusEngine1      *skeleton,
   return TRUE;
 }
 
+static void
+quit_flushed_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(EiderService) self = user_data;
+
+  g_dbus_connection_flush_finish (G_DBUS_CONNECTION (object), result, NULL);
+  eider_service_stop (self);
+}
+
 static gboolean
 handle_quit_cb (EiderDBusEngine1      *skeleton,
                 GDBusMethodInvocation *invocation,
                 EiderService          *self)
 {
+  g_autoptr(GDBusConnection) connection = g_object_ref (g_dbus_method_invocation_get_connection (invocation));
+
+  /* The answer leaves before the host does. */
   eider_dbus_engine1_complete_quit (skeleton, invocation);
-  eider_service_stop (self);
+  g_dbus_connection_flush (connection, NULL, quit_flushed_cb, g_object_ref (self));
   return TRUE;
 }
 
@@ -1505,13 +1531,52 @@ export_on_session_bus (EiderService *self)
 
 /* Running */
 
+/* Off every transport. The socket goes before the lock: once the lock is
+ * free, the path may belong to the next host. */
+static void
+withdraw (EiderService *self)
+{
+  for (guint i = 0; self->backup_now != NULL && i < self->backup_now->len; i++)
+    g_dbus_method_invocation_return_error_literal (g_ptr_array_index (self->backup_now, i),
+                                                   EIDER_HOST_ERROR, EIDER_HOST_ERROR_FAILED,
+                                                   "Eider stopped before the backup was done");
+  g_clear_pointer (&self->backup_now, g_ptr_array_unref);
+  g_clear_handle_id (&self->name_id, g_bus_unown_name);
+  if (self->skeleton != NULL)
+    g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->skeleton));
+  for (guint i = 0; self->connections != NULL && i < self->connections->len; i++)
+    {
+      GDBusConnection *connection = g_ptr_array_index (self->connections, i);
+
+      g_signal_handlers_disconnect_by_data (connection, self);
+      g_dbus_connection_close (connection, NULL, NULL, NULL);
+    }
+  g_clear_pointer (&self->connections, g_ptr_array_unref);
+  if (self->server != NULL)
+    {
+      g_dbus_server_stop (self->server);
+      g_clear_object (&self->server);
+      /* The socket goes before the lock: once the lock is free, the path
+       * may belong to the next host. */
+      g_unlink (self->socket_path);
+    }
+  g_clear_object (&self->session);
+}
+
 static void
 finish (EiderService *self)
 {
   if (self->stopped)
     return;
 
+  /* Nothing of the host's may be left in flight: a request still out is
+   * cancelled, and its answer finishes. */
+  g_cancellable_cancel (self->cancellable);
+  if (self->reading_storage)
+    return;
+
   self->stopped = TRUE;
+  withdraw (self);
   g_signal_emit (self, signals[STOPPED], 0);
 }
 
@@ -1537,6 +1602,9 @@ engine_stopped_cb (GObject      *object,
   if (!eider_engine_stop_finish (EIDER_ENGINE (object), result, &error) && self->result == NULL)
     self->result = g_error_new (EIDER_HOST_ERROR, EIDER_HOST_ERROR_FAILED,
                                 "Could not stop cleanly: %s", error->message);
+  else if (self->mode == EIDER_SERVICE_MODE_ONE_TIME && self->result == NULL)
+    self->result = g_error_new_literal (EIDER_HOST_ERROR, EIDER_HOST_ERROR_FAILED,
+                                        "Stopped before the backup was done");
   finish (self);
 }
 
@@ -1711,7 +1779,7 @@ eider_service_start (EiderService  *self,
   eider_engine_set_bandwidth_limit (self->engine,
                                     (guint64) g_settings_get_uint (self->settings, "bandwidth-limit") * 1024);
   update_state (self);
-  eider_engine_run_once_async (self->engine, self->cancellable, run_once_cb, g_object_ref (self));
+  eider_engine_run_once_async (self->engine, NULL, run_once_cb, g_object_ref (self));
 
   return TRUE;
 }
@@ -1735,10 +1803,7 @@ eider_service_stop (EiderService *self)
     }
 
   self->stopping = TRUE;
-  if (self->mode == EIDER_SERVICE_MODE_ONE_TIME)
-    g_cancellable_cancel (self->cancellable);   /* run_once_cb finishes */
-  else
-    eider_engine_stop_async (self->engine, NULL, engine_stopped_cb, g_object_ref (self));
+  eider_engine_stop_async (self->engine, NULL, engine_stopped_cb, g_object_ref (self));
 }
 
 gboolean
@@ -1793,33 +1858,9 @@ eider_service_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->rescan_id, g_source_remove);
   g_clear_handle_id (&self->flush_id, g_source_remove);
-  g_clear_handle_id (&self->name_id, g_bus_unown_name);
 
-  for (guint i = 0; self->backup_now != NULL && i < self->backup_now->len; i++)
-    g_dbus_method_invocation_return_error_literal (g_ptr_array_index (self->backup_now, i),
-                                                   EIDER_HOST_ERROR, EIDER_HOST_ERROR_FAILED,
-                                                   "Eider stopped before the backup was done");
-  g_clear_pointer (&self->backup_now, g_ptr_array_unref);
 
-  if (self->skeleton != NULL)
-    g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->skeleton));
-  for (guint i = 0; self->connections != NULL && i < self->connections->len; i++)
-    {
-      GDBusConnection *connection = g_ptr_array_index (self->connections, i);
-
-      g_signal_handlers_disconnect_by_data (connection, self);
-      g_dbus_connection_close (connection, NULL, NULL, NULL);
-    }
-  g_clear_pointer (&self->connections, g_ptr_array_unref);
-  if (self->server != NULL)
-    {
-      g_dbus_server_stop (self->server);
-      g_clear_object (&self->server);
-      /* The socket goes before the lock: once the lock is free, the path
-       * may belong to the next host. */
-      g_unlink (self->socket_path);
-    }
-  g_clear_object (&self->session);
+  withdraw (self);
 
   if (self->engine != NULL)
     g_signal_handlers_disconnect_by_data (self->engine, self);
