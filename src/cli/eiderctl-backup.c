@@ -571,6 +571,30 @@ eiderctl_backup (EiderctlGlobals  *globals,
 
 /* status, failures, retry */
 
+/* What status says of a folder (see ListFolders). */
+typedef struct
+{
+  const char *display;
+  const char *poll_reason;   /* "" when watched live or not watched */
+  gboolean    paused;
+  gboolean    available;
+  gboolean    live;
+  guint       poll_seconds;
+} FolderState;
+
+static void
+folder_state (GVariant    *folder,
+              FolderState *state)
+{
+  *state = (FolderState) { "", "", FALSE, TRUE, FALSE, 0 };
+  g_variant_lookup (folder, "display-path", "&s", &state->display);
+  g_variant_lookup (folder, "poll-reason", "&s", &state->poll_reason);
+  g_variant_lookup (folder, "paused", "b", &state->paused);
+  g_variant_lookup (folder, "available", "b", &state->available);
+  g_variant_lookup (folder, "live", "b", &state->live);
+  g_variant_lookup (folder, "poll-seconds", "u", &state->poll_seconds);
+}
+
 static void
 print_folders (GVariant *folders)
 {
@@ -580,29 +604,21 @@ print_folders (GVariant *folders)
   for (gsize i = 0; i < n; i++)
     {
       g_autoptr(GVariant) folder = g_variant_get_child_value (folders, i);
-      const char *display = "", *poll_reason = "";
-      gboolean paused = FALSE, available = TRUE, live = FALSE;
-      guint poll_seconds = 300;
+      FolderState state;
 
-      g_variant_lookup (folder, "display-path", "&s", &display);
-      g_variant_lookup (folder, "poll-reason", "&s", &poll_reason);
-      g_variant_lookup (folder, "paused", "b", &paused);
-      g_variant_lookup (folder, "available", "b", &available);
-      g_variant_lookup (folder, "live", "b", &live);
-      g_variant_lookup (folder, "poll-seconds", "u", &poll_seconds);
-
-      g_print ("  %s", display);
-      if (paused)
+      folder_state (folder, &state);
+      g_print ("  %s", state.display);
+      if (state.paused)
         g_print (" — paused");
-      if (!available)
+      if (!state.available)
         g_print (" — unavailable: nothing in it counts as deleted until it is back");
-      else if (*poll_reason != '\0')
+      else if (*state.poll_reason != '\0')
         {
-          g_autofree char *every = eider_format_interval (poll_seconds);
+          g_autofree char *every = eider_format_interval (state.poll_seconds);
 
-          g_print (" — not watched live (%s): checked every %s", poll_reason, every);
+          g_print (" — not watched live (%s): checked every %s", state.poll_reason, every);
         }
-      else if (live)
+      else if (state.live)
         g_print (" — watched live");
       g_print ("\n");
     }
@@ -616,33 +632,25 @@ add_folders_json (JsonBuilder *builder,
   for (gsize i = 0; i < g_variant_n_children (folders); i++)
     {
       g_autoptr(GVariant) folder = g_variant_get_child_value (folders, i);
-      const char *display = "", *poll_reason = "";
-      gboolean paused = FALSE, available = TRUE, live = FALSE;
-      guint poll_seconds = 0;
+      FolderState state;
 
-      g_variant_lookup (folder, "display-path", "&s", &display);
-      g_variant_lookup (folder, "poll-reason", "&s", &poll_reason);
-      g_variant_lookup (folder, "paused", "b", &paused);
-      g_variant_lookup (folder, "available", "b", &available);
-      g_variant_lookup (folder, "live", "b", &live);
-      g_variant_lookup (folder, "poll-seconds", "u", &poll_seconds);
-
+      folder_state (folder, &state);
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "path");
-      json_builder_add_string_value (builder, display);
+      json_builder_add_string_value (builder, state.display);
       json_builder_set_member_name (builder, "paused");
-      json_builder_add_boolean_value (builder, paused);
+      json_builder_add_boolean_value (builder, state.paused);
       json_builder_set_member_name (builder, "available");
-      json_builder_add_boolean_value (builder, available);
+      json_builder_add_boolean_value (builder, state.available);
       json_builder_set_member_name (builder, "live");
-      json_builder_add_boolean_value (builder, live);
+      json_builder_add_boolean_value (builder, state.live);
       json_builder_set_member_name (builder, "pollReason");
-      if (*poll_reason != '\0')
-        json_builder_add_string_value (builder, poll_reason);
+      if (*state.poll_reason != '\0')
+        json_builder_add_string_value (builder, state.poll_reason);
       else
         json_builder_add_null_value (builder);
       json_builder_set_member_name (builder, "pollSeconds");
-      json_builder_add_int_value (builder, poll_seconds);
+      json_builder_add_int_value (builder, state.poll_seconds);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);

@@ -443,6 +443,7 @@ update_state (EiderService *self)
   if (self->user_paused)
     {
       state = EIDER_ENGINE_STATE_PAUSED;
+      reason = "Paused";
       action = "resume";
     }
   else if (eider_account_get_state (self->account) != EIDER_ACCOUNT_STATE_LOGGED_IN)
@@ -1674,7 +1675,6 @@ start_daemon (EiderService  *self,
     if (((EiderWatch *) g_ptr_array_index (watches, i))->paused)
       n_paused_watches++;
 
-  g_signal_connect (self->engine, "notify::pause-reason", G_CALLBACK (pause_reason_cb), self);
   self->frontend = eider_frontend_new (self->engine, self->policy, self->settings,
                                        g_strcmp0 (first_done, "1") == 0);
   g_signal_connect (self->frontend, "notify::first-backup-done", G_CALLBACK (first_backup_done_cb), self);
@@ -1758,6 +1758,7 @@ eider_service_start (EiderService  *self,
   eider_dbus_engine1_set_one_time (self->skeleton, self->mode == EIDER_SERVICE_MODE_ONE_TIME);
   update_account (self);
   update_counts (self);
+  g_signal_connect (self->engine, "notify::pause-reason", G_CALLBACK (pause_reason_cb), self);
   g_signal_connect (self->engine, "notify::busy", G_CALLBACK (engine_state_cb), self);
   g_signal_connect (self->engine, "notify::scanning", G_CALLBACK (engine_state_cb), self);
   g_signal_connect (self->engine, "notify::busy", G_CALLBACK (busy_cb), self);
