@@ -289,6 +289,22 @@ test_watch_copies (TestFixture        *fx,
   return test_hash_of (first);
 }
 
+char *
+test_watch_slow_copies (TestFixture        *fx,
+                        const char * const *folders)
+{
+  g_autofree char *rel = g_build_filename (folders[0], "same.mp4", NULL);
+  char *hash;
+
+  g_setenv ("GSETTINGS_BACKEND", "keyfile", TRUE);
+  test_write_video (fx->tree, rel, 45 * TEST_MiB);
+  hash = test_watch_copies (fx, folders, "same.mp4");
+  g_assert_cmpint (test_eiderctl (fx, NULL, NULL, "config", "set", "bandwidth-limit", "8192",
+                                  NULL), ==, 0);
+
+  return hash;
+}
+
 static void
 wait_for_record (EiderStore *store,
                  const char *path,

@@ -86,6 +86,11 @@ char        *test_hash_of           (const char         *path);
 char        *test_watch_copies      (TestFixture        *fx,
                                      const char * const *folders,
                                      const char         *name);
+/* The same with a 45 MiB video, @folders[0]/same.mp4, sent at 8 MiB/s (a
+ * bandwidth cap in settings kept in a key file: GSETTINGS_BACKEND is set),
+ * so that the copies are hashed long before its upload ends. */
+char        *test_watch_slow_copies (TestFixture        *fx,
+                                     const char * const *folders);
 
 /* Wait (running the main context) until the store records the file at
  * @path as uploaded with content @hash, or until it has no record of

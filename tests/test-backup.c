@@ -564,12 +564,7 @@ test_backup_dedupe_kill (void)
   g_autofree char *hash = NULL;
 
   test_fixture_set_up (&fx, NULL);
-  g_setenv ("GSETTINGS_BACKEND", "keyfile", TRUE);
-  test_write_video (fx.tree, "A/same.mp4", 45 * MiB);
-  hash = test_watch_copies (&fx, copy_folders, "same.mp4");
-  /* Slow enough that the copies are hashed long before the upload ends. */
-  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "config", "set", "bandwidth-limit", "8192",
-                                  NULL), ==, 0);
+  hash = test_watch_slow_copies (&fx, copy_folders);
 
   proc = test_eiderctl_spawn (&fx, NULL, (const char *[]) { "backup", "--once", NULL });
   test_wait_acknowledged_part (&fx, 60);
