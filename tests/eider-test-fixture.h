@@ -79,6 +79,19 @@ void         test_assert_parts_sent_once (TestFixture  *fx,
 /* BLAKE2b of the file at @path, in Ente's base64. */
 char        *test_hash_of           (const char         *path);
 
+/* The same file in several watched folders (albums): copies
+ * @folders[0]/@name (written already) into each other folder of the
+ * %NULL-terminated @folders, under the tree, and watches every folder.
+ * Returns the content's hash. */
+char        *test_watch_copies      (TestFixture        *fx,
+                                     const char * const *folders,
+                                     const char         *name);
+/* The same with a 45 MiB video, @folders[0]/same.mp4, sent at 8 MiB/s (a
+ * bandwidth cap in settings kept in a key file: GSETTINGS_BACKEND is set),
+ * so that the copies are hashed long before its upload ends. */
+char        *test_watch_slow_copies (TestFixture        *fx,
+                                     const char * const *folders);
+
 /* Wait (running the main context) until the store records the file at
  * @path as uploaded with content @hash, or until it has no record of
  * @path; fail the test after 60 s. @store may be a second connection to a

@@ -482,6 +482,103 @@ test_backup_faults (void)
   test_fixture_tear_down (&fx);
 }
 
+/* The five folders (five albums) of the dedupe tests, each holding the same
+ * file under the same name. */
+static const char * const copy_folders[] = { "A", "B", "C", "D", "E", NULL };
+#define N_COPIES (G_N_ELEMENTS (copy_folders) - 1)
+
+/* The copies went up once: one POST /files, and that one Ente file is in
+ * every folder's album, once (the others are links). */
+static void
+assert_sent_once (TestFixture *fx,
+                  const char  *label,
+                  const char  *name,
+                  gint         file_type,
+                  const char  *hash)
+{
+  g_autoptr(RemoteView) view = NULL;
+  g_autoptr(GPtrArray) copies = NULL;
+  guint posts = test_server_count_log_lines (fx->server, "request POST /files 200");
+
+  if (posts != 1)
+    g_error ("%s: the file was uploaded %u times", label, posts);
+
+  view = remote_view_new (fx);
+  copies = eider_remote_find_duplicates (view->remote, name, file_type, hash);
+  g_assert_cmpuint (copies->len, ==, N_COPIES);
+  for (guint i = 0; i < copies->len; i++)
+    g_assert_cmpint (((EiderRemoteFileRecord *) g_ptr_array_index (copies, i))->id, ==,
+                     ((EiderRemoteFileRecord *) g_ptr_array_index (copies, 0))->id);
+  for (guint i = 0; copy_folders[i] != NULL; i++)
+    {
+      g_autofree char *rel = g_build_filename (copy_folders[i], name, NULL);
+
+      assert_backed_up (fx, view, rel, copy_folders[i]);
+      g_assert_cmpuint (count_in_album (view, copy_folders[i]), ==, 1);
+    }
+}
+
+/* One photo in five watched folders (five albums), with a tenth of the
+ * requests failing: Ente's dedupe holds whatever fails and is retried —
+ * the bytes go up once, and the four other albums get that same file by
+ * add-files. Several seeds, each on a fresh server and state. */
+static void
+test_backup_dedupe_faults (void)
+{
+  static const char * const seeds[] = { "1", "2", "3", "4", "5" };
+
+  for (guint s = 0; s < G_N_ELEMENTS (seeds); s++)
+    {
+      TestFixture fx = { 0 };
+      g_autofree char *hash = NULL;
+      g_autofree char *label = g_strdup_printf ("seed %s", seeds[s]);
+      int rc = -1;
+
+      test_fixture_set_up (&fx, NULL);
+      test_write_photo (fx.tree, "A/same.jpg", 300, 200);
+      hash = test_watch_copies (&fx, copy_folders, "same.jpg");
+
+      test_server_restart (fx.server, (const char *[]) { "--fault-rate", "0.1",
+                                                          "--fault-seed", seeds[s], NULL });
+      /* Faults can outlast one run's retries; the next run finishes it. */
+      for (guint run = 0; run < 4 && rc != 0; run++)
+        rc = test_eiderctl (&fx, NULL, NULL, "backup", "--once", NULL);
+      g_assert_cmpint (rc, ==, 0);
+      test_server_restart (fx.server, NULL);
+
+      assert_sent_once (&fx, label, "same.jpg", 0, hash);
+      test_fixture_tear_down (&fx);
+    }
+}
+
+/* The same video in five folders, and a kill -9 while the first copy's
+ * parts are going up: the next run finishes that upload and links the
+ * other copies — it does not send the bytes again from another copy while
+ * the interrupted upload resumes. */
+static void
+test_backup_dedupe_kill (void)
+{
+  TestFixture fx = { 0 };
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *hash = NULL;
+
+  test_fixture_set_up (&fx, NULL);
+  hash = test_watch_slow_copies (&fx, copy_folders);
+
+  proc = test_eiderctl_spawn (&fx, NULL, (const char *[]) { "backup", "--once", NULL });
+  test_wait_acknowledged_part (&fx, 60);
+  kill (atoi (g_subprocess_get_identifier (proc)), SIGKILL);
+  g_subprocess_wait (proc, NULL, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "backup", "--once", NULL), ==, 0);
+  assert_sent_once (&fx, "after the kill", "same.mp4", 1, hash);
+
+  g_unsetenv ("GSETTINGS_BACKEND");
+  test_fixture_tear_down (&fx);
+}
+
 /* A full account pauses the backup with a clear reason; more space, and
  * the next run finishes. */
 static void
@@ -1025,6 +1122,8 @@ main (int   argc,
   g_test_add_func ("/backup/kill-resume", test_backup_kill_resume);
   g_test_add_func ("/backup/once-bandwidth", test_backup_once_bandwidth);
   g_test_add_func ("/backup/faults", test_backup_faults);
+  g_test_add_func ("/backup/dedupe-faults", test_backup_dedupe_faults);
+  g_test_add_func ("/backup/dedupe-kill", test_backup_dedupe_kill);
   g_test_add_func ("/backup/quota", test_backup_quota);
   g_test_add_func ("/backup/continuous", test_backup_continuous);
   g_test_add_func ("/backup/removals-and-moves", test_backup_removals_and_moves);
