@@ -30,6 +30,9 @@ enum {
   PROP_PAUSE_REASON,
   PROP_BUSY,
   PROP_SCANNING,
+  PROP_GATE,
+  PROP_MAX_JOBS,
+  PROP_BANDWIDTH_LIMIT,
   N_PROPS
 };
 
@@ -100,6 +103,45 @@ eider_engine_get_property (GObject    *object,
       g_value_set_boolean (value, self->busy);
       break;
 
+    case PROP_GATE:
+      g_value_set_string (value, self->gate_reason);
+      break;
+
+    case PROP_MAX_JOBS:
+      g_value_set_uint (value, self->max_jobs);
+      break;
+
+    case PROP_BANDWIDTH_LIMIT:
+      g_value_set_uint64 (value, self->bandwidth_limit);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+eider_engine_set_property (GObject      *object,
+                           guint         prop_id,
+                           const GValue *value,
+                           GParamSpec   *pspec)
+{
+  EiderEngine *self = EIDER_ENGINE (object);
+
+  switch (prop_id)
+    {
+    case PROP_GATE:
+      eider_engine_set_gate (self, g_value_get_string (value));
+      break;
+
+    case PROP_MAX_JOBS:
+      eider_engine_set_max_jobs (self, g_value_get_uint (value));
+      break;
+
+    case PROP_BANDWIDTH_LIMIT:
+      eider_engine_set_bandwidth_limit (self, g_value_get_uint64 (value));
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -113,6 +155,7 @@ eider_engine_class_init (EiderEngineClass *klass)
   object_class->dispose = eider_engine_dispose;
   object_class->finalize = eider_engine_finalize;
   object_class->get_property = eider_engine_get_property;
+  object_class->set_property = eider_engine_set_property;
 
   properties[PROP_PAUSE_REASON] =
     g_param_spec_string ("pause-reason", NULL, NULL, NULL,
@@ -125,6 +168,18 @@ eider_engine_class_init (EiderEngineClass *klass)
   properties[PROP_SCANNING] =
     g_param_spec_boolean ("scanning", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* What the front end binds: a condition that holds uploads back (why,
+   * for people; %NULL lifts it), the files uploaded at once, and the
+   * bandwidth cap in bytes per second over all uploads (0: none). */
+  properties[PROP_GATE] =
+    g_param_spec_string ("gate", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_MAX_JOBS] =
+    g_param_spec_uint ("max-jobs", NULL, NULL, 1, 16, DEFAULT_MAX_JOBS,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_BANDWIDTH_LIMIT] =
+    g_param_spec_uint64 ("bandwidth-limit", NULL, NULL, 0, G_MAXUINT64, 0,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -214,7 +269,12 @@ eider_engine_set_max_jobs (EiderEngine *self,
 {
   g_return_if_fail (EIDER_IS_ENGINE (self));
 
-  self->max_jobs = CLAMP (max_jobs, 1, 16);
+  max_jobs = CLAMP (max_jobs, 1, 16);
+  if (self->max_jobs == max_jobs)
+    return;
+
+  self->max_jobs = max_jobs;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_JOBS]);
 }
 
 void
@@ -800,6 +860,7 @@ eider_engine_set_gate (EiderEngine *self,
 
   g_free (self->gate_reason);
   self->gate_reason = g_strdup (reason);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_GATE]);
   update_pause_reason (self);
 
   /* Lifted: what waited is still recorded as due; no new pass is needed. */
@@ -840,9 +901,13 @@ eider_engine_set_bandwidth_limit (EiderEngine *self,
 {
   g_return_if_fail (EIDER_IS_ENGINE (self));
 
+  if (self->bandwidth_limit == bytes_per_second)
+    return;
+
   self->bandwidth_limit = bytes_per_second;
   if (self->uploader != NULL)
     eider_uploader_set_bandwidth_limit (self->uploader, bytes_per_second);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BANDWIDTH_LIMIT]);
 }
 
 void

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "eider-frontend.h"
+#include "eider-settings.h"
 #include "eider-store.h"
 #include "eider-suspend-inhibitor.h"
 #include "eider-upower.h"
@@ -46,34 +47,6 @@ enum
 };
 
 static GParamSpec *properties[N_PROPS];
-
-/* The policy → the engine */
-
-static void
-policy_reason_cb (EiderPolicy   *policy,
-                  GParamSpec    *pspec,
-                  EiderFrontend *self)
-{
-  eider_engine_set_gate (self->engine, eider_policy_get_reason (policy));
-}
-
-static void
-policy_max_jobs_cb (EiderPolicy   *policy,
-                    GParamSpec    *pspec,
-                    EiderFrontend *self)
-{
-  eider_engine_set_max_jobs (self->engine, eider_policy_get_max_jobs (policy));
-}
-
-static void
-bandwidth_changed_cb (GSettings     *settings,
-                      const char    *key,
-                      EiderFrontend *self)
-{
-  guint64 kb = g_settings_get_uint (settings, "bandwidth-limit");
-
-  eider_engine_set_bandwidth_limit (self->engine, kb * 1024);
-}
 
 /* The first backup keeps the computer awake */
 
@@ -243,6 +216,7 @@ eider_frontend_dispose (GObject *object)
       g_settings_unbind (self->policy, "pause-on-battery-below");
       g_settings_unbind (self->policy, "pause-on-power-saver");
       g_settings_unbind (self->policy, "schedule");
+      g_settings_unbind (self->engine, "bandwidth-limit");
       g_signal_handlers_disconnect_by_data (self->settings, self);
     }
   if (self->policy != NULL)
@@ -311,10 +285,11 @@ static void
 bind (EiderFrontend *self,
       gpointer       source,
       const char    *source_property,
+      gpointer       target,
       const char    *target_property)
 {
   g_ptr_array_add (self->bindings,
-                   g_object_bind_property (source, source_property, self->policy, target_property,
+                   g_object_bind_property (source, source_property, target, target_property,
                                            G_BINDING_SYNC_CREATE));
 }
 
@@ -353,25 +328,22 @@ eider_frontend_new (EiderEngine *engine,
   g_settings_bind (settings, "pause-on-battery-below", policy, "pause-on-battery-below", G_SETTINGS_BIND_GET);
   g_settings_bind (settings, "pause-on-power-saver", policy, "pause-on-power-saver", G_SETTINGS_BIND_GET);
   g_settings_bind (settings, "upload-window", policy, "schedule", G_SETTINGS_BIND_GET);
-  g_signal_connect (settings, "changed::bandwidth-limit", G_CALLBACK (bandwidth_changed_cb), self);
+  eider_settings_bind_bandwidth_limit (settings, engine);
   g_signal_connect (settings, "changed::inhibit-suspend", G_CALLBACK (inhibit_changed_cb), self);
-  bandwidth_changed_cb (settings, "bandwidth-limit", self);
 
   /* The machine */
   self->network = g_object_ref (g_network_monitor_get_default ());
-  bind (self, self->network, "network-available", "network-available");
-  bind (self, self->network, "network-metered", "network-metered");
+  bind (self, self->network, "network-available", policy, "network-available");
+  bind (self, self->network, "network-metered", policy, "network-metered");
   self->power_profile = g_power_profile_monitor_dup_default ();
-  bind (self, self->power_profile, "power-saver-enabled", "power-saver");
+  bind (self, self->power_profile, "power-saver-enabled", policy, "power-saver");
   self->upower = eider_upower_new ();
-  bind (self, self->upower, "on-battery", "on-battery");
-  bind (self, self->upower, "battery-percentage", "battery-percentage");
+  bind (self, self->upower, "on-battery", policy, "on-battery");
+  bind (self, self->upower, "battery-percentage", policy, "battery-percentage");
 
   /* The policy → the engine */
-  g_signal_connect (policy, "notify::reason", G_CALLBACK (policy_reason_cb), self);
-  g_signal_connect (policy, "notify::max-jobs", G_CALLBACK (policy_max_jobs_cb), self);
-  policy_reason_cb (policy, NULL, self);
-  policy_max_jobs_cb (policy, NULL, self);
+  bind (self, policy, "reason", engine, "gate");
+  bind (self, policy, "max-jobs", engine, "max-jobs");
 
   /* Staying awake */
   self->inhibitor = eider_suspend_inhibitor_new ("Backing up photos and videos for the first time");

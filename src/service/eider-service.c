@@ -421,14 +421,18 @@ full_rescan_cb (gpointer user_data)
 
 /* State */
 
-static const char *
-enum_nick (GType type,
-           int   value)
+/* The interface's State is the nick of the host's "state". */
+static gboolean
+state_to_nick (GBinding     *binding,
+               const GValue *from,
+               GValue       *to,
+               gpointer      user_data)
 {
-  g_autoptr(GEnumClass) klass = g_type_class_ref (type);
-  GEnumValue *ev = g_enum_get_value (klass, value);
+  g_autoptr(GEnumClass) klass = g_type_class_ref (EIDER_TYPE_ENGINE_STATE);
+  GEnumValue *value = g_enum_get_value (klass, g_value_get_enum (from));
 
-  return ev != NULL ? ev->value_nick : "";
+  g_value_set_string (to, value != NULL ? value->value_nick : "");
+  return TRUE;
 }
 
 static void
@@ -478,7 +482,6 @@ update_state (EiderService *self)
   else
     state = EIDER_ENGINE_STATE_IDLE;
 
-  eider_dbus_engine1_set_state (self->skeleton, enum_nick (EIDER_TYPE_ENGINE_STATE, state));
   eider_dbus_engine1_set_state_reason (self->skeleton, reason);
   eider_dbus_engine1_set_state_action (self->skeleton, action);
   eider_dbus_engine1_set_paused (self->skeleton, self->user_paused);
@@ -1777,8 +1780,7 @@ eider_service_start (EiderService  *self,
   /* A one-time backup is a request for now: the conditions the daemon
    * waits for (network kind, battery, power saver, upload window) do not
    * hold it back, but the bandwidth cap still spares the network. */
-  eider_engine_set_bandwidth_limit (self->engine,
-                                    (guint64) g_settings_get_uint (self->settings, "bandwidth-limit") * 1024);
+  eider_settings_bind_bandwidth_limit (self->settings, self->engine);
   update_state (self);
   eider_engine_run_once_async (self->engine, NULL, run_once_cb, g_object_ref (self));
 
@@ -1957,6 +1959,8 @@ eider_service_init (EiderService *self)
   self->cancellable = g_cancellable_new ();
   g_queue_init (&self->speed_samples);
   self->skeleton = eider_dbus_engine1_skeleton_new ();
+  g_object_bind_property_full (self, "state", self->skeleton, "state", G_BINDING_SYNC_CREATE,
+                               state_to_nick, NULL, NULL, NULL);
 
   g_signal_connect (self->skeleton, "handle-add-folder", G_CALLBACK (handle_add_folder_cb), self);
   g_signal_connect (self->skeleton, "handle-remove-folder", G_CALLBACK (handle_remove_folder_cb), self);

@@ -140,3 +140,29 @@ eider_settings_describe_backend (const char *config_dir)
 
   return g_strdup (name);
 }
+
+static gboolean
+kb_to_bytes (GValue   *value,
+             GVariant *variant,
+             gpointer  user_data)
+{
+  g_value_set_uint64 (value, (guint64) g_variant_get_uint32 (variant) * 1024);
+  return TRUE;
+}
+
+/**
+ * eider_settings_bind_bandwidth_limit:
+ * @settings: the settings
+ * @object: an object with a guint64 "bandwidth-limit" in bytes per second
+ *   (the engine)
+ *
+ * Binds the "bandwidth-limit" setting (KB/s, 1 KB = 1024 bytes) to @object.
+ * g_settings_unbind (@object, "bandwidth-limit") undoes it.
+ */
+void
+eider_settings_bind_bandwidth_limit (GSettings *settings,
+                                     gpointer   object)
+{
+  g_settings_bind_with_mapping (settings, "bandwidth-limit", object, "bandwidth-limit",
+                                G_SETTINGS_BIND_GET, kb_to_bytes, NULL, NULL, NULL);
+}

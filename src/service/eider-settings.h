@@ -38,4 +38,8 @@ GSettings *eider_settings_new              (const char  *config_dir,
  * or the path of the keyfile, or "memory". */
 char      *eider_settings_describe_backend (const char  *config_dir);
 
+/* "bandwidth-limit" (KB/s) → @object's "bandwidth-limit" (bytes/s). */
+void       eider_settings_bind_bandwidth_limit (GSettings  *settings,
+                                                gpointer    object);
+
 G_END_DECLS
