@@ -1575,6 +1575,7 @@ finish (EiderService *self)
 
   /* Nothing of the host's may be left in flight: a request still out is
    * cancelled, and its answer finishes. */
+  self->stopping = TRUE;
   g_cancellable_cancel (self->cancellable);
   if (self->reading_storage)
     return;
