@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 
+#include "eider-media.h"
 #include "eider-store.h"
 
 typedef struct
@@ -272,6 +273,31 @@ test_state_strings (void)
   g_assert_cmpstr (eider_file_state_to_string (EIDER_FILE_UPLOADED), ==, "uploaded");
   g_assert_cmpstr (eider_file_state_to_string (EIDER_FILE_SKIPPED), ==, "skipped");
   g_assert_cmpstr (eider_file_state_to_string (EIDER_FILE_FAILED), ==, "failed");
+  g_assert_cmpstr (eider_file_state_to_string ((EiderFileState) 42), ==, "unknown");
+  g_assert_cmpstr (eider_file_state_to_string ((EiderFileState) -1), ==, "unknown");
+
+  /* The enums are GTypes (bindable properties, GSettings), named by nick. */
+  {
+    g_autoptr(GEnumClass) states = g_type_class_ref (EIDER_TYPE_FILE_STATE);
+    g_autoptr(GEnumClass) mappings = g_type_class_ref (EIDER_TYPE_MAPPING);
+    g_autoptr(GEnumClass) types = g_type_class_ref (EIDER_TYPE_FILE_TYPE);
+
+    g_assert_cmpuint (states->n_values, ==, EIDER_FILE_FAILED + 1);
+    for (guint i = 0; i < states->n_values; i++)
+      g_assert_cmpstr (eider_file_state_to_string (states->values[i].value), ==,
+                       states->values[i].value_nick);
+    g_assert_cmpint (g_enum_get_value_by_nick (states, "uploaded")->value, ==, EIDER_FILE_UPLOADED);
+    g_assert_cmpint (g_enum_get_value_by_nick (mappings, "one-album")->value, ==,
+                     EIDER_MAPPING_ONE_ALBUM);
+    g_assert_cmpint (g_enum_get_value_by_nick (mappings, "album-per-folder")->value, ==,
+                     EIDER_MAPPING_ALBUM_PER_FOLDER);
+    g_assert_cmpint (g_enum_get_value_by_nick (types, "unknown")->value, ==, EIDER_FILE_TYPE_UNKNOWN);
+    g_assert_cmpint (g_enum_get_value_by_nick (types, "image")->value, ==, EIDER_FILE_TYPE_IMAGE);
+    g_assert_cmpint (g_enum_get_value_by_nick (types, "video")->value, ==, EIDER_FILE_TYPE_VIDEO);
+    g_assert_cmpint (g_enum_get_value_by_nick (types, "live-photo")->value, ==,
+                     EIDER_FILE_TYPE_LIVE_PHOTO);
+    g_assert_true (G_TYPE_IS_ENUM (EIDER_TYPE_STORE_ERROR));
+  }
 
   /* Freeing NULL is fine. */
   eider_watch_free (NULL);

@@ -411,24 +411,21 @@ display_name (const char *path)
 
 /* Records */
 
+/* The state's nick (as registered with GType): "pending", "working",
+ * "uploaded", "skipped", "failed"; "unknown" for anything else. */
 const char *
 eider_file_state_to_string (EiderFileState state)
 {
-  switch (state)
-    {
-    case EIDER_FILE_PENDING:
-      return "pending";
-    case EIDER_FILE_WORKING:
-      return "working";
-    case EIDER_FILE_UPLOADED:
-      return "uploaded";
-    case EIDER_FILE_SKIPPED:
-      return "skipped";
-    case EIDER_FILE_FAILED:
-      return "failed";
-    default:
-      return "unknown";
-    }
+  static GEnumClass *klass;
+  GEnumValue *value;
+
+  /* Static types' classes are never finalized: one reference, kept. */
+  if (g_once_init_enter (&klass))
+    g_once_init_leave (&klass, g_type_class_ref (EIDER_TYPE_FILE_STATE));
+
+  value = g_enum_get_value (klass, state);
+
+  return value != NULL ? value->value_nick : "unknown";
 }
 
 void

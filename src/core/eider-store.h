@@ -8,6 +8,8 @@
 
 #include <gio/gio.h>
 
+#include "eider-core-enums.h"
+
 G_BEGIN_DECLS
 
 /* Eider's state in one SQLite database (WAL, schema versioned with
