@@ -155,6 +155,18 @@ note (EiderStore *store,
   return id;
 }
 
+/* A job starts on the file (only a file being worked on ends uploaded or
+ * failed). */
+static void
+start (EiderStore *store,
+       gint64      file_id)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (eider_store_set_file_state (store, file_id, EIDER_FILE_WORKING, NULL, &error));
+  g_assert_no_error (error);
+}
+
 static gboolean
 ids_equal (GPtrArray    *files,
            const gint64 *ids,
@@ -469,6 +481,7 @@ test_note_file (Fixture       *fixture,
 
   /* Uploaded, with a hash; then a failed attempt left a reason behind. */
   g_assert_true (eider_store_set_file_hash (fixture->store, id, "aGFzaA==", 0, &error));
+  start (fixture->store, id);
   g_assert_true (eider_store_set_file_uploaded (fixture->store, id, 501, 77, &error));
   g_assert_no_error (error);
 
@@ -493,6 +506,7 @@ test_note_file (Fixture       *fixture,
   /* Each stat field on its own counts as a change. */
   for (guint field = 0; field < 5; field++)
     {
+      start (fixture->store, id);
       g_assert_true (eider_store_set_file_failed (fixture->store, id, "Network down", G_MAXINT64, &error));
       g_assert_true (eider_store_set_file_hash (fixture->store, id, "aGFzaA==", 0, &error));
       g_assert_no_error (error);
@@ -557,8 +571,11 @@ test_file_states (Fixture       *fixture,
 
   g_assert_true (eider_store_set_file_state (fixture->store, a, EIDER_FILE_WORKING, NULL, &error));
   g_assert_true (eider_store_set_file_state (fixture->store, c, EIDER_FILE_SKIPPED, "Empty file", &error));
+  start (fixture->store, d);
   g_assert_true (eider_store_set_file_uploaded (fixture->store, d, 9001, 12, &error));
+  start (fixture->store, e);
   g_assert_true (eider_store_set_file_failed (fixture->store, e, "Permission denied", 5, &error));
+  start (fixture->store, e);
   g_assert_true (eider_store_set_file_failed (fixture->store, e, "Permission denied again", 6, &error));
   g_assert_true (eider_store_set_file_hash (fixture->store, f, "ZmZmZg==", 1, &error));
   g_assert_no_error (error);
@@ -656,6 +673,143 @@ test_file_states (Fixture       *fixture,
   g_clear_error (&error);
 }
 
+/* A file brought to @state the way the engine brings it there. */
+static gint64
+file_in_state (EiderStore     *store,
+               gint64          watch_id,
+               const char     *path,
+               EiderFileState  state)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 id = note (store, watch_id, path, 10);
+
+  if (state == EIDER_FILE_WORKING || state == EIDER_FILE_UPLOADED || state == EIDER_FILE_FAILED)
+    start (store, id);
+  if (state == EIDER_FILE_UPLOADED)
+    g_assert_true (eider_store_set_file_uploaded (store, id, 7, 3, &error));
+  else if (state == EIDER_FILE_FAILED)
+    g_assert_true (eider_store_set_file_failed (store, id, "first try", 99, &error));
+  else if (state == EIDER_FILE_SKIPPED)
+    g_assert_true (eider_store_set_file_state (store, id, EIDER_FILE_SKIPPED, "why", &error));
+  g_assert_no_error (error);
+
+  return id;
+}
+
+/* Each state change through the function meant for it. */
+static gboolean
+change_state (EiderStore      *store,
+              gint64           id,
+              EiderFileState   to,
+              GError         **error)
+{
+  switch (to)
+    {
+    case EIDER_FILE_UPLOADED:
+      return eider_store_set_file_uploaded (store, id, 8, 4, error);
+    case EIDER_FILE_FAILED:
+      return eider_store_set_file_failed (store, id, "again", 100, error);
+    case EIDER_FILE_PENDING:
+    case EIDER_FILE_WORKING:
+    case EIDER_FILE_SKIPPED:
+    default:
+      return eider_store_set_file_state (store, id, to, "changed", error);
+    }
+}
+
+/* Every column of a file's row, as text. */
+static char *
+raw_row (sqlite3 *db,
+         gint64   id)
+{
+  g_autoptr(GString) row = g_string_new (NULL);
+  sqlite3_stmt *stmt = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT * FROM files WHERE id = ?1", -1, &stmt, NULL), ==,
+                   SQLITE_OK);
+  sqlite3_bind_int64 (stmt, 1, id);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  for (int i = 0; i < sqlite3_column_count (stmt); i++)
+    g_string_append_printf (row, "%s=%s|", sqlite3_column_name (stmt, i),
+                            sqlite3_column_type (stmt, i) == SQLITE_NULL
+                            ? "NULL" : (const char *) sqlite3_column_text (stmt, i));
+  sqlite3_finalize (stmt);
+
+  return g_string_free (g_steal_pointer (&row), FALSE);
+}
+
+static void
+test_transitions (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  /* What the engine and eiderctl do, written out here on its own:
+   * allowed[from][to]. */
+  static const gboolean allowed[EIDER_FILE_FAILED + 1][EIDER_FILE_FAILED + 1] = {
+    /*                       pending working uploaded skipped failed */
+    [EIDER_FILE_PENDING]  = { TRUE,   TRUE,   FALSE,   TRUE,   FALSE },
+    [EIDER_FILE_WORKING]  = { TRUE,   TRUE,   TRUE,    TRUE,   TRUE  },
+    [EIDER_FILE_UPLOADED] = { TRUE,   TRUE,   TRUE,    FALSE,  FALSE },
+    [EIDER_FILE_SKIPPED]  = { TRUE,   FALSE,  FALSE,   FALSE,  FALSE },
+    [EIDER_FILE_FAILED]   = { TRUE,   TRUE,   FALSE,   TRUE,   FALSE },
+  };
+  g_autoptr(EiderWatch) watch = add_watch (fixture->store, "/photos");
+  sqlite3 *db = raw_open (fixture->path);
+  guint n_refused = 0;
+
+  for (EiderFileState from = EIDER_FILE_PENDING; from <= EIDER_FILE_FAILED; from++)
+    for (EiderFileState to = EIDER_FILE_PENDING; to <= EIDER_FILE_FAILED; to++)
+      {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(EiderFileRecord) record = NULL;
+        g_autofree char *path = g_strdup_printf ("/photos/%s-%s.jpg", eider_file_state_to_string (from),
+                                                 eider_file_state_to_string (to));
+        g_autofree char *before = NULL;
+        g_autofree char *after = NULL;
+        gint64 id = file_in_state (fixture->store, watch->id, path, from);
+
+        before = raw_row (db, id);
+        g_usleep (1000);   /* a write would show in updated_at */
+        if (allowed[from][to])
+          {
+            g_assert_true (change_state (fixture->store, id, to, &error));
+            g_assert_no_error (error);
+            record = eider_store_get_file (fixture->store, id);
+            g_assert_cmpint (record->state, ==, to);
+            continue;
+          }
+
+        n_refused++;
+        g_assert_false (change_state (fixture->store, id, to, &error));
+        g_assert_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_INVALID_TRANSITION);
+        g_test_message ("%s", error->message);
+        g_assert_nonnull (strstr (error->message, eider_file_state_to_string (from)));
+        g_assert_nonnull (strstr (error->message, eider_file_state_to_string (to)));
+        after = raw_row (db, id);
+        g_assert_cmpstr (after, ==, before);
+      }
+  g_assert_cmpuint (n_refused, ==, 10);
+
+  /* New content makes any file pending again. */
+  for (EiderFileState from = EIDER_FILE_PENDING; from <= EIDER_FILE_FAILED; from++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(EiderFileRecord) record = NULL;
+      g_autofree char *path = g_strdup_printf ("/photos/edited-%s.jpg", eider_file_state_to_string (from));
+      EiderStat stat = { 1, 2, 3, 4, 5 };
+      gboolean changed = FALSE;
+      gint64 id = file_in_state (fixture->store, watch->id, path, from);
+
+      g_assert_cmpint (eider_store_note_file (fixture->store, watch->id, path, "Album", &stat,
+                                              &changed, &error), ==, id);
+      g_assert_no_error (error);
+      g_assert_true (changed);
+      record = eider_store_get_file (fixture->store, id);
+      g_assert_cmpint (record->state, ==, EIDER_FILE_PENDING);
+    }
+
+  sqlite3_close (db);
+}
+
 static void
 test_due_files (Fixture       *fixture,
                 gconstpointer  data)
@@ -677,8 +831,12 @@ test_due_files (Fixture       *fixture,
   in_paused = note (fixture->store, paused->id, "/paused/8.jpg", 8);
 
   g_assert_true (eider_store_set_file_state (fixture->store, working, EIDER_FILE_WORKING, NULL, &error));
+  start (fixture->store, uploaded);
   g_assert_true (eider_store_set_file_uploaded (fixture->store, uploaded, 1, 1, &error));
   g_assert_true (eider_store_set_file_state (fixture->store, skipped, EIDER_FILE_SKIPPED, "Hidden", &error));
+  start (fixture->store, failed_past);
+  start (fixture->store, failed_now);
+  start (fixture->store, failed_future);
   g_assert_true (eider_store_set_file_failed (fixture->store, failed_past, "503", now - 1, &error));
   g_assert_true (eider_store_set_file_failed (fixture->store, failed_now, "429", now, &error));
   g_assert_true (eider_store_set_file_failed (fixture->store, failed_future, "429", now + 1, &error));
@@ -1356,6 +1514,7 @@ test_remove_watch (Fixture       *fixture,
   g_assert_true (eider_store_save_upload (fixture->store, upload, &error));
   upload->file_id = c;
   g_assert_true (eider_store_save_upload (fixture->store, upload, &error));
+  start (fixture->store, a);
   g_assert_true (eider_store_set_file_uploaded (fixture->store, a, 100, 10, &error));
   g_assert_true (eider_store_upsert_collection (fixture->store, collection, &error));
   g_assert_no_error (error);
@@ -1410,6 +1569,7 @@ test_files_in_dir (Fixture       *fixture,
 
   for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
     ids[i] = note (fixture->store, watch->id, paths[i], 1000 + i);
+  start (fixture->store, ids[1]);
   g_assert_true (eider_store_set_file_uploaded (fixture->store, ids[1], 9001, 7, &error));
   g_assert_true (eider_store_set_file_state (fixture->store, ids[2], EIDER_FILE_SKIPPED, "why",
                                              &error));
@@ -1479,6 +1639,7 @@ main (int   argc,
   ADD ("watches", test_watches);
   ADD ("note-file", test_note_file);
   ADD ("file-states", test_file_states);
+  ADD ("transitions", test_transitions);
   ADD ("due-files", test_due_files);
   ADD ("uploads", test_uploads);
   ADD ("etags-grow", test_etags_grow);

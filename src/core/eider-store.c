@@ -1278,6 +1278,107 @@ eider_store_set_watch_options (EiderStore  *self,
 
 /* Local files */
 
+/* The one table of the file-state changes the store allows:
+ * file_transitions[from][to]. Every function that changes a file's state
+ * checks it inside its UPDATE (so that the check and the write are one
+ * step) and refuses the rest with EIDER_STORE_ERROR_INVALID_TRANSITION,
+ * changing nothing. Each allowed change is there for a caller:
+ *
+ *  - to pending: new content noted (eider_store_note_file(), from any
+ *    state); a job stopped or paused under it (working); eiderctl retry
+ *    (failed).
+ *  - to working: a job starts on a due file (pending, failed, or working
+ *    when interrupted); the unchanged half of an edited live photo joins
+ *    its pair (uploaded).
+ *  - to uploaded: only from working (a job's end). A file reset to pending
+ *    by new content while its upload ran is refused: the new content still
+ *    has to go.
+ *  - to skipped: a job's end (working); the scan or the start of a job
+ *    finds it cannot be uploaded (pending, failed).
+ *  - to failed: only from working (a job's end).
+ *
+ * Uploaded → uploaded is the engine writing how a file got to Ente right
+ * after marking it uploaded. Skipped files change only with new content. */
+static const gboolean file_transitions[EIDER_FILE_FAILED + 1][EIDER_FILE_FAILED + 1] = {
+  /*                       pending working uploaded skipped failed */
+  [EIDER_FILE_PENDING]  = { TRUE,   TRUE,   FALSE,   TRUE,   FALSE },
+  [EIDER_FILE_WORKING]  = { TRUE,   TRUE,   TRUE,    TRUE,   TRUE  },
+  [EIDER_FILE_UPLOADED] = { TRUE,   TRUE,   TRUE,    FALSE,  FALSE },
+  [EIDER_FILE_SKIPPED]  = { TRUE,   FALSE,  FALSE,   FALSE,  FALSE },
+  [EIDER_FILE_FAILED]   = { TRUE,   TRUE,   FALSE,   TRUE,   FALSE },
+};
+
+static gboolean
+file_transition_allowed (EiderFileState from,
+                         EiderFileState to)
+{
+  return from >= EIDER_FILE_PENDING && from <= EIDER_FILE_FAILED &&
+         to >= EIDER_FILE_PENDING && to <= EIDER_FILE_FAILED &&
+         file_transitions[from][to];
+}
+
+/* The states from which a file may become @to, as a bit mask for the
+ * UPDATEs' "(mask >> state) & 1". */
+static gint64
+file_transition_mask (EiderFileState to)
+{
+  gint64 mask = 0;
+
+  for (EiderFileState from = EIDER_FILE_PENDING; from <= EIDER_FILE_FAILED; from++)
+    if (file_transition_allowed (from, to))
+      mask |= (gint64) 1 << from;
+
+  return mask;
+}
+
+static void
+set_transition_error (GError         **error,
+                      const char      *what,
+                      EiderFileState   from,
+                      EiderFileState   to)
+{
+  g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_INVALID_TRANSITION,
+               "%s: a file that is %s cannot become %s", what,
+               eider_file_state_to_string (from), eider_file_state_to_string (to));
+}
+
+/* Runs an UPDATE of one file guarded by file_transition_mask (@to). When
+ * it changed nothing, says why: no such file, or a refused change. */
+static gboolean
+store_change_file_state (EiderStore      *self,
+                         sqlite3_stmt    *stmt,
+                         const char      *what,
+                         gint64           file_id,
+                         EiderFileState   to,
+                         GError         **error)
+{
+  g_autoptr(StoreStatement) lookup = NULL;
+
+  if (!store_step_done (self, stmt, what, error))
+    return FALSE;
+  if (sqlite3_changes (self->db) > 0)
+    return TRUE;
+
+  lookup = store_prepare (self, "SELECT state FROM files WHERE id = ?1", what, error);
+  if (lookup == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (lookup, 1, file_id);
+  switch (sqlite3_step (lookup))
+    {
+    case SQLITE_ROW:
+      set_transition_error (error, what, sqlite3_column_int (lookup, 0), to);
+      return FALSE;
+
+    case SQLITE_DONE:
+      g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_NOT_FOUND,
+                   "%s: there is no file %" G_GINT64_FORMAT, what, file_id);
+      return FALSE;
+
+    default:
+      return set_sqlite_error (self, error, what);
+    }
+}
+
 #define FILE_COLUMNS \
   "f.id, f.watch_id, f.path, f.album_name, f.dev, f.inode, f.size, f.mtime_ns, f.ctime_ns, " \
   "f.state, f.reason, f.attempts, f.next_retry, f.hash, f.file_type, f.remote_file_id, " \
@@ -1456,7 +1557,7 @@ eider_store_note_file (EiderStore       *self,
                           "UPDATE files SET watch_id = ?2, album_name = ?3, dev = ?4, inode = ?5, "
                           "size = ?6, mtime_ns = ?7, ctime_ns = ?8, state = ?9, reason = NULL, "
                           "attempts = 0, next_retry = 0, hash = NULL, file_type = -1, "
-                          "updated_at = ?10 WHERE id = ?1",
+                          "updated_at = ?10 WHERE id = ?1 AND (?11 >> state) & 1",
                           what, error);
   else
     stmt = store_prepare (self,
@@ -1481,7 +1582,13 @@ eider_store_note_file (EiderStore       *self,
   sqlite3_bind_int (stmt, 9, EIDER_FILE_PENDING);
   sqlite3_bind_int64 (stmt, 10, g_get_real_time ());
 
-  if (!store_step_done (self, stmt, what, error))
+  if (existing != NULL)
+    {
+      sqlite3_bind_int64 (stmt, 11, file_transition_mask (EIDER_FILE_PENDING));
+      if (!store_change_file_state (self, stmt, what, existing->id, EIDER_FILE_PENDING, error))
+        return 0;
+    }
+  else if (!store_step_done (self, stmt, what, error))
     return 0;
 
   id = existing != NULL ? existing->id : sqlite3_last_insert_rowid (self->db);
@@ -1498,6 +1605,9 @@ eider_store_note_file (EiderStore       *self,
  * @state: the new state
  * @reason: (nullable): why (for skipped and failed files); %NULL clears it
  * @error: return location for an error
+ *
+ * Changes a file's state as the transition table allows; any other change
+ * is refused with %EIDER_STORE_ERROR_INVALID_TRANSITION, writing nothing.
  *
  * Returns: %TRUE on success
  */
@@ -1517,7 +1627,8 @@ eider_store_set_file_state (EiderStore      *self,
   what = g_strdup_printf ("Could not mark file %" G_GINT64_FORMAT " as %s",
                           file_id, eider_file_state_to_string (state));
   stmt = store_prepare (self,
-                        "UPDATE files SET state = ?2, reason = ?3, updated_at = ?4 WHERE id = ?1",
+                        "UPDATE files SET state = ?2, reason = ?3, updated_at = ?4 "
+                        "WHERE id = ?1 AND (?5 >> state) & 1",
                         what, error);
   if (stmt == NULL)
     return FALSE;
@@ -1525,8 +1636,9 @@ eider_store_set_file_state (EiderStore      *self,
   sqlite3_bind_int (stmt, 2, state);
   bind_text (stmt, 3, reason);
   sqlite3_bind_int64 (stmt, 4, g_get_real_time ());
+  sqlite3_bind_int64 (stmt, 5, file_transition_mask (state));
 
-  return store_change_one (self, stmt, what, "file", file_id, error);
+  return store_change_file_state (self, stmt, what, file_id, state, error);
 }
 
 /**
@@ -1537,7 +1649,8 @@ eider_store_set_file_state (EiderStore      *self,
  * @next_retry_us: not before this real time (µs)
  * @error: return location for an error
  *
- * Marks a file failed and counts the attempt.
+ * Marks a file failed and counts the attempt (only a file being worked
+ * on can fail; see eider_store_set_file_state()).
  *
  * Returns: %TRUE on success
  */
@@ -1556,7 +1669,7 @@ eider_store_set_file_failed (EiderStore  *self,
   what = g_strdup_printf ("Could not mark file %" G_GINT64_FORMAT " as failed", file_id);
   stmt = store_prepare (self,
                         "UPDATE files SET state = ?2, reason = ?3, attempts = attempts + 1, "
-                        "next_retry = ?4, updated_at = ?5 WHERE id = ?1",
+                        "next_retry = ?4, updated_at = ?5 WHERE id = ?1 AND (?6 >> state) & 1",
                         what, error);
   if (stmt == NULL)
     return FALSE;
@@ -1565,8 +1678,9 @@ eider_store_set_file_failed (EiderStore  *self,
   bind_text (stmt, 3, reason);
   sqlite3_bind_int64 (stmt, 4, next_retry_us);
   sqlite3_bind_int64 (stmt, 5, g_get_real_time ());
+  sqlite3_bind_int64 (stmt, 6, file_transition_mask (EIDER_FILE_FAILED));
 
-  return store_change_one (self, stmt, what, "file", file_id, error);
+  return store_change_file_state (self, stmt, what, file_id, EIDER_FILE_FAILED, error);
 }
 
 gboolean
@@ -1595,6 +1709,19 @@ eider_store_set_file_hash (EiderStore  *self,
   return store_change_one (self, stmt, what, "file", file_id, error);
 }
 
+/**
+ * eider_store_set_file_uploaded:
+ * @self: a store
+ * @file_id: a file record id
+ * @remote_file_id: Ente's id of the file
+ * @collection_id: the album it is in
+ * @error: return location for an error
+ *
+ * Marks a file being worked on uploaded (see eider_store_set_file_state()
+ * for the changes allowed).
+ *
+ * Returns: %TRUE on success
+ */
 gboolean
 eider_store_set_file_uploaded (EiderStore  *self,
                                gint64       file_id,
@@ -1610,7 +1737,8 @@ eider_store_set_file_uploaded (EiderStore  *self,
   what = g_strdup_printf ("Could not mark file %" G_GINT64_FORMAT " as uploaded", file_id);
   stmt = store_prepare (self,
                         "UPDATE files SET state = ?2, reason = NULL, next_retry = 0, "
-                        "remote_file_id = ?3, collection_id = ?4, updated_at = ?5 WHERE id = ?1",
+                        "remote_file_id = ?3, collection_id = ?4, updated_at = ?5 "
+                        "WHERE id = ?1 AND (?6 >> state) & 1",
                         what, error);
   if (stmt == NULL)
     return FALSE;
@@ -1619,8 +1747,9 @@ eider_store_set_file_uploaded (EiderStore  *self,
   sqlite3_bind_int64 (stmt, 3, remote_file_id);
   sqlite3_bind_int64 (stmt, 4, collection_id);
   sqlite3_bind_int64 (stmt, 5, g_get_real_time ());
+  sqlite3_bind_int64 (stmt, 6, file_transition_mask (EIDER_FILE_UPLOADED));
 
-  return store_change_one (self, stmt, what, "file", file_id, error);
+  return store_change_file_state (self, stmt, what, file_id, EIDER_FILE_UPLOADED, error);
 }
 
 /**
@@ -1842,6 +1971,13 @@ eider_store_retry_failed (EiderStore  *self,
   g_autoptr(StoreStatement) stmt = NULL;
 
   g_return_val_if_fail (EIDER_IS_STORE (self), 0);
+
+  if (!file_transition_allowed (EIDER_FILE_FAILED, EIDER_FILE_PENDING))
+    {
+      set_transition_error (error, "Could not retry the failed files", EIDER_FILE_FAILED,
+                            EIDER_FILE_PENDING);
+      return 0;
+    }
 
   stmt = store_prepare (self,
                         "UPDATE files SET state = ?1, reason = NULL, attempts = 0, next_retry = 0, "

@@ -34,6 +34,7 @@ typedef enum
   EIDER_STORE_ERROR_NOT_FOUND,
   EIDER_STORE_ERROR_EXISTS,
   EIDER_STORE_ERROR_TOO_NEW,
+  EIDER_STORE_ERROR_INVALID_TRANSITION,  /* a file-state change the store does not allow */
 } EiderStoreError;
 
 GQuark eider_store_error_quark (void);
@@ -227,7 +228,10 @@ gboolean    eider_store_set_watch_options    (EiderStore             *self,
                                               gboolean                keep_deleted,
                                               GError                **error);
 
-/* Local files */
+/* Local files. A file's state changes only as one table in eider-store.c
+ * allows (e.g. never uploaded → failed, skipped → anything but pending);
+ * the functions below refuse any other change with
+ * EIDER_STORE_ERROR_INVALID_TRANSITION and write nothing. */
 EiderFileRecord *eider_store_get_file        (EiderStore             *self,
                                               gint64                  file_id);
 EiderFileRecord *eider_store_find_file       (EiderStore             *self,
