@@ -13,14 +13,45 @@
 #include "eider-reason.h"
 #include "eider-uploader.h"
 
-/* The text of a code whose details, when given, say it all (an error's
- * message is already a sentence for people), else @fallback. */
-static char *
-details_or (const char *details,
-            const char *fallback)
+/* What each code says. Where the details come first, they are an error's
+ * message, already a sentence for people, and the text is said only
+ * without them; other codes' details are not shown. */
+static const struct
 {
-  return g_strdup (details != NULL ? details : fallback);
-}
+  EiderReason  code;
+  gboolean     details_first;
+  const char  *text;
+} reason_texts[] = {
+  { EIDER_REASON_OTHER, TRUE, N_("no reason given") },
+
+  { EIDER_REASON_HIDDEN, FALSE, N_("hidden file") },
+  { EIDER_REASON_SIDECAR_XMP, FALSE, N_("sidecar (XMP metadata), not a photo or video") },
+  { EIDER_REASON_SIDECAR_JSON, FALSE, N_("sidecar (JSON metadata), not a photo or video") },
+  { EIDER_REASON_NOT_MEDIA, FALSE, N_("not a photo or video") },
+  { EIDER_REASON_EMPTY, FALSE, N_("empty file") },
+  { EIDER_REASON_TOO_LARGE, FALSE, N_("too large (Ente stores files under 10 GiB)") },
+  { EIDER_REASON_NOT_REGULAR, FALSE, N_("not a regular file") },
+  { EIDER_REASON_PIPE, FALSE, N_("not a regular file (a pipe)") },
+  { EIDER_REASON_SOCKET, FALSE, N_("not a regular file (a socket)") },
+  { EIDER_REASON_DEVICE, FALSE, N_("not a regular file (a device)") },
+  { EIDER_REASON_SYMLINK, FALSE, N_("symbolic link (not followed)") },
+  { EIDER_REASON_BROKEN_SYMLINK, FALSE, N_("broken symbolic link") },
+  { EIDER_REASON_FOLDER_UNREADABLE, TRUE, N_("could not read this folder") },
+  { EIDER_REASON_GONE, FALSE, N_("no longer on disk") },
+
+  { EIDER_REASON_CHANGED, FALSE, N_("changed while being uploaded; will try again") },
+  { EIDER_REASON_NETWORK, TRUE, N_("could not reach the server; will try again") },
+  { EIDER_REASON_SERVER_ERROR, TRUE, N_("the server refused the upload; will try again") },
+  { EIDER_REASON_IO_ERROR, TRUE, N_("could not read the file; will try again") },
+  { EIDER_REASON_ERROR, TRUE, N_("could not prepare the upload; will try again") },
+  { EIDER_REASON_NO_FILE_ID, FALSE, N_("The server's answer to the upload has no file id") },
+
+  { EIDER_REASON_ALREADY_IN_ENTE, FALSE, N_("already in Ente") },
+  { EIDER_REASON_LINKED, FALSE, N_("already in Ente; added to this album") },
+  { EIDER_REASON_REPLACED, FALSE, N_("replaced the earlier version in Ente") },
+  { EIDER_REASON_RENAMED, FALSE, N_("renamed in Ente; nothing sent") },
+  { EIDER_REASON_MOVED, FALSE, N_("moved; nothing sent") },
+};
 
 /**
  * eider_reason_describe:
@@ -39,74 +70,23 @@ char *
 eider_reason_describe (EiderReason  code,
                        const char  *details)
 {
-  switch (code)
-    {
-    case EIDER_REASON_NONE:
-      return NULL;
-    case EIDER_REASON_OTHER:
-      return details_or (details, _("no reason given"));
+  if (code == EIDER_REASON_NONE)
+    return NULL;
 
-    case EIDER_REASON_HIDDEN:
-      return g_strdup (_("hidden file"));
-    case EIDER_REASON_SIDECAR_XMP:
-      return g_strdup (_("sidecar (XMP metadata), not a photo or video"));
-    case EIDER_REASON_SIDECAR_JSON:
-      return g_strdup (_("sidecar (JSON metadata), not a photo or video"));
-    case EIDER_REASON_NOT_MEDIA:
-      return g_strdup (_("not a photo or video"));
-    case EIDER_REASON_EMPTY:
-      return g_strdup (_("empty file"));
-    case EIDER_REASON_TOO_LARGE:
-      return g_strdup (_("too large (Ente stores files under 10 GiB)"));
-    case EIDER_REASON_NOT_REGULAR:
-      return g_strdup (_("not a regular file"));
-    case EIDER_REASON_PIPE:
-      return g_strdup (_("not a regular file (a pipe)"));
-    case EIDER_REASON_SOCKET:
-      return g_strdup (_("not a regular file (a socket)"));
-    case EIDER_REASON_DEVICE:
-      return g_strdup (_("not a regular file (a device)"));
-    case EIDER_REASON_SYMLINK:
-      return g_strdup (_("symbolic link (not followed)"));
-    case EIDER_REASON_BROKEN_SYMLINK:
-      return g_strdup (_("broken symbolic link"));
-    case EIDER_REASON_FOLDER_UNREADABLE:
-      return details_or (details, _("could not read this folder"));
-    case EIDER_REASON_GONE:
-      return g_strdup (_("no longer on disk"));
+  if (code == EIDER_REASON_LIVE_PHOTO_PART)
+    /* Translators: %s is the name of the live photo's image, e.g. IMG_0001.HEIC */
+    return g_strdup_printf (_("part of the live photo %s"), details != NULL ? details : "");
 
-    case EIDER_REASON_CHANGED:
-      return g_strdup (_("changed while being uploaded; will try again"));
-    case EIDER_REASON_NETWORK:
-      return details_or (details, _("could not reach the server; will try again"));
-    case EIDER_REASON_SERVER_ERROR:
-      return details_or (details, _("the server refused the upload; will try again"));
-    case EIDER_REASON_IO_ERROR:
-      return details_or (details, _("could not read the file; will try again"));
-    case EIDER_REASON_ERROR:
-      return details_or (details, _("could not prepare the upload; will try again"));
-    case EIDER_REASON_NO_FILE_ID:
-      return g_strdup (_("The server's answer to the upload has no file id"));
+  for (guint i = 0; i < G_N_ELEMENTS (reason_texts); i++)
+    if (reason_texts[i].code == code)
+      return g_strdup (reason_texts[i].details_first && details != NULL ? details
+                                                                       : _(reason_texts[i].text));
 
-    case EIDER_REASON_ALREADY_IN_ENTE:
-      return g_strdup (_("already in Ente"));
-    case EIDER_REASON_LINKED:
-      return g_strdup (_("already in Ente; added to this album"));
-    case EIDER_REASON_REPLACED:
-      return g_strdup (_("replaced the earlier version in Ente"));
-    case EIDER_REASON_RENAMED:
-      return g_strdup (_("renamed in Ente; nothing sent"));
-    case EIDER_REASON_MOVED:
-      return g_strdup (_("moved; nothing sent"));
-    case EIDER_REASON_LIVE_PHOTO_PART:
-      /* Translators: %s is the name of the live photo's image, e.g. IMG_0001.HEIC */
-      return g_strdup_printf (_("part of the live photo %s"), details != NULL ? details : "");
+  /* A code of a newer Eider that wrote the same database. */
+  if (details != NULL)
+    return g_strdup (details);
 
-    default:
-      /* A code of a newer Eider that wrote the same database. */
-      return details != NULL ? g_strdup (details)
-                             : g_strdup_printf (_("unknown reason (code %d)"), (int) code);
-    }
+  return g_strdup_printf (_("unknown reason (code %d)"), (int) code);
 }
 
 /**
