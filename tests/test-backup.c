@@ -482,6 +482,140 @@ test_backup_faults (void)
   test_fixture_tear_down (&fx);
 }
 
+/* One photo in five watched folders (five albums), with a tenth of the
+ * requests failing: Ente's dedupe holds whatever fails and is retried —
+ * the bytes go up once, and the four other albums get that same file by
+ * add-files. Several seeds, each on a fresh server and state. */
+static void
+test_backup_dedupe_faults (void)
+{
+  static const char * const folders[] = { "A", "B", "C", "D", "E" };
+  static const char * const seeds[] = { "1", "2", "3", "4", "5" };
+
+  for (guint s = 0; s < G_N_ELEMENTS (seeds); s++)
+    {
+      TestFixture fx = { 0 };
+      g_autoptr(RemoteView) view = NULL;
+      g_autoptr(GPtrArray) copies = NULL;
+      g_autofree char *first = NULL;
+      g_autofree char *contents = NULL;
+      g_autofree char *hash = NULL;
+      gint64 file_id = 0;
+      gsize len;
+      int rc = -1;
+
+      test_fixture_set_up (&fx, NULL);
+      test_write_photo (fx.tree, "A/same.jpg", 300, 200);
+      first = g_build_filename (fx.tree, "A", "same.jpg", NULL);
+      g_assert_true (g_file_get_contents (first, &contents, &len, NULL));
+      hash = test_hash_of (first);
+      for (guint i = 0; i < G_N_ELEMENTS (folders); i++)
+        {
+          g_autofree char *folder = g_build_filename (fx.tree, folders[i], NULL);
+          g_autofree char *copy = g_build_filename (folder, "same.jpg", NULL);
+
+          if (i > 0)
+            test_write_bytes (copy, (const guint8 *) contents, len);
+          g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", folder, NULL), ==, 0);
+        }
+
+      test_server_restart (fx.server, (const char *[]) { "--fault-rate", "0.1",
+                                                          "--fault-seed", seeds[s], NULL });
+      /* Faults can outlast one run's retries; the next run finishes it. */
+      for (guint run = 0; run < 4 && rc != 0; run++)
+        rc = test_eiderctl (&fx, NULL, NULL, "backup", "--once", NULL);
+      g_assert_cmpint (rc, ==, 0);
+      test_server_restart (fx.server, NULL);
+
+      /* Sent once … */
+      if (test_server_count_log_lines (fx.server, "request POST /files 200") != 1)
+        g_error ("seed %s: the photo was uploaded %u times", seeds[s],
+                 test_server_count_log_lines (fx.server, "request POST /files 200"));
+
+      /* … and that one Ente file is in every album, once. */
+      view = remote_view_new (&fx);
+      copies = eider_remote_find_duplicates (view->remote, "same.jpg", 0, hash);
+      g_assert_cmpuint (copies->len, ==, G_N_ELEMENTS (folders));
+      for (guint i = 0; i < copies->len; i++)
+        {
+          EiderRemoteFileRecord *copy = g_ptr_array_index (copies, i);
+
+          if (file_id == 0)
+            file_id = copy->id;
+          g_assert_cmpint (copy->id, ==, file_id);
+        }
+      for (guint i = 0; i < G_N_ELEMENTS (folders); i++)
+        {
+          g_autofree char *rel = g_build_filename (folders[i], "same.jpg", NULL);
+
+          assert_backed_up (&fx, view, rel, folders[i]);
+          g_assert_cmpuint (count_in_album (view, folders[i]), ==, 1);
+        }
+
+      g_clear_pointer (&view, remote_view_free);
+      test_fixture_tear_down (&fx);
+    }
+}
+
+/* The same video in five folders, and a kill -9 while the first copy's
+ * parts are going up: the next run finishes that upload and links the
+ * other copies — it does not send the bytes again from another copy while
+ * the interrupted upload resumes. */
+static void
+test_backup_dedupe_kill (void)
+{
+  static const char * const folders[] = { "A", "B", "C", "D", "E" };
+  TestFixture fx = { 0 };
+  g_autoptr(RemoteView) view = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GPtrArray) copies = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *hash = NULL;
+  gsize len;
+
+  test_fixture_set_up (&fx, NULL);
+  g_setenv ("GSETTINGS_BACKEND", "keyfile", TRUE);
+  test_write_video (fx.tree, "A/same.mp4", 45 * MiB);
+  first = g_build_filename (fx.tree, "A", "same.mp4", NULL);
+  g_assert_true (g_file_get_contents (first, &contents, &len, NULL));
+  hash = test_hash_of (first);
+  for (guint i = 0; i < G_N_ELEMENTS (folders); i++)
+    {
+      g_autofree char *folder = g_build_filename (fx.tree, folders[i], NULL);
+      g_autofree char *copy = g_build_filename (folder, "same.mp4", NULL);
+
+      if (i > 0)
+        test_write_bytes (copy, (const guint8 *) contents, len);
+      g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", folder, NULL), ==, 0);
+    }
+  /* Slow enough that the copies are hashed long before the upload ends. */
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "config", "set", "bandwidth-limit", "8192",
+                                  NULL), ==, 0);
+
+  proc = test_eiderctl_spawn (&fx, NULL, (const char *[]) { "backup", "--once", NULL });
+  test_wait_acknowledged_part (&fx, 60);
+  kill (atoi (g_subprocess_get_identifier (proc)), SIGKILL);
+  g_subprocess_wait (proc, NULL, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "backup", "--once", NULL), ==, 0);
+  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request POST /files 200"), ==, 1);
+
+  view = remote_view_new (&fx);
+  copies = eider_remote_find_duplicates (view->remote, "same.mp4", 1, hash);
+  g_assert_cmpuint (copies->len, ==, G_N_ELEMENTS (folders));
+  for (guint i = 0; i < copies->len; i++)
+    g_assert_cmpint (((EiderRemoteFileRecord *) g_ptr_array_index (copies, i))->id, ==,
+                     ((EiderRemoteFileRecord *) g_ptr_array_index (copies, 0))->id);
+  for (guint i = 0; i < G_N_ELEMENTS (folders); i++)
+    g_assert_cmpuint (count_in_album (view, folders[i]), ==, 1);
+
+  g_unsetenv ("GSETTINGS_BACKEND");
+  test_fixture_tear_down (&fx);
+}
+
 /* A full account pauses the backup with a clear reason; more space, and
  * the next run finishes. */
 static void
@@ -1025,6 +1159,8 @@ main (int   argc,
   g_test_add_func ("/backup/kill-resume", test_backup_kill_resume);
   g_test_add_func ("/backup/once-bandwidth", test_backup_once_bandwidth);
   g_test_add_func ("/backup/faults", test_backup_faults);
+  g_test_add_func ("/backup/dedupe-faults", test_backup_dedupe_faults);
+  g_test_add_func ("/backup/dedupe-kill", test_backup_dedupe_kill);
   g_test_add_func ("/backup/quota", test_backup_quota);
   g_test_add_func ("/backup/continuous", test_backup_continuous);
   g_test_add_func ("/backup/removals-and-moves", test_backup_removals_and_moves);

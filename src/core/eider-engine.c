@@ -65,8 +65,9 @@ struct _EiderEngine
   GTask         *stop_task;
   guint          n_scans;      /* the sync and the scans in flight */
   guint          n_jobs;
+  guint          n_parked;     /* jobs waiting for a dedupe key (no slot taken) */
   GHashTable    *busy_files;   /* file id → the job */
-  GHashTable    *busy_keys;    /* dedupe key → GPtrArray of jobs waiting for it */
+  GHashTable    *busy_keys;    /* dedupe key → Claim */
   GHashTable    *run_attempts; /* file id → attempts within this run */
   GHashTable    *moves;        /* new path → old path, until the new one is backed up */
   GHashTable    *held;         /* paths that wait for their rename in Ente */
@@ -385,7 +386,7 @@ typedef struct
   char              *hash;
   gint               file_type;
   char              *dedupe_key;
-  gboolean           owns_key;     /* others with the same content wait for this job */
+  gboolean           resuming;     /* the upload is planned already: only to be sent */
   gboolean           placeholder;
   gint64             creation_time;  /* µs, as the metadata says */
   EiderRemoteFileRecord *replace;  /* an edit: the Ente file whose content it replaces */
@@ -456,25 +457,140 @@ static void remove_path (EiderEngine *self,
                          const char  *path);
 static void remove_record (EiderEngine     *self,
                            EiderFileRecord *record);
+void _eider_engine_release_claims (EiderEngine *self,
+                                   gint64       file_id,
+                                   gboolean     settled);
 
-/* Lets the jobs that waited for the same content go on. */
-static void
-release_dedupe_key (EiderEngine *self,
-                    Job         *job)
+/* Ente's dedupe key (type, hash, title) is held by the one file that sends
+ * those bytes, for as long as it may still send them: from its dedupe
+ * step until it is recorded or skipped, or no upload of those bytes is
+ * left in the store — through failures, back-off, pauses and requeues.
+ * Every other file with the key waits, parked (it takes no job slot), and
+ * then dedupes again against what the owner became. */
+typedef struct
 {
-  g_autoptr(GPtrArray) waiting = NULL;
-  g_autofree char *key = NULL;
+  gint64     owner;        /* the file record that sends the bytes */
+  char      *owner_path;
+  char      *hash;
+  GPtrArray *waiting;      /* parked Jobs */
+} Claim;
 
-  if (!job->owns_key)
+static void
+claim_free (Claim *claim)
+{
+  g_free (claim->owner_path);
+  g_free (claim->hash);
+  g_ptr_array_unref (claim->waiting);
+  g_free (claim);
+}
+
+/* A claim for the job's key: the job's own, unless another file began an
+ * upload of the same bytes (in an earlier run, or before a crash) — that
+ * one goes first: it may have sent them already. */
+static Claim *
+claim_key (EiderEngine *self,
+           Job         *job)
+{
+  g_autoptr(GPtrArray) uploading = NULL;
+  g_autoptr(GError) error = NULL;
+  Claim *claim = g_new0 (Claim, 1);
+
+  claim->owner = job->record->id;
+  claim->owner_path = g_strdup (job->record->path);
+  claim->hash = g_strdup (job->hash);
+  claim->waiting = g_ptr_array_new ();
+
+  uploading = eider_store_list_uploading_files (self->store, job->hash, &error);
+  if (uploading == NULL)
+    log_store_error (error);
+  for (guint i = 0; uploading != NULL && i < uploading->len; i++)
+    {
+      EiderFileRecord *other = g_ptr_array_index (uploading, i);
+      g_autofree char *title = g_filename_display_basename (other->path);
+
+      if (other->id == job->record->id || (job->partner != NULL && other->id == job->partner->id) ||
+          other->state == EIDER_FILE_UPLOADED || other->state == EIDER_FILE_SKIPPED ||
+          other->file_type != job->file_type || !g_str_equal (title, job->title))
+        continue;
+
+      claim->owner = other->id;
+      g_free (claim->owner_path);
+      claim->owner_path = g_strdup (other->path);
+      break;
+    }
+
+  g_hash_table_insert (self->busy_keys, g_strdup (job->dedupe_key), claim);
+
+  return claim;
+}
+
+/* The job waits for the claim's owner without a slot. */
+static void
+park_job (Job   *job,
+          Claim *claim)
+{
+  EiderEngine *self = job->engine;
+
+  g_debug ("%s: waits for %s", job->record->path, claim->owner_path);
+  g_ptr_array_add (claim->waiting, job);
+  self->n_jobs--;
+  self->n_parked++;
+  pump (self);
+  update_busy (self);
+}
+
+/* Whether @file_id may still send the claim's bytes: an upload of them is
+ * in the store. */
+static gboolean
+claim_stands (EiderEngine *self,
+              Claim       *claim)
+{
+  g_autoptr(EiderUploadRecord) upload = eider_store_get_upload (self->store, claim->owner);
+
+  return upload != NULL && upload->replaces_id == 0 && g_strcmp0 (upload->hash, claim->hash) == 0;
+}
+
+/* After the file @file_id's job (or its removal): its claims that no
+ * longer stand — @settled (it is in Ente, skipped or gone), or no upload
+ * of the bytes is left — let their waiters go on. Each dedupes again,
+ * against what the owner became; one may become the owner. */
+void
+_eider_engine_release_claims (EiderEngine *self,
+                              gint64       file_id,
+                              gboolean     settled)
+{
+  g_autoptr(GPtrArray) released = g_ptr_array_new_with_free_func ((GDestroyNotify) claim_free);
+  GHashTableIter iter;
+  gpointer value;
+
+  if (self->busy_keys == NULL)
     return;
 
-  job->owns_key = FALSE;
-  if (!g_hash_table_steal_extended (self->busy_keys, job->dedupe_key, (gpointer *) &key,
-                                    (gpointer *) &waiting))
-    return;
+  g_hash_table_iter_init (&iter, self->busy_keys);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Claim *claim = value;
 
-  for (guint i = 0; i < waiting->len; i++)
-    job_dedupe (g_ptr_array_index (waiting, i));
+      if (claim->owner != file_id || (!settled && claim_stands (self, claim)))
+        continue;
+      g_hash_table_iter_steal (&iter);
+      g_ptr_array_add (released, claim);
+    }
+
+  for (guint i = 0; i < released->len; i++)
+    {
+      Claim *claim = g_ptr_array_index (released, i);
+
+      for (guint j = 0; j < claim->waiting->len; j++)
+        {
+          Job *job = g_ptr_array_index (claim->waiting, j);
+
+          self->n_parked--;
+          self->n_jobs++;
+          job_dedupe (job);
+        }
+      g_ptr_array_set_size (claim->waiting, 0);
+    }
 }
 
 /* What the video of a live photo says about itself. */
@@ -527,7 +643,8 @@ job_done (Job             *job,
         }
     }
 
-  release_dedupe_key (self, job);
+  _eider_engine_release_claims (self, file_id,
+                                state == EIDER_FILE_UPLOADED || state == EIDER_FILE_SKIPPED);
   g_hash_table_remove (self->busy_files, &file_id);
   if (job->partner != NULL)
     g_hash_table_remove (self->busy_files, &job->partner->id);
@@ -925,6 +1042,32 @@ add_files_cb (GObject      *object,
                 moved_reason (job->engine, job->record->path, "already in Ente; added to this album"));
 }
 
+/* Ente's dedupe key of the job's content, once its hash is known. */
+static void
+job_dedupe_key (Job *job)
+{
+  g_free (job->dedupe_key);
+  job->dedupe_key = g_strdup_printf ("%d|%s|%s", job->file_type, job->hash, job->title);
+}
+
+/* An upload planned before (an interrupted one, whose plan is in
+ * job->upload): new content for an Ente file goes on at once; a new file
+ * goes through the dedupe again first — the same bytes may have reached
+ * Ente from another file meanwhile, or be on their way from it. */
+static void
+job_resume (Job *job)
+{
+  if (job->replace != NULL)
+    {
+      job_upload (job);
+      return;
+    }
+
+  job->resuming = TRUE;
+  job_dedupe_key (job);
+  job_dedupe (job);
+}
+
 static void
 job_describe (Job *job)
 {
@@ -940,7 +1083,7 @@ job_dedupe (Job *job)
   EiderEngine *self = job->engine;
   g_autoptr(GPtrArray) dups = NULL;
   g_autoptr(GPtrArray) link = NULL;
-  GPtrArray *waiting;
+  Claim *claim;
 
   dups = eider_remote_find_duplicates (self->remote, job->title, job->file_type, job->hash);
   for (guint i = 0; i < dups->len; i++)
@@ -963,18 +1106,23 @@ job_dedupe (Job *job)
       return;
     }
 
-  /* The same content may be in flight in another job (the same file in two
-   * folders): wait for it, then dedupe against what it became. */
-  waiting = g_hash_table_lookup (self->busy_keys, job->dedupe_key);
-  if (waiting != NULL)
+  /* Not in Ente yet. The same content may be on its way from another file
+   * (the same photo in two folders), now or in a job that failed and waits
+   * for its retry: wait for it, then dedupe against what it became. Only
+   * the key's owner ever sends the bytes. */
+  claim = g_hash_table_lookup (self->busy_keys, job->dedupe_key);
+  if (claim == NULL)
+    claim = claim_key (self, job);
+  if (claim->owner != job->record->id)
     {
-      g_ptr_array_add (waiting, job);
+      park_job (job, claim);
       return;
     }
-  g_hash_table_insert (self->busy_keys, g_strdup (job->dedupe_key), g_ptr_array_new ());
-  job->owns_key = TRUE;
 
-  job_describe (job);
+  if (job->resuming)
+    job_upload (job);
+  else
+    job_describe (job);
 }
 
 /* Step 2: classify, hash and plan the encryption (worker) */
@@ -1230,7 +1378,7 @@ prepare_cb (GObject      *object,
 
   /* Any album: the same content in flight for another album is waited for
    * too, so it is linked with add-files instead of uploaded twice. */
-  job->dedupe_key = g_strdup_printf ("%d|%s|%s", job->file_type, job->hash, job->title);
+  job_dedupe_key (job);
   job_dedupe (job);
 }
 
@@ -1695,7 +1843,7 @@ pair_cb (GObject      *object,
       job->upload = g_steal_pointer (&job->resume);
       job->hash = g_strdup (job->upload->hash);
       job->file_type = EIDER_FILE_TYPE_LIVE_PHOTO;
-      job_upload (job);
+      job_resume (job);
       return;
     }
 
@@ -1844,7 +1992,7 @@ job_continue (Job *job)
           job->hash = g_strdup (upload->hash);
           job->file_type = record->file_type;
           job->upload = g_steal_pointer (&upload);
-          job_upload (job);
+          job_resume (job);
           return;
         }
       g_clear_error (&error);
@@ -1945,6 +2093,53 @@ next_retry_time (EiderEngine *self,
   return earliest;
 }
 
+/* The run ends while jobs wait for a dedupe key: back to pending
+ * (stopped, paused), or failed for this run when the key's owner will not
+ * be tried again in it — never uploaded in its stead. Each job ends
+ * through job_done, whose pump ends the run after the last one. */
+static void
+end_parked (EiderEngine *self,
+            gboolean     requeue)
+{
+  g_autoptr(GPtrArray) parked = g_ptr_array_new ();
+  g_autoptr(GPtrArray) reasons = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->busy_keys);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Claim *claim = value;
+      g_autofree char *owner = g_filename_display_name (claim->owner_path);
+
+      for (guint i = 0; i < claim->waiting->len; i++)
+        {
+          g_ptr_array_add (parked, g_ptr_array_index (claim->waiting, i));
+          g_ptr_array_add (reasons, g_strdup_printf ("waits for the same photo or video from “%s”, "
+                                                     "which was not uploaded", owner));
+        }
+      g_ptr_array_set_size (claim->waiting, 0);
+    }
+
+  self->n_jobs += parked->len;
+  self->n_parked = 0;
+  for (guint i = 0; i < parked->len; i++)
+    {
+      Job *job = g_ptr_array_index (parked, i);
+
+      if (requeue)
+        {
+          job_requeue (job);
+          continue;
+        }
+
+      /* Its last attempt in this run: the next run tries again. */
+      g_hash_table_insert (self->run_attempts, g_memdup2 (&job->record->id, sizeof (gint64)),
+                           GUINT_TO_POINTER (self->max_attempts - 1));
+      job_fail (job, g_ptr_array_index (reasons, i));
+    }
+}
+
 /* Nothing is due: wait for the earliest retry, or end the pass. A
  * continuous engine with nothing to retry simply stays idle: no timer. */
 static void
@@ -1963,6 +2158,12 @@ wait_or_finish (EiderEngine *self)
 
   if (self->continuous)
     return;
+
+  if (self->n_parked > 0)
+    {
+      end_parked (self, FALSE);
+      return;
+    }
 
   if (n_failed > 0)
     finish_run (self, g_error_new (EIDER_ENGINE_ERROR, EIDER_ENGINE_ERROR_INCOMPLETE,
@@ -1985,7 +2186,9 @@ pump (EiderEngine *self)
 
   if (self->stopping)
     {
-      if (self->n_jobs == 0 && self->n_scans == 0)
+      if (self->n_jobs == 0 && self->n_parked > 0)
+        end_parked (self, TRUE);
+      else if (self->n_jobs == 0 && self->n_scans == 0)
         finish_run (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                                "The backup was stopped"));
       return;
@@ -1997,7 +2200,9 @@ pump (EiderEngine *self)
 
   if (self->pause_reason != NULL || g_cancellable_is_cancelled (self->cancellable))
     {
-      if (self->n_jobs == 0 && !self->continuous)
+      if (self->n_jobs == 0 && self->n_parked > 0 && !self->continuous)
+        end_parked (self, TRUE);
+      else if (self->n_jobs == 0 && !self->continuous)
         {
           if (self->pause_reason != NULL)
             finish_run (self, g_error_new (EIDER_ENGINE_ERROR, EIDER_ENGINE_ERROR_PAUSED,
@@ -2350,7 +2555,7 @@ begin (EiderEngine   *self,
       g_signal_connect_object (self->uploader, "progress", G_CALLBACK (upload_progress_cb), self, 0);
       self->busy_files = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
       self->busy_keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                               (GDestroyNotify) g_ptr_array_unref);
+                                               (GDestroyNotify) claim_free);
     }
 
   g_clear_pointer (&self->run_attempts, g_hash_table_unref);
@@ -2790,6 +2995,9 @@ remove_record (EiderEngine     *self,
   /* Only the local record goes when: nothing was uploaded; the folder keeps
    * deleted files in its album; or another local file still stands for
    * the same Ente file in that album (a move within the album). */
+  /* Gone: it sends nothing any more; files waiting for it go on. */
+  _eider_engine_release_claims (self, record->id, TRUE);
+
   watch = find_watch (self, record->watch_id);
   if (self->remote == NULL || record->state != EIDER_FILE_UPLOADED ||
       record->remote_file_id <= 0 || record->collection_id <= 0 || record->hash == NULL ||

@@ -1955,6 +1955,41 @@ eider_store_list_files_in_state (EiderStore      *self,
 }
 
 /**
+ * eider_store_list_uploading_files:
+ * @self: a store
+ * @hash: the content's hash, as an upload records it
+ * @error: return location for an error
+ *
+ * The files with an upload in flight of content @hash as a new Ente file
+ * (not new content for an existing one), in every state, oldest first.
+ * Ente's dedupe takes such a file as the one that sends those bytes: it
+ * may already have sent them, even if its process died before it knew.
+ *
+ * Returns: (transfer container) (element-type EiderFileRecord): the files,
+ *   or %NULL with @error set
+ */
+GPtrArray *
+eider_store_list_uploading_files (EiderStore  *self,
+                                  const char  *hash,
+                                  GError     **error)
+{
+  g_autoptr(StoreStatement) stmt = NULL;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), NULL);
+  g_return_val_if_fail (hash != NULL, NULL);
+
+  stmt = store_prepare (self,
+                        "SELECT " FILE_COLUMNS " FROM files f JOIN uploads u ON u.file_id = f.id "
+                        "WHERE u.hash = ?1 AND u.replaces_id = 0 ORDER BY f.id",
+                        "Could not list the uploads in flight", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, hash, -1, SQLITE_TRANSIENT);
+
+  return collect_files (self, stmt, "Could not list the uploads in flight", error);
+}
+
+/**
  * eider_store_retry_failed:
  * @self: a store
  * @error: return location for an error

@@ -288,6 +288,10 @@ GPtrArray  *eider_store_list_due_files       (EiderStore             *self,
 GPtrArray  *eider_store_list_files_in_state  (EiderStore             *self,
                                               EiderFileState          state,
                                               GError                **error);
+/* Files with an upload in flight of content @hash as a new Ente file. */
+GPtrArray  *eider_store_list_uploading_files (EiderStore             *self,
+                                              const char             *hash,
+                                              GError                **error);
 /* Failed → pending, attempts reset (eiderctl retry). Returns how many. */
 guint       eider_store_retry_failed         (EiderStore             *self,
                                               GError                **error);
