@@ -482,6 +482,65 @@ test_backup_faults (void)
   test_fixture_tear_down (&fx);
 }
 
+/* The five folders (five albums) of the dedupe tests, each holding the same
+ * file under the same name. */
+static const char * const copy_folders[] = { "A", "B", "C", "D", "E" };
+
+/* Copies A/@name (written already) into every other folder, and watches
+ * each folder; returns the content's hash. */
+static char *
+watch_copies (TestFixture *fx,
+              const char  *name)
+{
+  g_autofree char *first = g_build_filename (fx->tree, "A", name, NULL);
+  g_autofree char *contents = NULL;
+  gsize len;
+
+  g_assert_true (g_file_get_contents (first, &contents, &len, NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (copy_folders); i++)
+    {
+      g_autofree char *folder = g_build_filename (fx->tree, copy_folders[i], NULL);
+      g_autofree char *copy = g_build_filename (folder, name, NULL);
+
+      if (i > 0)
+        test_write_bytes (copy, (const guint8 *) contents, len);
+      g_assert_cmpint (test_eiderctl (fx, NULL, NULL, "watch", "add", folder, NULL), ==, 0);
+    }
+
+  return test_hash_of (first);
+}
+
+/* The copies went up once: one POST /files, and that one Ente file is in
+ * every folder's album, once (the others are links). */
+static void
+assert_sent_once (TestFixture *fx,
+                  const char  *label,
+                  const char  *name,
+                  gint         file_type,
+                  const char  *hash)
+{
+  g_autoptr(RemoteView) view = NULL;
+  g_autoptr(GPtrArray) copies = NULL;
+  guint posts = test_server_count_log_lines (fx->server, "request POST /files 200");
+
+  if (posts != 1)
+    g_error ("%s: the file was uploaded %u times", label, posts);
+
+  view = remote_view_new (fx);
+  copies = eider_remote_find_duplicates (view->remote, name, file_type, hash);
+  g_assert_cmpuint (copies->len, ==, G_N_ELEMENTS (copy_folders));
+  for (guint i = 0; i < copies->len; i++)
+    g_assert_cmpint (((EiderRemoteFileRecord *) g_ptr_array_index (copies, i))->id, ==,
+                     ((EiderRemoteFileRecord *) g_ptr_array_index (copies, 0))->id);
+  for (guint i = 0; i < G_N_ELEMENTS (copy_folders); i++)
+    {
+      g_autofree char *rel = g_build_filename (copy_folders[i], name, NULL);
+
+      assert_backed_up (fx, view, rel, copy_folders[i]);
+      g_assert_cmpuint (count_in_album (view, copy_folders[i]), ==, 1);
+    }
+}
+
 /* One photo in five watched folders (five albums), with a tenth of the
  * requests failing: Ente's dedupe holds whatever fails and is retried —
  * the bytes go up once, and the four other albums get that same file by
@@ -489,35 +548,18 @@ test_backup_faults (void)
 static void
 test_backup_dedupe_faults (void)
 {
-  static const char * const folders[] = { "A", "B", "C", "D", "E" };
   static const char * const seeds[] = { "1", "2", "3", "4", "5" };
 
   for (guint s = 0; s < G_N_ELEMENTS (seeds); s++)
     {
       TestFixture fx = { 0 };
-      g_autoptr(RemoteView) view = NULL;
-      g_autoptr(GPtrArray) copies = NULL;
-      g_autofree char *first = NULL;
-      g_autofree char *contents = NULL;
       g_autofree char *hash = NULL;
-      gint64 file_id = 0;
-      gsize len;
+      g_autofree char *label = g_strdup_printf ("seed %s", seeds[s]);
       int rc = -1;
 
       test_fixture_set_up (&fx, NULL);
       test_write_photo (fx.tree, "A/same.jpg", 300, 200);
-      first = g_build_filename (fx.tree, "A", "same.jpg", NULL);
-      g_assert_true (g_file_get_contents (first, &contents, &len, NULL));
-      hash = test_hash_of (first);
-      for (guint i = 0; i < G_N_ELEMENTS (folders); i++)
-        {
-          g_autofree char *folder = g_build_filename (fx.tree, folders[i], NULL);
-          g_autofree char *copy = g_build_filename (folder, "same.jpg", NULL);
-
-          if (i > 0)
-            test_write_bytes (copy, (const guint8 *) contents, len);
-          g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", folder, NULL), ==, 0);
-        }
+      hash = watch_copies (&fx, "same.jpg");
 
       test_server_restart (fx.server, (const char *[]) { "--fault-rate", "0.1",
                                                           "--fault-seed", seeds[s], NULL });
@@ -527,32 +569,7 @@ test_backup_dedupe_faults (void)
       g_assert_cmpint (rc, ==, 0);
       test_server_restart (fx.server, NULL);
 
-      /* Sent once … */
-      if (test_server_count_log_lines (fx.server, "request POST /files 200") != 1)
-        g_error ("seed %s: the photo was uploaded %u times", seeds[s],
-                 test_server_count_log_lines (fx.server, "request POST /files 200"));
-
-      /* … and that one Ente file is in every album, once. */
-      view = remote_view_new (&fx);
-      copies = eider_remote_find_duplicates (view->remote, "same.jpg", 0, hash);
-      g_assert_cmpuint (copies->len, ==, G_N_ELEMENTS (folders));
-      for (guint i = 0; i < copies->len; i++)
-        {
-          EiderRemoteFileRecord *copy = g_ptr_array_index (copies, i);
-
-          if (file_id == 0)
-            file_id = copy->id;
-          g_assert_cmpint (copy->id, ==, file_id);
-        }
-      for (guint i = 0; i < G_N_ELEMENTS (folders); i++)
-        {
-          g_autofree char *rel = g_build_filename (folders[i], "same.jpg", NULL);
-
-          assert_backed_up (&fx, view, rel, folders[i]);
-          g_assert_cmpuint (count_in_album (view, folders[i]), ==, 1);
-        }
-
-      g_clear_pointer (&view, remote_view_free);
+      assert_sent_once (&fx, label, "same.jpg", 0, hash);
       test_fixture_tear_down (&fx);
     }
 }
@@ -564,32 +581,15 @@ test_backup_dedupe_faults (void)
 static void
 test_backup_dedupe_kill (void)
 {
-  static const char * const folders[] = { "A", "B", "C", "D", "E" };
   TestFixture fx = { 0 };
-  g_autoptr(RemoteView) view = NULL;
   g_autoptr(GSubprocess) proc = NULL;
-  g_autoptr(GPtrArray) copies = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *first = NULL;
-  g_autofree char *contents = NULL;
   g_autofree char *hash = NULL;
-  gsize len;
 
   test_fixture_set_up (&fx, NULL);
   g_setenv ("GSETTINGS_BACKEND", "keyfile", TRUE);
   test_write_video (fx.tree, "A/same.mp4", 45 * MiB);
-  first = g_build_filename (fx.tree, "A", "same.mp4", NULL);
-  g_assert_true (g_file_get_contents (first, &contents, &len, NULL));
-  hash = test_hash_of (first);
-  for (guint i = 0; i < G_N_ELEMENTS (folders); i++)
-    {
-      g_autofree char *folder = g_build_filename (fx.tree, folders[i], NULL);
-      g_autofree char *copy = g_build_filename (folder, "same.mp4", NULL);
-
-      if (i > 0)
-        test_write_bytes (copy, (const guint8 *) contents, len);
-      g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", folder, NULL), ==, 0);
-    }
+  hash = watch_copies (&fx, "same.mp4");
   /* Slow enough that the copies are hashed long before the upload ends. */
   g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "config", "set", "bandwidth-limit", "8192",
                                   NULL), ==, 0);
@@ -601,16 +601,7 @@ test_backup_dedupe_kill (void)
   g_assert_no_error (error);
 
   g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "backup", "--once", NULL), ==, 0);
-  g_assert_cmpuint (test_server_count_log_lines (fx.server, "request POST /files 200"), ==, 1);
-
-  view = remote_view_new (&fx);
-  copies = eider_remote_find_duplicates (view->remote, "same.mp4", 1, hash);
-  g_assert_cmpuint (copies->len, ==, G_N_ELEMENTS (folders));
-  for (guint i = 0; i < copies->len; i++)
-    g_assert_cmpint (((EiderRemoteFileRecord *) g_ptr_array_index (copies, i))->id, ==,
-                     ((EiderRemoteFileRecord *) g_ptr_array_index (copies, 0))->id);
-  for (guint i = 0; i < G_N_ELEMENTS (folders); i++)
-    g_assert_cmpuint (count_in_album (view, folders[i]), ==, 1);
+  assert_sent_once (&fx, "after the kill", "same.mp4", 1, hash);
 
   g_unsetenv ("GSETTINGS_BACKEND");
   test_fixture_tear_down (&fx);

@@ -1070,6 +1070,59 @@ test_etags_grow (Fixture       *fixture,
   }
 }
 
+/* The files sending some content as a new Ente file: the uploads in
+ * flight with that hash, not an edit's new content, nor other content. */
+static void
+test_uploading_files (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EiderWatch) watch = add_watch (fixture->store, "/photos");
+  g_autoptr(GPtrArray) found = NULL;
+  gint64 a = note (fixture->store, watch->id, "/photos/A/same.jpg", 50);
+  gint64 b = note (fixture->store, watch->id, "/photos/B/same.jpg", 50);
+  gint64 edit = note (fixture->store, watch->id, "/photos/C/same.jpg", 50);
+  gint64 other = note (fixture->store, watch->id, "/photos/D/other.jpg", 50);
+  gint64 idle = note (fixture->store, watch->id, "/photos/E/same.jpg", 50);
+  gint64 ids[] = { b, a, edit, other };
+
+  g_assert_cmpint (idle, >, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    {
+      g_autoptr(EiderUploadRecord) record = make_upload (ids[i]);
+
+      if (ids[i] == edit)
+        record->replaces_id = 4242;
+      if (ids[i] == other)
+        {
+          g_free (record->hash);
+          record->hash = g_strdup ("b3RoZXI=");
+        }
+      g_assert_true (eider_store_save_upload (fixture->store, record, &error));
+      g_assert_no_error (error);
+    }
+
+  found = eider_store_list_uploading_files (fixture->store, "aGFzaA==", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->len, ==, 2);
+  g_assert_cmpint (((EiderFileRecord *) g_ptr_array_index (found, 0))->id, ==, a);
+  g_assert_cmpstr (((EiderFileRecord *) g_ptr_array_index (found, 0))->path, ==, "/photos/A/same.jpg");
+  g_assert_cmpint (((EiderFileRecord *) g_ptr_array_index (found, 1))->id, ==, b);
+  g_clear_pointer (&found, g_ptr_array_unref);
+
+  /* Recorded (or given up): the upload is gone, and so is the file here. */
+  g_assert_true (eider_store_delete_upload (fixture->store, a, &error));
+  found = eider_store_list_uploading_files (fixture->store, "aGFzaA==", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->len, ==, 1);
+  g_assert_cmpint (((EiderFileRecord *) g_ptr_array_index (found, 0))->id, ==, b);
+  g_clear_pointer (&found, g_ptr_array_unref);
+
+  found = eider_store_list_uploading_files (fixture->store, "bm9uZQ==", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->len, ==, 0);
+}
+
 /* Transactions */
 
 static void
@@ -1643,6 +1696,7 @@ main (int   argc,
   ADD ("due-files", test_due_files);
   ADD ("uploads", test_uploads);
   ADD ("etags-grow", test_etags_grow);
+  ADD ("uploading-files", test_uploading_files);
   ADD ("transactions", test_transactions);
   ADD ("collections", test_collections);
   ADD ("remote-dedupe", test_remote_dedupe);
