@@ -62,6 +62,8 @@ test_english (void)
     { EIDER_REASON_MOVED, NULL, "moved; nothing sent" },
     { EIDER_REASON_LINKED, NULL, "already in Ente; added to this album" },
     { EIDER_REASON_LIVE_PHOTO_PART, "IMG_0001.HEIC", "part of the live photo IMG_0001.HEIC" },
+    { EIDER_REASON_DUPLICATE_NOT_UPLOADED, "/a/b.jpg",
+      "waits for the same photo or video from “/a/b.jpg”, which was not uploaded" },
     /* Errors: their message is the text. */
     { EIDER_REASON_SERVER_ERROR, "HTTP 500: boom", "HTTP 500: boom" },
     { EIDER_REASON_IO_ERROR, "Permission denied", "Permission denied" },

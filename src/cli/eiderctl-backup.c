@@ -359,11 +359,13 @@ file_finished_cb (EiderEngine *engine,
                   gint64       file_id,
                   const char  *path,
                   int          state,
-                  const char  *reason,
+                  int          reason_code,
+                  const char  *reason_details,
                   gint64       size,
                   Progress    *progress)
 {
   g_autofree char *display = g_filename_display_name (path);
+  g_autofree char *reason = eider_reason_describe (reason_code, reason_details);
   const char *what;
 
   switch (state)
@@ -792,8 +794,9 @@ eiderctl_failures (EiderctlGlobals  *globals,
     {
       EiderFileRecord *record = g_ptr_array_index (failed, i);
       g_autofree char *display = g_filename_display_name (record->path);
+      g_autofree char *reason = eider_reason_describe (record->reason_code, record->reason_details);
 
-      g_print ("failed\t%s\t%s (%d attempt%s)\n", display, record->reason, record->attempts,
+      g_print ("failed\t%s\t%s (%d attempt%s)\n", display, reason, record->attempts,
                record->attempts == 1 ? "" : "s");
     }
 
@@ -801,8 +804,9 @@ eiderctl_failures (EiderctlGlobals  *globals,
     {
       EiderFileRecord *record = g_ptr_array_index (skipped, i);
       g_autofree char *display = g_filename_display_name (record->path);
+      g_autofree char *reason = eider_reason_describe (record->reason_code, record->reason_details);
 
-      g_print ("skipped\t%s\t%s\n", display, record->reason);
+      g_print ("skipped\t%s\t%s\n", display, reason);
     }
 
   return EIDERCTL_EXIT_OK;

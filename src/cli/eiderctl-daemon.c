@@ -83,11 +83,13 @@ daemon_file_finished_cb (EiderEngine *engine,
                          gint64       file_id,
                          const char  *path,
                          int          state,
-                         const char  *reason,
+                         int          reason_code,
+                         const char  *reason_details,
                          gint64       size,
                          Daemon      *daemon)
 {
   g_autofree char *display = g_filename_display_name (path);
+  g_autofree char *reason = eider_reason_describe (reason_code, reason_details);
   const char *what;
 
   switch (state)

@@ -15,6 +15,7 @@
 #include <termios.h>
 #include <unistd.h>
 #include <sodium.h>
+#include <glib/gi18n.h>
 
 #include "eider-crypto.h"
 #include "eiderctl.h"
@@ -259,6 +260,9 @@ main (int   argc,
   };
 
   setlocale (LC_ALL, "");
+  /* The core's texts for people (reasons) come translated. */
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
 
   if (!eider_crypto_init (&error))
     {

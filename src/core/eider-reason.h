@@ -55,6 +55,11 @@ typedef enum
   EIDER_REASON_RENAMED = 25,           /* renamed here and in Ente: nothing sent */
   EIDER_REASON_MOVED = 26,             /* moved here: nothing sent */
   EIDER_REASON_LIVE_PHOTO_PART = 27,   /* details: the live photo's image (its name) */
+
+  /* Failed (added later) */
+  EIDER_REASON_DUPLICATE_NOT_UPLOADED = 28, /* waited for the same content from
+                                             * another file (details: its name),
+                                             * which was not uploaded */
 } EiderReason;
 
 char        *eider_reason_describe  (EiderReason   code,

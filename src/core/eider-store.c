@@ -137,6 +137,13 @@ static const char * const migrations[] = {
   "ALTER TABLE remote_files ADD COLUMN pubmm_json TEXT;"
   "CREATE INDEX files_remote ON files (remote_file_id);"
   "CREATE INDEX files_state ON files (state);",
+  /* 3: reasons as a code (EiderReason) plus details, described for people
+   * only when shown. The free text of before becomes code 1
+   * (EIDER_REASON_OTHER) with the text as its details. */
+  "ALTER TABLE files ADD COLUMN reason_code INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE files ADD COLUMN reason_details TEXT;"
+  "UPDATE files SET reason_code = 1, reason_details = reason WHERE reason IS NOT NULL;"
+  "ALTER TABLE files DROP COLUMN reason;",
 };
 
 #define SCHEMA_VERSION ((gint) G_N_ELEMENTS (migrations))
@@ -447,7 +454,7 @@ eider_file_record_free (EiderFileRecord *record)
 
   g_free (record->path);
   g_free (record->album_name);
-  g_free (record->reason);
+  g_free (record->reason_details);
   g_free (record->hash);
   g_free (record);
 }
@@ -1297,13 +1304,12 @@ eider_store_set_watch_options (EiderStore  *self,
  *    finds it cannot be uploaded (pending, failed).
  *  - to failed: only from working (a job's end).
  *
- * Uploaded → uploaded is the engine writing how a file got to Ente right
- * after marking it uploaded. Skipped files change only with new content. */
+ * Skipped files change only with new content. */
 static const gboolean file_transitions[EIDER_FILE_FAILED + 1][EIDER_FILE_FAILED + 1] = {
   /*                       pending working uploaded skipped failed */
   [EIDER_FILE_PENDING]  = { TRUE,   TRUE,   FALSE,   TRUE,   FALSE },
   [EIDER_FILE_WORKING]  = { TRUE,   TRUE,   TRUE,    TRUE,   TRUE  },
-  [EIDER_FILE_UPLOADED] = { TRUE,   TRUE,   TRUE,    FALSE,  FALSE },
+  [EIDER_FILE_UPLOADED] = { TRUE,   TRUE,   FALSE,   FALSE,  FALSE },
   [EIDER_FILE_SKIPPED]  = { TRUE,   FALSE,  FALSE,   FALSE,  FALSE },
   [EIDER_FILE_FAILED]   = { TRUE,   TRUE,   FALSE,   TRUE,   FALSE },
 };
@@ -1381,8 +1387,8 @@ store_change_file_state (EiderStore      *self,
 
 #define FILE_COLUMNS \
   "f.id, f.watch_id, f.path, f.album_name, f.dev, f.inode, f.size, f.mtime_ns, f.ctime_ns, " \
-  "f.state, f.reason, f.attempts, f.next_retry, f.hash, f.file_type, f.remote_file_id, " \
-  "f.collection_id"
+  "f.state, f.reason_code, f.reason_details, f.attempts, f.next_retry, f.hash, f.file_type, " \
+  "f.remote_file_id, f.collection_id"
 
 static EiderFileRecord *
 file_from_row (sqlite3_stmt *stmt)
@@ -1399,13 +1405,14 @@ file_from_row (sqlite3_stmt *stmt)
   record->stat.mtime_ns = sqlite3_column_int64 (stmt, 7);
   record->stat.ctime_ns = sqlite3_column_int64 (stmt, 8);
   record->state = sqlite3_column_int (stmt, 9);
-  record->reason = column_dup (stmt, 10);
-  record->attempts = sqlite3_column_int (stmt, 11);
-  record->next_retry_us = sqlite3_column_int64 (stmt, 12);
-  record->hash = column_dup (stmt, 13);
-  record->file_type = sqlite3_column_int (stmt, 14);
-  record->remote_file_id = sqlite3_column_int64 (stmt, 15);
-  record->collection_id = sqlite3_column_int64 (stmt, 16);
+  record->reason_code = sqlite3_column_int (stmt, 10);
+  record->reason_details = column_dup (stmt, 11);
+  record->attempts = sqlite3_column_int (stmt, 12);
+  record->next_retry_us = sqlite3_column_int64 (stmt, 13);
+  record->hash = column_dup (stmt, 14);
+  record->file_type = sqlite3_column_int (stmt, 15);
+  record->remote_file_id = sqlite3_column_int64 (stmt, 16);
+  record->collection_id = sqlite3_column_int64 (stmt, 17);
 
   return record;
 }
@@ -1555,9 +1562,9 @@ eider_store_note_file (EiderStore       *self,
   if (existing != NULL)
     stmt = store_prepare (self,
                           "UPDATE files SET watch_id = ?2, album_name = ?3, dev = ?4, inode = ?5, "
-                          "size = ?6, mtime_ns = ?7, ctime_ns = ?8, state = ?9, reason = NULL, "
-                          "attempts = 0, next_retry = 0, hash = NULL, file_type = -1, "
-                          "updated_at = ?10 WHERE id = ?1 AND (?11 >> state) & 1",
+                          "size = ?6, mtime_ns = ?7, ctime_ns = ?8, state = ?9, reason_code = 0, "
+                          "reason_details = NULL, attempts = 0, next_retry = 0, hash = NULL, "
+                          "file_type = -1, updated_at = ?10 WHERE id = ?1 AND (?11 >> state) & 1",
                           what, error);
   else
     stmt = store_prepare (self,
@@ -1603,7 +1610,8 @@ eider_store_note_file (EiderStore       *self,
  * @self: a store
  * @file_id: a file record id
  * @state: the new state
- * @reason: (nullable): why (for skipped and failed files); %NULL clears it
+ * @reason: why (skipped and failed files), or %EIDER_REASON_NONE
+ * @details: (nullable): what goes with @reason (see eider_reason_describe())
  * @error: return location for an error
  *
  * Changes a file's state as the transition table allows; any other change
@@ -1615,7 +1623,8 @@ gboolean
 eider_store_set_file_state (EiderStore      *self,
                             gint64           file_id,
                             EiderFileState   state,
-                            const char      *reason,
+                            EiderReason      reason,
+                            const char      *details,
                             GError         **error)
 {
   g_autoptr(StoreStatement) stmt = NULL;
@@ -1627,16 +1636,17 @@ eider_store_set_file_state (EiderStore      *self,
   what = g_strdup_printf ("Could not mark file %" G_GINT64_FORMAT " as %s",
                           file_id, eider_file_state_to_string (state));
   stmt = store_prepare (self,
-                        "UPDATE files SET state = ?2, reason = ?3, updated_at = ?4 "
-                        "WHERE id = ?1 AND (?5 >> state) & 1",
+                        "UPDATE files SET state = ?2, reason_code = ?3, reason_details = ?6, "
+                        "updated_at = ?4 WHERE id = ?1 AND (?5 >> state) & 1",
                         what, error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, file_id);
   sqlite3_bind_int (stmt, 2, state);
-  bind_text (stmt, 3, reason);
+  sqlite3_bind_int (stmt, 3, reason);
   sqlite3_bind_int64 (stmt, 4, g_get_real_time ());
   sqlite3_bind_int64 (stmt, 5, file_transition_mask (state));
+  bind_text (stmt, 6, details);
 
   return store_change_file_state (self, stmt, what, file_id, state, error);
 }
@@ -1645,7 +1655,8 @@ eider_store_set_file_state (EiderStore      *self,
  * eider_store_set_file_failed:
  * @self: a store
  * @file_id: a file record id
- * @reason: why, for people
+ * @reason: why
+ * @details: (nullable): what goes with @reason (an error's message)
  * @next_retry_us: not before this real time (µs)
  * @error: return location for an error
  *
@@ -1657,7 +1668,8 @@ eider_store_set_file_state (EiderStore      *self,
 gboolean
 eider_store_set_file_failed (EiderStore  *self,
                              gint64       file_id,
-                             const char  *reason,
+                             EiderReason  reason,
+                             const char  *details,
                              gint64       next_retry_us,
                              GError     **error)
 {
@@ -1668,14 +1680,16 @@ eider_store_set_file_failed (EiderStore  *self,
 
   what = g_strdup_printf ("Could not mark file %" G_GINT64_FORMAT " as failed", file_id);
   stmt = store_prepare (self,
-                        "UPDATE files SET state = ?2, reason = ?3, attempts = attempts + 1, "
-                        "next_retry = ?4, updated_at = ?5 WHERE id = ?1 AND (?6 >> state) & 1",
+                        "UPDATE files SET state = ?2, reason_code = ?3, reason_details = ?7, "
+                        "attempts = attempts + 1, next_retry = ?4, updated_at = ?5 "
+                        "WHERE id = ?1 AND (?6 >> state) & 1",
                         what, error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, file_id);
   sqlite3_bind_int (stmt, 2, EIDER_FILE_FAILED);
-  bind_text (stmt, 3, reason);
+  sqlite3_bind_int (stmt, 3, reason);
+  bind_text (stmt, 7, details);
   sqlite3_bind_int64 (stmt, 4, next_retry_us);
   sqlite3_bind_int64 (stmt, 5, g_get_real_time ());
   sqlite3_bind_int64 (stmt, 6, file_transition_mask (EIDER_FILE_FAILED));
@@ -1715,6 +1729,8 @@ eider_store_set_file_hash (EiderStore  *self,
  * @file_id: a file record id
  * @remote_file_id: Ente's id of the file
  * @collection_id: the album it is in
+ * @how: how it got there (%EIDER_REASON_NONE: uploaded as it is)
+ * @details: (nullable): what goes with @how
  * @error: return location for an error
  *
  * Marks a file being worked on uploaded (see eider_store_set_file_state()
@@ -1727,6 +1743,8 @@ eider_store_set_file_uploaded (EiderStore  *self,
                                gint64       file_id,
                                gint64       remote_file_id,
                                gint64       collection_id,
+                               EiderReason  how,
+                               const char  *details,
                                GError     **error)
 {
   g_autoptr(StoreStatement) stmt = NULL;
@@ -1736,8 +1754,8 @@ eider_store_set_file_uploaded (EiderStore  *self,
 
   what = g_strdup_printf ("Could not mark file %" G_GINT64_FORMAT " as uploaded", file_id);
   stmt = store_prepare (self,
-                        "UPDATE files SET state = ?2, reason = NULL, next_retry = 0, "
-                        "remote_file_id = ?3, collection_id = ?4, updated_at = ?5 "
+                        "UPDATE files SET state = ?2, reason_code = ?7, reason_details = ?8, "
+                        "next_retry = 0, remote_file_id = ?3, collection_id = ?4, updated_at = ?5 "
                         "WHERE id = ?1 AND (?6 >> state) & 1",
                         what, error);
   if (stmt == NULL)
@@ -1748,6 +1766,8 @@ eider_store_set_file_uploaded (EiderStore  *self,
   sqlite3_bind_int64 (stmt, 4, collection_id);
   sqlite3_bind_int64 (stmt, 5, g_get_real_time ());
   sqlite3_bind_int64 (stmt, 6, file_transition_mask (EIDER_FILE_UPLOADED));
+  sqlite3_bind_int (stmt, 7, how);
+  bind_text (stmt, 8, details);
 
   return store_change_file_state (self, stmt, what, file_id, EIDER_FILE_UPLOADED, error);
 }
@@ -2015,8 +2035,8 @@ eider_store_retry_failed (EiderStore  *self,
     }
 
   stmt = store_prepare (self,
-                        "UPDATE files SET state = ?1, reason = NULL, attempts = 0, next_retry = 0, "
-                        "updated_at = ?3 WHERE state = ?2",
+                        "UPDATE files SET state = ?1, reason_code = 0, reason_details = NULL, attempts = 0, "
+                        "next_retry = 0, updated_at = ?3 WHERE state = ?2",
                         "Could not retry the failed files", error);
   if (stmt == NULL)
     return 0;

@@ -9,6 +9,7 @@
 #include <gio/gio.h>
 
 #include "eider-core-enums.h"
+#include "eider-reason.h"
 
 G_BEGIN_DECLS
 
@@ -88,7 +89,8 @@ typedef struct
   char           *album_name;
   EiderStat       stat;
   EiderFileState  state;
-  char           *reason;          /* skipped/failed: why, for people */
+  EiderReason     reason_code;     /* skipped/failed: why; uploaded: how */
+  char           *reason_details;  /* what goes with it (eider_reason_describe()) */
   gint            attempts;
   gint64          next_retry_us;   /* failed: not before (µs, real time) */
   char           *hash;            /* BLAKE2b-512, base64, once known */
@@ -249,11 +251,13 @@ gint64      eider_store_note_file            (EiderStore             *self,
 gboolean    eider_store_set_file_state       (EiderStore             *self,
                                               gint64                  file_id,
                                               EiderFileState          state,
-                                              const char             *reason,
+                                              EiderReason             reason,
+                                              const char             *details,
                                               GError                **error);
 gboolean    eider_store_set_file_failed      (EiderStore             *self,
                                               gint64                  file_id,
-                                              const char             *reason,
+                                              EiderReason             reason,
+                                              const char             *details,
                                               gint64                  next_retry_us,
                                               GError                **error);
 gboolean    eider_store_set_file_hash        (EiderStore             *self,
@@ -265,6 +269,8 @@ gboolean    eider_store_set_file_uploaded    (EiderStore             *self,
                                               gint64                  file_id,
                                               gint64                  remote_file_id,
                                               gint64                  collection_id,
+                                              EiderReason             how,
+                                              const char             *details,
                                               GError                **error);
 gboolean    eider_store_delete_file          (EiderStore             *self,
                                               gint64                  file_id,
