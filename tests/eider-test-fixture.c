@@ -266,6 +266,29 @@ test_hash_of (const char *path)
   return eider_hash_data_base64 ((const guint8 *) contents, len);
 }
 
+char *
+test_watch_copies (TestFixture        *fx,
+                   const char * const *folders,
+                   const char         *name)
+{
+  g_autofree char *first = g_build_filename (fx->tree, folders[0], name, NULL);
+  g_autofree char *contents = NULL;
+  gsize len;
+
+  g_assert_true (g_file_get_contents (first, &contents, &len, NULL));
+  for (guint i = 0; folders[i] != NULL; i++)
+    {
+      g_autofree char *folder = g_build_filename (fx->tree, folders[i], NULL);
+      g_autofree char *copy = g_build_filename (folder, name, NULL);
+
+      if (i > 0)
+        test_write_bytes (copy, (const guint8 *) contents, len);
+      g_assert_cmpint (test_eiderctl (fx, NULL, NULL, "watch", "add", folder, NULL), ==, 0);
+    }
+
+  return test_hash_of (first);
+}
+
 static void
 wait_for_record (EiderStore *store,
                  const char *path,

@@ -79,6 +79,14 @@ void         test_assert_parts_sent_once (TestFixture  *fx,
 /* BLAKE2b of the file at @path, in Ente's base64. */
 char        *test_hash_of           (const char         *path);
 
+/* The same file in several watched folders (albums): copies
+ * @folders[0]/@name (written already) into each other folder of the
+ * %NULL-terminated @folders, under the tree, and watches every folder.
+ * Returns the content's hash. */
+char        *test_watch_copies      (TestFixture        *fx,
+                                     const char * const *folders,
+                                     const char         *name);
+
 /* Wait (running the main context) until the store records the file at
  * @path as uploaded with content @hash, or until it has no record of
  * @path; fail the test after 60 s. @store may be a second connection to a

@@ -504,31 +504,8 @@ test_backup_faults (void)
 
 /* The five folders (five albums) of the dedupe tests, each holding the same
  * file under the same name. */
-static const char * const copy_folders[] = { "A", "B", "C", "D", "E" };
-
-/* Copies A/@name (written already) into every other folder, and watches
- * each folder; returns the content's hash. */
-static char *
-watch_copies (TestFixture *fx,
-              const char  *name)
-{
-  g_autofree char *first = g_build_filename (fx->tree, "A", name, NULL);
-  g_autofree char *contents = NULL;
-  gsize len;
-
-  g_assert_true (g_file_get_contents (first, &contents, &len, NULL));
-  for (guint i = 0; i < G_N_ELEMENTS (copy_folders); i++)
-    {
-      g_autofree char *folder = g_build_filename (fx->tree, copy_folders[i], NULL);
-      g_autofree char *copy = g_build_filename (folder, name, NULL);
-
-      if (i > 0)
-        test_write_bytes (copy, (const guint8 *) contents, len);
-      g_assert_cmpint (test_eiderctl (fx, NULL, NULL, "watch", "add", folder, NULL), ==, 0);
-    }
-
-  return test_hash_of (first);
-}
+static const char * const copy_folders[] = { "A", "B", "C", "D", "E", NULL };
+#define N_COPIES (G_N_ELEMENTS (copy_folders) - 1)
 
 /* The copies went up once: one POST /files, and that one Ente file is in
  * every folder's album, once (the others are links). */
@@ -548,11 +525,11 @@ assert_sent_once (TestFixture *fx,
 
   view = remote_view_new (fx);
   copies = eider_remote_find_duplicates (view->remote, name, file_type, hash);
-  g_assert_cmpuint (copies->len, ==, G_N_ELEMENTS (copy_folders));
+  g_assert_cmpuint (copies->len, ==, N_COPIES);
   for (guint i = 0; i < copies->len; i++)
     g_assert_cmpint (((EiderRemoteFileRecord *) g_ptr_array_index (copies, i))->id, ==,
                      ((EiderRemoteFileRecord *) g_ptr_array_index (copies, 0))->id);
-  for (guint i = 0; i < G_N_ELEMENTS (copy_folders); i++)
+  for (guint i = 0; copy_folders[i] != NULL; i++)
     {
       g_autofree char *rel = g_build_filename (copy_folders[i], name, NULL);
 
@@ -579,7 +556,7 @@ test_backup_dedupe_faults (void)
 
       test_fixture_set_up (&fx, NULL);
       test_write_photo (fx.tree, "A/same.jpg", 300, 200);
-      hash = watch_copies (&fx, "same.jpg");
+      hash = test_watch_copies (&fx, copy_folders, "same.jpg");
 
       test_server_restart (fx.server, (const char *[]) { "--fault-rate", "0.1",
                                                           "--fault-seed", seeds[s], NULL });
@@ -609,7 +586,7 @@ test_backup_dedupe_kill (void)
   test_fixture_set_up (&fx, NULL);
   g_setenv ("GSETTINGS_BACKEND", "keyfile", TRUE);
   test_write_video (fx.tree, "A/same.mp4", 45 * MiB);
-  hash = watch_copies (&fx, "same.mp4");
+  hash = test_watch_copies (&fx, copy_folders, "same.mp4");
   /* Slow enough that the copies are hashed long before the upload ends. */
   g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "config", "set", "bandwidth-limit", "8192",
                                   NULL), ==, 0);

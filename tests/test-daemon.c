@@ -516,6 +516,46 @@ test_daemon_sigterm_mid_upload (void)
   test_fixture_tear_down (&fx);
 }
 
+/* The same video in five watched folders under a running daemon: while
+ * one copy is sent the others wait for it without a slot, a SIGTERM then
+ * stops the daemon at once with nothing failed, and the next start sends
+ * the bytes once (resuming) and links the four other copies. */
+static void
+test_daemon_dedupe_stop (void)
+{
+  static const char * const folders[] = { "A", "B", "C", "D", "E", NULL };
+  TestFixture fx = { 0 };
+  g_autoptr(TestDaemon) d = NULL;
+  g_autofree char *hash = NULL;
+
+  test_fixture_set_up (&fx, NULL);
+  g_setenv ("GSETTINGS_BACKEND", "keyfile", TRUE);
+  test_write_video (fx.tree, "A/same.mp4", 45 * MiB);
+  hash = test_watch_copies (&fx, folders, "same.mp4");
+  /* Slow enough that the copies are hashed and waiting long before the
+   * upload ends. */
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "config", "set", "bandwidth-limit", "8192",
+                                  NULL), ==, 0);
+
+  d = test_daemon_spawn (&fx, NULL);
+  test_wait_acknowledged_part (&fx, 60);
+  g_assert_cmpint (test_daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
+  g_assert_true (g_subprocess_get_if_exited (d->proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (d->proc), ==, 0);
+  g_assert_cmpuint (test_count_lines (d->log->str, "failed\t"), ==, 0);
+  g_assert_cmpuint (posted_files (&fx), ==, 0);
+  g_clear_pointer (&d, test_daemon_free);
+
+  d = test_daemon_spawn (&fx, NULL);
+  test_daemon_wait_lines (d, "uploaded\t", 5, 120);
+  g_assert_cmpuint (test_count_lines (d->log->str, "failed\t"), ==, 0);
+  g_assert_cmpuint (posted_files (&fx), ==, 1);
+  g_assert_cmpint (test_daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
+
+  g_unsetenv ("GSETTINGS_BACKEND");
+  test_fixture_tear_down (&fx);
+}
+
 /* Without an account there is nothing to run: a clear message, exit 1,
  * and the state directory is not taken. */
 static void
@@ -945,6 +985,7 @@ main (int   argc,
   g_test_add_func ("/daemon/single-instance", test_daemon_single_instance);
   g_test_add_func ("/daemon/pause-resume", test_daemon_pause_resume);
   g_test_add_func ("/daemon/sigterm-mid-upload", test_daemon_sigterm_mid_upload);
+  g_test_add_func ("/daemon/dedupe-stop", test_daemon_dedupe_stop);
   g_test_add_func ("/daemon/folder-pause-mid-file", test_daemon_folder_pause_mid_file);
   g_test_add_func ("/daemon/live-changes", test_daemon_live_changes);
   g_test_add_func ("/daemon/watch-limit", test_daemon_watch_limit);

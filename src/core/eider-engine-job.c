@@ -601,8 +601,8 @@ park_job (Job   *job,
   _eider_engine_update_busy (self);
 }
 
-/* Whether @file_id may still send the claim's bytes: an upload of them is
- * in the store. */
+/* Whether the claim's owner may still send its bytes: an upload of them
+ * is in the store. */
 static gboolean
 claim_stands (EiderEngine *self,
               Claim       *claim)
