@@ -29,11 +29,11 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  char      *path;          /* absolute, file-system encoding */
-  EiderStat  stat;
-  char      *album_name;    /* UTF-8 */
-  EiderReason skip_reason;  /* EIDER_REASON_NONE: eligible; else why not */
-  char      *skip_details;  /* what goes with it (an unreadable folder's error) */
+  char        *path;          /* absolute, file-system encoding */
+  EiderStat    stat;
+  char        *album_name;    /* UTF-8 */
+  EiderReason  skip_reason;   /* EIDER_REASON_NONE: eligible; else why not */
+  char        *skip_details;  /* what goes with it (an unreadable folder's error) */
 } EiderScanEntry;
 
 void eider_scan_entry_free (EiderScanEntry *entry);
