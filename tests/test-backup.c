@@ -307,6 +307,26 @@ test_backup_tree (void)
   g_assert_nonnull (strstr (out, "not a regular file (a pipe)"));
   g_assert_null (strstr (out, ".hidden.jpg"));
 
+  /* failures says the same, from the reason codes stored. */
+  g_clear_pointer (&out, g_free);
+  rc = test_eiderctl (&fx, NULL, &out, "failures", "--skipped", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  {
+    const char *lines[] = {
+      "empty.jpg\tempty file\n",
+      "notes.txt\tnot a photo or video\n",   /* by its name, in the scan */
+      "fake.jpg\tnot a photo or video\n",    /* by its content, in its job */
+      "Other/pipe.jpg\tnot a regular file (a pipe)\n",
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (lines); i++)
+      {
+        g_autofree char *line = g_strdup_printf ("skipped\t%s/%s", fx.tree, lines[i]);
+
+        g_assert_nonnull (strstr (out, line));
+      }
+  }
+
   view = remote_view_new (&fx);
   assert_backed_up (&fx, view, "top.jpg", root_album);
   assert_backed_up (&fx, view, "2024/Trip/a.jpg", "Trip");

@@ -647,9 +647,12 @@ test_media_upload (void)
     g_assert_cmpint (video->file_type, ==, 2);
     g_assert_cmpstr (image->hash, ==, live_hash);
     g_assert_cmpstr (video->hash, ==, live_hash);
-    g_assert_null (image->reason);
-    g_assert_cmpstr (video->reason, ==, "part of the live photo IMG_0001.HEIC");
+    g_assert_cmpint (image->reason_code, ==, EIDER_REASON_NONE);
+    g_assert_null (image->reason_details);
+    g_assert_cmpint (video->reason_code, ==, EIDER_REASON_LIVE_PHOTO_PART);
+    g_assert_cmpstr (video->reason_details, ==, "IMG_0001.HEIC");
     g_assert_cmpint (json->state, ==, EIDER_FILE_SKIPPED);
+    g_assert_cmpint (json->reason_code, ==, EIDER_REASON_SIDECAR_JSON);
 
     /* The zip was only needed until the upload was recorded. */
     zips = g_build_filename (fx.data, "live-photos", NULL);

@@ -89,33 +89,34 @@ test_scan_rules (void)
 
   e = find (entries, root, "top.jpg");
   g_assert_nonnull (e);
-  g_assert_null (e->skip_reason);
+  g_assert_cmpint (e->skip_reason, ==, EIDER_REASON_NONE);
   g_assert_cmpstr (e->album_name, ==, root_album);
   g_assert_cmpint (e->stat.size, ==, 9);
   g_assert_cmpint (e->stat.mtime_ns, >, 0);
 
   e = find (entries, root, "Beach/IMG_1.JPG");
-  g_assert_null (e->skip_reason);
+  g_assert_cmpint (e->skip_reason, ==, EIDER_REASON_NONE);
   g_assert_cmpstr (e->album_name, ==, "Beach");
 
   e = find (entries, root, "Beach/Sunset/clip.mp4");
   g_assert_cmpstr (e->album_name, ==, "Sunset");
 
-  g_assert_cmpstr (find (entries, root, "Beach/notes.txt")->skip_reason, ==, "not a photo or video");
-  g_assert_nonnull (strstr (find (entries, root, "Beach/IMG_1.xmp")->skip_reason, "sidecar"));
-  g_assert_cmpstr (find (entries, root, "empty.jpg")->skip_reason, ==, "empty file");
-  g_assert_cmpstr (find (entries, root, "pipe.jpg")->skip_reason, ==, "not a regular file (a pipe)");
-  g_assert_cmpstr (find (entries, root, "link.jpg")->skip_reason, ==, "symbolic link (not followed)");
+  g_assert_cmpint (find (entries, root, "Beach/notes.txt")->skip_reason, ==, EIDER_REASON_NOT_MEDIA);
+  g_assert_cmpint (find (entries, root, "Beach/IMG_1.xmp")->skip_reason, ==, EIDER_REASON_SIDECAR_XMP);
+  g_assert_cmpint (find (entries, root, "empty.jpg")->skip_reason, ==, EIDER_REASON_EMPTY);
+  g_assert_cmpint (find (entries, root, "pipe.jpg")->skip_reason, ==, EIDER_REASON_PIPE);
+  g_assert_cmpint (find (entries, root, "link.jpg")->skip_reason, ==, EIDER_REASON_SYMLINK);
+  g_assert_null (find (entries, root, "link.jpg")->skip_details);
 
   /* Dot-files are ignored silently; hidden folders are walked (as Ente
    * desktop does); preview folders are not. */
   g_assert_null (find (entries, root, "Beach/.DS_Store"));
-  g_assert_null (find (entries, root, ".hidden/inside.jpg")->skip_reason);
+  g_assert_cmpint (find (entries, root, ".hidden/inside.jpg")->skip_reason, ==, EIDER_REASON_NONE);
   g_assert_null (find (entries, root, "@eaDir/thumb.jpg"));
 
   /* Names that are not UTF-8, or have emoji, are kept as they are. */
-  g_assert_null (find (entries, root, "caf\xe9.jpg")->skip_reason);
-  g_assert_null (find (entries, root, "emoji 🦆 photo.png")->skip_reason);
+  g_assert_cmpint (find (entries, root, "caf\xe9.jpg")->skip_reason, ==, EIDER_REASON_NONE);
+  g_assert_cmpint (find (entries, root, "emoji 🦆 photo.png")->skip_reason, ==, EIDER_REASON_NONE);
   g_assert_true (g_utf8_validate (find (entries, root, "caf\xe9.jpg")->album_name, -1, NULL));
 
   test_rm_rf (root);
@@ -133,7 +134,7 @@ test_scan_symlinks_followed (void)
   /* Following links: the loop back to the root is walked once, not forever. */
   entries = eider_scan_tree (&watch, EIDER_SCAN_FOLLOW_SYMLINKS, NULL, &error);
   g_assert_no_error (error);
-  g_assert_null (find (entries, root, "link.jpg")->skip_reason);
+  g_assert_cmpint (find (entries, root, "link.jpg")->skip_reason, ==, EIDER_REASON_NONE);
   g_assert_cmpstr (find (entries, root, "Beach/Sunset/clip.mp4")->album_name, ==, "Trip");
 
   for (guint i = 0; i < entries->len; i++)
@@ -180,12 +181,35 @@ test_scan_async_and_errors (void)
 static void
 test_skip_reason_names (void)
 {
-  g_assert_null (eider_scan_skip_reason_for_name ("IMG_0001.HEIC"));
-  g_assert_nonnull (eider_scan_skip_reason_for_name ("Thumbs.db"));
-  g_assert_nonnull (eider_scan_skip_reason_for_name ("desktop.ini"));
-  g_assert_nonnull (eider_scan_skip_reason_for_name ("archive.TAR"));
-  g_assert_nonnull (eider_scan_skip_reason_for_name ("._IMG.jpg"));
-  g_assert_null (eider_scan_skip_reason_for_name ("no-extension"));
+  struct stat st = { .st_mode = S_IFREG | 0644, .st_size = 10 };
+
+  g_assert_cmpint (eider_scan_skip_reason_for_name ("IMG_0001.HEIC"), ==, EIDER_REASON_NONE);
+  g_assert_cmpint (eider_scan_skip_reason_for_name ("Thumbs.db"), ==, EIDER_REASON_NOT_MEDIA);
+  g_assert_cmpint (eider_scan_skip_reason_for_name ("desktop.ini"), ==, EIDER_REASON_NOT_MEDIA);
+  g_assert_cmpint (eider_scan_skip_reason_for_name ("archive.TAR"), ==, EIDER_REASON_NOT_MEDIA);
+  g_assert_cmpint (eider_scan_skip_reason_for_name ("._IMG.jpg"), ==, EIDER_REASON_HIDDEN);
+  g_assert_cmpint (eider_scan_skip_reason_for_name ("IMG_1.JSON"), ==, EIDER_REASON_SIDECAR_JSON);
+  g_assert_cmpint (eider_scan_skip_reason_for_name ("no-extension"), ==, EIDER_REASON_NONE);
+
+  /* With what lstat() says: the kind of file first, then the name, then
+   * the size. */
+  g_assert_cmpint (eider_scan_skip_reason_for_stat ("IMG_1.jpg", &st), ==, EIDER_REASON_NONE);
+  g_assert_cmpint (eider_scan_skip_reason_for_stat ("notes.txt", &st), ==, EIDER_REASON_NOT_MEDIA);
+  st.st_size = 0;
+  g_assert_cmpint (eider_scan_skip_reason_for_stat ("IMG_1.jpg", &st), ==, EIDER_REASON_EMPTY);
+  g_assert_cmpint (eider_scan_skip_reason_for_stat ("notes.txt", &st), ==, EIDER_REASON_NOT_MEDIA);
+  st.st_size = EIDER_MAX_FILE_SIZE;
+  g_assert_cmpint (eider_scan_skip_reason_for_stat ("IMG_1.jpg", &st), ==, EIDER_REASON_TOO_LARGE);
+  st.st_size = EIDER_MAX_FILE_SIZE - 1;
+  g_assert_cmpint (eider_scan_skip_reason_for_stat ("IMG_1.jpg", &st), ==, EIDER_REASON_NONE);
+  st.st_mode = S_IFLNK | 0777;
+  g_assert_cmpint (eider_scan_skip_reason_for_stat ("IMG_1.jpg", &st), ==, EIDER_REASON_SYMLINK);
+  st.st_mode = S_IFIFO | 0644;
+  g_assert_cmpint (eider_scan_skip_reason_for_stat ("notes.txt", &st), ==, EIDER_REASON_PIPE);
+  st.st_mode = S_IFSOCK | 0644;
+  g_assert_cmpint (eider_scan_skip_reason_for_stat ("IMG_1.jpg", &st), ==, EIDER_REASON_SOCKET);
+  st.st_mode = S_IFCHR | 0644;
+  g_assert_cmpint (eider_scan_skip_reason_for_stat ("IMG_1.jpg", &st), ==, EIDER_REASON_DEVICE);
 }
 
 int

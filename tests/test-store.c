@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 
+#include "eider-media.h"
 #include "eider-store.h"
 
 typedef struct
@@ -154,6 +155,19 @@ note (EiderStore *store,
   return id;
 }
 
+/* A job starts on the file (only a file being worked on ends uploaded or
+ * failed). */
+static void
+start (EiderStore *store,
+       gint64      file_id)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (eider_store_set_file_state (store, file_id, EIDER_FILE_WORKING, EIDER_REASON_NONE, NULL,
+                                             &error));
+  g_assert_no_error (error);
+}
+
 static gboolean
 ids_equal (GPtrArray    *files,
            const gint64 *ids,
@@ -177,10 +191,10 @@ test_open_schema (Fixture       *fixture,
   g_autofree char *mode = NULL;
 
   g_assert_cmpstr (eider_store_get_path (fixture->store), ==, fixture->path);
-  g_assert_cmpint (eider_store_get_schema_version (fixture->store), ==, 2);
+  g_assert_cmpint (eider_store_get_schema_version (fixture->store), ==, 3);
 
   db = raw_open (fixture->path);
-  g_assert_cmpint (raw_int (db, "PRAGMA user_version"), ==, 2);
+  g_assert_cmpint (raw_int (db, "PRAGMA user_version"), ==, 3);
   mode = raw_text (db, "PRAGMA journal_mode");
   g_assert_cmpstr (mode, ==, "wal");
   g_assert_cmpint (raw_int (db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN "
@@ -206,7 +220,7 @@ test_reopen_keeps_data (Fixture       *fixture,
   id = note (fixture->store, watch->id, "/photos/a.jpg", 10);
 
   fixture_reopen (fixture);
-  g_assert_cmpint (eider_store_get_schema_version (fixture->store), ==, 2);
+  g_assert_cmpint (eider_store_get_schema_version (fixture->store), ==, 3);
   value = eider_store_get_meta (fixture->store, "cursor");
   g_assert_cmpstr (value, ==, "42");
   found = eider_store_find_watch (fixture->store, "/photos");
@@ -215,6 +229,71 @@ test_reopen_keeps_data (Fixture       *fixture,
   file = eider_store_get_file (fixture->store, id);
   g_assert_nonnull (file);
   g_assert_cmpstr (file->path, ==, "/photos/a.jpg");
+}
+
+/* Version 2 kept reasons as free text; version 3 keeps a code and
+ * details, and an old text becomes code OTHER with the text as details. */
+static void
+test_migrate_reasons (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EiderWatch) watch = add_watch (fixture->store, "/photos");
+  g_autoptr(EiderFileRecord) skipped = NULL;
+  g_autoptr(EiderFileRecord) failed = NULL;
+  g_autoptr(EiderFileRecord) plain = NULL;
+  g_autofree char *text = NULL;
+  gint64 a, b, c;
+  sqlite3 *db;
+
+  a = note (fixture->store, watch->id, "/photos/a.txt", 1);
+  b = note (fixture->store, watch->id, "/photos/b.jpg", 2);
+  c = note (fixture->store, watch->id, "/photos/c.jpg", 3);
+  g_assert_true (eider_store_set_file_state (fixture->store, a, EIDER_FILE_SKIPPED, EIDER_REASON_NONE,
+                                             NULL, &error));
+  start (fixture->store, b);
+  g_assert_true (eider_store_set_file_failed (fixture->store, b, EIDER_REASON_NONE, NULL, 0, &error));
+  g_assert_no_error (error);
+  g_clear_object (&fixture->store);
+
+  /* The files table as version 2 had it, with reasons as text. */
+  db = raw_open (fixture->path);
+  raw_exec (db,
+            "ALTER TABLE files ADD COLUMN reason TEXT;"
+            "ALTER TABLE files DROP COLUMN reason_code;"
+            "ALTER TABLE files DROP COLUMN reason_details;"
+            "UPDATE files SET reason = 'not a photo or video' WHERE path = CAST('/photos/a.txt' AS BLOB);"
+            "UPDATE files SET reason = 'HTTP 503: try later' WHERE path = CAST('/photos/b.jpg' AS BLOB);"
+            "PRAGMA user_version = 2;");
+  sqlite3_close (db);
+
+  fixture->store = eider_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (eider_store_get_schema_version (fixture->store), ==, 3);
+
+  skipped = eider_store_get_file (fixture->store, a);
+  g_assert_cmpint (skipped->state, ==, EIDER_FILE_SKIPPED);
+  g_assert_cmpint (skipped->reason_code, ==, EIDER_REASON_OTHER);
+  g_assert_cmpstr (skipped->reason_details, ==, "not a photo or video");
+  text = eider_reason_describe (skipped->reason_code, skipped->reason_details);
+  g_assert_cmpstr (text, ==, "not a photo or video");
+
+  failed = eider_store_get_file (fixture->store, b);
+  g_assert_cmpint (failed->state, ==, EIDER_FILE_FAILED);
+  g_assert_cmpint (failed->reason_code, ==, EIDER_REASON_OTHER);
+  g_assert_cmpstr (failed->reason_details, ==, "HTTP 503: try later");
+  g_assert_cmpint (failed->attempts, ==, 1);
+
+  plain = eider_store_get_file (fixture->store, c);
+  g_assert_cmpint (plain->state, ==, EIDER_FILE_PENDING);
+  g_assert_cmpint (plain->reason_code, ==, EIDER_REASON_NONE);
+  g_assert_null (plain->reason_details);
+
+  /* The text column is gone: no second copy of a reason. */
+  db = raw_open (fixture->path);
+  g_assert_cmpint (raw_int (db, "SELECT COUNT(*) FROM pragma_table_info('files') WHERE name = 'reason'"),
+                   ==, 0);
+  sqlite3_close (db);
 }
 
 static void
@@ -272,6 +351,31 @@ test_state_strings (void)
   g_assert_cmpstr (eider_file_state_to_string (EIDER_FILE_UPLOADED), ==, "uploaded");
   g_assert_cmpstr (eider_file_state_to_string (EIDER_FILE_SKIPPED), ==, "skipped");
   g_assert_cmpstr (eider_file_state_to_string (EIDER_FILE_FAILED), ==, "failed");
+  g_assert_cmpstr (eider_file_state_to_string ((EiderFileState) 42), ==, "unknown");
+  g_assert_cmpstr (eider_file_state_to_string ((EiderFileState) -1), ==, "unknown");
+
+  /* The enums are GTypes (bindable properties, GSettings), named by nick. */
+  {
+    g_autoptr(GEnumClass) states = g_type_class_ref (EIDER_TYPE_FILE_STATE);
+    g_autoptr(GEnumClass) mappings = g_type_class_ref (EIDER_TYPE_MAPPING);
+    g_autoptr(GEnumClass) types = g_type_class_ref (EIDER_TYPE_FILE_TYPE);
+
+    g_assert_cmpuint (states->n_values, ==, EIDER_FILE_FAILED + 1);
+    for (guint i = 0; i < states->n_values; i++)
+      g_assert_cmpstr (eider_file_state_to_string (states->values[i].value), ==,
+                       states->values[i].value_nick);
+    g_assert_cmpint (g_enum_get_value_by_nick (states, "uploaded")->value, ==, EIDER_FILE_UPLOADED);
+    g_assert_cmpint (g_enum_get_value_by_nick (mappings, "one-album")->value, ==,
+                     EIDER_MAPPING_ONE_ALBUM);
+    g_assert_cmpint (g_enum_get_value_by_nick (mappings, "album-per-folder")->value, ==,
+                     EIDER_MAPPING_ALBUM_PER_FOLDER);
+    g_assert_cmpint (g_enum_get_value_by_nick (types, "unknown")->value, ==, EIDER_FILE_TYPE_UNKNOWN);
+    g_assert_cmpint (g_enum_get_value_by_nick (types, "image")->value, ==, EIDER_FILE_TYPE_IMAGE);
+    g_assert_cmpint (g_enum_get_value_by_nick (types, "video")->value, ==, EIDER_FILE_TYPE_VIDEO);
+    g_assert_cmpint (g_enum_get_value_by_nick (types, "live-photo")->value, ==,
+                     EIDER_FILE_TYPE_LIVE_PHOTO);
+    g_assert_true (G_TYPE_IS_ENUM (EIDER_TYPE_STORE_ERROR));
+  }
 
   /* Freeing NULL is fine. */
   eider_watch_free (NULL);
@@ -434,7 +538,8 @@ test_note_file (Fixture       *fixture,
   g_assert_cmpint (record->stat.mtime_ns, ==, 1700000000123456789);
   g_assert_cmpint (record->stat.ctime_ns, ==, 1700000000123456790);
   g_assert_cmpint (record->state, ==, EIDER_FILE_PENDING);
-  g_assert_null (record->reason);
+  g_assert_cmpint (record->reason_code, ==, EIDER_REASON_NONE);
+  g_assert_null (record->reason_details);
   g_assert_null (record->hash);
   g_assert_cmpint (record->attempts, ==, 0);
   g_assert_cmpint (record->file_type, ==, -1);
@@ -443,7 +548,9 @@ test_note_file (Fixture       *fixture,
 
   /* Uploaded, with a hash; then a failed attempt left a reason behind. */
   g_assert_true (eider_store_set_file_hash (fixture->store, id, "aGFzaA==", 0, &error));
-  g_assert_true (eider_store_set_file_uploaded (fixture->store, id, 501, 77, &error));
+  start (fixture->store, id);
+  g_assert_true (eider_store_set_file_uploaded (fixture->store, id, 501, 77, EIDER_REASON_NONE,
+                                                NULL, &error));
   g_assert_no_error (error);
 
   /* The same stat again writes nothing: another connection sees neither a
@@ -467,7 +574,10 @@ test_note_file (Fixture       *fixture,
   /* Each stat field on its own counts as a change. */
   for (guint field = 0; field < 5; field++)
     {
-      g_assert_true (eider_store_set_file_failed (fixture->store, id, "Network down", G_MAXINT64, &error));
+      start (fixture->store, id);
+      g_assert_true (eider_store_set_file_failed (fixture->store, id, EIDER_REASON_NETWORK,
+                                                  "Network down",
+                                                  G_MAXINT64, &error));
       g_assert_true (eider_store_set_file_hash (fixture->store, id, "aGFzaA==", 0, &error));
       g_assert_no_error (error);
       switch (field)
@@ -490,7 +600,8 @@ test_note_file (Fixture       *fixture,
       record = eider_store_get_file (fixture->store, id);
       g_assert_cmpint (record->state, ==, EIDER_FILE_PENDING);
       g_assert_cmpint (record->attempts, ==, 0);
-      g_assert_null (record->reason);
+      g_assert_cmpint (record->reason_code, ==, EIDER_REASON_NONE);
+      g_assert_null (record->reason_details);
       g_assert_null (record->hash);
       g_assert_cmpint (record->next_retry_us, ==, 0);
       g_assert_cmpint (record->file_type, ==, -1);
@@ -529,18 +640,29 @@ test_file_states (Fixture       *fixture,
   e = note (fixture->store, other->id, "/other/e.jpg", 1600);
   f = note (fixture->store, other->id, "/other/f.jpg", 3200);
 
-  g_assert_true (eider_store_set_file_state (fixture->store, a, EIDER_FILE_WORKING, NULL, &error));
-  g_assert_true (eider_store_set_file_state (fixture->store, c, EIDER_FILE_SKIPPED, "Empty file", &error));
-  g_assert_true (eider_store_set_file_uploaded (fixture->store, d, 9001, 12, &error));
-  g_assert_true (eider_store_set_file_failed (fixture->store, e, "Permission denied", 5, &error));
-  g_assert_true (eider_store_set_file_failed (fixture->store, e, "Permission denied again", 6, &error));
+  g_assert_true (eider_store_set_file_state (fixture->store, a, EIDER_FILE_WORKING, EIDER_REASON_NONE,
+                                             NULL, &error));
+  g_assert_true (eider_store_set_file_state (fixture->store, c, EIDER_FILE_SKIPPED, EIDER_REASON_EMPTY,
+                                             NULL,
+                                             &error));
+  start (fixture->store, d);
+  g_assert_true (eider_store_set_file_uploaded (fixture->store, d, 9001, 12, EIDER_REASON_NONE,
+                                                NULL, &error));
+  start (fixture->store, e);
+  g_assert_true (eider_store_set_file_failed (fixture->store, e, EIDER_REASON_IO_ERROR,
+                                              "Permission denied",
+                                              5, &error));
+  start (fixture->store, e);
+  g_assert_true (eider_store_set_file_failed (fixture->store, e, EIDER_REASON_IO_ERROR,
+                                              "Permission denied again", 6, &error));
   g_assert_true (eider_store_set_file_hash (fixture->store, f, "ZmZmZg==", 1, &error));
   g_assert_no_error (error);
 
   record = eider_store_find_file (fixture->store, "/photos/c.jpg");
   g_assert_cmpint (record->id, ==, c);
   g_assert_cmpint (record->state, ==, EIDER_FILE_SKIPPED);
-  g_assert_cmpstr (record->reason, ==, "Empty file");
+  g_assert_cmpint (record->reason_code, ==, EIDER_REASON_EMPTY);
+  g_assert_null (record->reason_details);
   g_clear_pointer (&record, eider_file_record_free);
 
   record = eider_store_get_file (fixture->store, d);
@@ -551,7 +673,8 @@ test_file_states (Fixture       *fixture,
 
   record = eider_store_get_file (fixture->store, e);
   g_assert_cmpint (record->state, ==, EIDER_FILE_FAILED);
-  g_assert_cmpstr (record->reason, ==, "Permission denied again");
+  g_assert_cmpint (record->reason_code, ==, EIDER_REASON_IO_ERROR);
+  g_assert_cmpstr (record->reason_details, ==, "Permission denied again");
   g_assert_cmpint (record->attempts, ==, 2);
   g_assert_cmpint (record->next_retry_us, ==, 6);
   g_clear_pointer (&record, eider_file_record_free);
@@ -597,7 +720,8 @@ test_file_states (Fixture       *fixture,
   g_assert_cmpint (record->state, ==, EIDER_FILE_PENDING);
   g_assert_cmpint (record->attempts, ==, 0);
   g_assert_cmpint (record->next_retry_us, ==, 0);
-  g_assert_null (record->reason);
+  g_assert_cmpint (record->reason_code, ==, EIDER_REASON_NONE);
+  g_assert_null (record->reason_details);
   g_clear_pointer (&record, eider_file_record_free);
   g_assert_cmpuint (eider_store_retry_failed (fixture->store, &error), ==, 0);
   g_assert_no_error (error);
@@ -615,19 +739,161 @@ test_file_states (Fixture       *fixture,
   g_assert_cmpint (counts.bytes_left, ==, 3200 + 200 + 1600);
 
   /* Unknown ids are errors that say so. */
-  g_assert_false (eider_store_set_file_state (fixture->store, 4242, EIDER_FILE_WORKING, NULL, &error));
+  g_assert_false (eider_store_set_file_state (fixture->store, 4242, EIDER_FILE_WORKING, EIDER_REASON_NONE,
+                                              NULL, &error));
   g_assert_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_NOT_FOUND);
   g_assert_nonnull (strstr (error->message, "4242"));
   g_clear_error (&error);
-  g_assert_false (eider_store_set_file_failed (fixture->store, 4242, "x", 0, &error));
+  g_assert_false (eider_store_set_file_failed (fixture->store, 4242, EIDER_REASON_SERVER_ERROR,
+                                               "x", 0, &error));
   g_assert_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
   g_assert_false (eider_store_set_file_hash (fixture->store, 4242, "x", 0, &error));
   g_assert_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
-  g_assert_false (eider_store_set_file_uploaded (fixture->store, 4242, 1, 1, &error));
+  g_assert_false (eider_store_set_file_uploaded (fixture->store, 4242, 1, 1, EIDER_REASON_NONE,
+                                                 NULL, &error));
   g_assert_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
+}
+
+/* A file brought to @state the way the engine brings it there. */
+static gint64
+file_in_state (EiderStore     *store,
+               gint64          watch_id,
+               const char     *path,
+               EiderFileState  state)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 id = note (store, watch_id, path, 10);
+
+  if (state == EIDER_FILE_WORKING || state == EIDER_FILE_UPLOADED || state == EIDER_FILE_FAILED)
+    start (store, id);
+  if (state == EIDER_FILE_UPLOADED)
+    g_assert_true (eider_store_set_file_uploaded (store, id, 7, 3, EIDER_REASON_NONE, NULL, &error));
+  else if (state == EIDER_FILE_FAILED)
+    g_assert_true (eider_store_set_file_failed (store, id, EIDER_REASON_SERVER_ERROR,
+                                                "first try", 99, &error));
+  else if (state == EIDER_FILE_SKIPPED)
+    g_assert_true (eider_store_set_file_state (store, id, EIDER_FILE_SKIPPED, EIDER_REASON_OTHER,
+                                               "why", &error));
+  g_assert_no_error (error);
+
+  return id;
+}
+
+/* Each state change through the function meant for it. */
+static gboolean
+change_state (EiderStore      *store,
+              gint64           id,
+              EiderFileState   to,
+              GError         **error)
+{
+  switch (to)
+    {
+    case EIDER_FILE_UPLOADED:
+      return eider_store_set_file_uploaded (store, id, 8, 4, EIDER_REASON_NONE, NULL, error);
+    case EIDER_FILE_FAILED:
+      return eider_store_set_file_failed (store, id, EIDER_REASON_SERVER_ERROR, "again", 100, error);
+    case EIDER_FILE_PENDING:
+    case EIDER_FILE_WORKING:
+    case EIDER_FILE_SKIPPED:
+    default:
+      return eider_store_set_file_state (store, id, to, EIDER_REASON_OTHER, "changed", error);
+    }
+}
+
+/* Every column of a file's row, as text. */
+static char *
+raw_row (sqlite3 *db,
+         gint64   id)
+{
+  g_autoptr(GString) row = g_string_new (NULL);
+  sqlite3_stmt *stmt = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT * FROM files WHERE id = ?1", -1, &stmt, NULL), ==,
+                   SQLITE_OK);
+  sqlite3_bind_int64 (stmt, 1, id);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  for (int i = 0; i < sqlite3_column_count (stmt); i++)
+    g_string_append_printf (row, "%s=%s|", sqlite3_column_name (stmt, i),
+                            sqlite3_column_type (stmt, i) == SQLITE_NULL
+                            ? "NULL" : (const char *) sqlite3_column_text (stmt, i));
+  sqlite3_finalize (stmt);
+
+  return g_string_free (g_steal_pointer (&row), FALSE);
+}
+
+static void
+test_transitions (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  /* What the engine and eiderctl do, written out here on its own:
+   * allowed[from][to]. */
+  static const gboolean allowed[EIDER_FILE_FAILED + 1][EIDER_FILE_FAILED + 1] = {
+    /*                       pending working uploaded skipped failed */
+    [EIDER_FILE_PENDING]  = { TRUE,   TRUE,   FALSE,   TRUE,   FALSE },
+    [EIDER_FILE_WORKING]  = { TRUE,   TRUE,   TRUE,    TRUE,   TRUE  },
+    [EIDER_FILE_UPLOADED] = { TRUE,   TRUE,   FALSE,   FALSE,  FALSE },
+    [EIDER_FILE_SKIPPED]  = { TRUE,   FALSE,  FALSE,   FALSE,  FALSE },
+    [EIDER_FILE_FAILED]   = { TRUE,   TRUE,   FALSE,   TRUE,   FALSE },
+  };
+  g_autoptr(EiderWatch) watch = add_watch (fixture->store, "/photos");
+  sqlite3 *db = raw_open (fixture->path);
+  guint n_refused = 0;
+
+  for (EiderFileState from = EIDER_FILE_PENDING; from <= EIDER_FILE_FAILED; from++)
+    for (EiderFileState to = EIDER_FILE_PENDING; to <= EIDER_FILE_FAILED; to++)
+      {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(EiderFileRecord) record = NULL;
+        g_autofree char *path = g_strdup_printf ("/photos/%s-%s.jpg", eider_file_state_to_string (from),
+                                                 eider_file_state_to_string (to));
+        g_autofree char *before = NULL;
+        g_autofree char *after = NULL;
+        gint64 id = file_in_state (fixture->store, watch->id, path, from);
+
+        before = raw_row (db, id);
+        g_usleep (1000);   /* a write would show in updated_at */
+        if (allowed[from][to])
+          {
+            g_assert_true (change_state (fixture->store, id, to, &error));
+            g_assert_no_error (error);
+            record = eider_store_get_file (fixture->store, id);
+            g_assert_cmpint (record->state, ==, to);
+            continue;
+          }
+
+        n_refused++;
+        g_assert_false (change_state (fixture->store, id, to, &error));
+        g_assert_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_INVALID_TRANSITION);
+        g_test_message ("%s", error->message);
+        g_assert_nonnull (strstr (error->message, eider_file_state_to_string (from)));
+        g_assert_nonnull (strstr (error->message, eider_file_state_to_string (to)));
+        after = raw_row (db, id);
+        g_assert_cmpstr (after, ==, before);
+      }
+  g_assert_cmpuint (n_refused, ==, 11);
+
+  /* New content makes any file pending again. */
+  for (EiderFileState from = EIDER_FILE_PENDING; from <= EIDER_FILE_FAILED; from++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(EiderFileRecord) record = NULL;
+      g_autofree char *path = g_strdup_printf ("/photos/edited-%s.jpg", eider_file_state_to_string (from));
+      EiderStat stat = { 1, 2, 3, 4, 5 };
+      gboolean changed = FALSE;
+      gint64 id = file_in_state (fixture->store, watch->id, path, from);
+
+      g_assert_cmpint (eider_store_note_file (fixture->store, watch->id, path, "Album", &stat,
+                                              &changed, &error), ==, id);
+      g_assert_no_error (error);
+      g_assert_true (changed);
+      record = eider_store_get_file (fixture->store, id);
+      g_assert_cmpint (record->state, ==, EIDER_FILE_PENDING);
+    }
+
+  sqlite3_close (db);
 }
 
 static void
@@ -650,12 +916,22 @@ test_due_files (Fixture       *fixture,
   failed_future = note (fixture->store, watch->id, "/photos/7.jpg", 7);
   in_paused = note (fixture->store, paused->id, "/paused/8.jpg", 8);
 
-  g_assert_true (eider_store_set_file_state (fixture->store, working, EIDER_FILE_WORKING, NULL, &error));
-  g_assert_true (eider_store_set_file_uploaded (fixture->store, uploaded, 1, 1, &error));
-  g_assert_true (eider_store_set_file_state (fixture->store, skipped, EIDER_FILE_SKIPPED, "Hidden", &error));
-  g_assert_true (eider_store_set_file_failed (fixture->store, failed_past, "503", now - 1, &error));
-  g_assert_true (eider_store_set_file_failed (fixture->store, failed_now, "429", now, &error));
-  g_assert_true (eider_store_set_file_failed (fixture->store, failed_future, "429", now + 1, &error));
+  g_assert_true (eider_store_set_file_state (fixture->store, working, EIDER_FILE_WORKING, EIDER_REASON_NONE,
+                                             NULL, &error));
+  start (fixture->store, uploaded);
+  g_assert_true (eider_store_set_file_uploaded (fixture->store, uploaded, 1, 1, EIDER_REASON_NONE,
+                                                NULL, &error));
+  g_assert_true (eider_store_set_file_state (fixture->store, skipped, EIDER_FILE_SKIPPED, EIDER_REASON_HIDDEN,
+                                             NULL, &error));
+  start (fixture->store, failed_past);
+  start (fixture->store, failed_now);
+  start (fixture->store, failed_future);
+  g_assert_true (eider_store_set_file_failed (fixture->store, failed_past, EIDER_REASON_SERVER_ERROR,
+                                              "503", now - 1, &error));
+  g_assert_true (eider_store_set_file_failed (fixture->store, failed_now, EIDER_REASON_SERVER_ERROR,
+                                              "429", now, &error));
+  g_assert_true (eider_store_set_file_failed (fixture->store, failed_future, EIDER_REASON_SERVER_ERROR,
+                                              "429", now + 1, &error));
   g_assert_true (eider_store_set_watch_paused (fixture->store, paused->id, TRUE, &error));
   g_assert_no_error (error);
 
@@ -1268,7 +1544,8 @@ test_two_connections (Fixture       *fixture,
    * committed state) instead of waiting or failing. */
   g_assert_true (eider_store_begin (fixture->store, &error));
   note (fixture->store, watch->id, "/photos/b.jpg", 20);
-  g_assert_true (eider_store_set_file_state (fixture->store, a, EIDER_FILE_WORKING, NULL, &error));
+  g_assert_true (eider_store_set_file_state (fixture->store, a, EIDER_FILE_WORKING, EIDER_REASON_NONE,
+                                             NULL, &error));
 
   g_assert_true (eider_store_get_counts (reader, &counts, &error));
   g_assert_no_error (error);
@@ -1383,7 +1660,9 @@ test_remove_watch (Fixture       *fixture,
   g_assert_true (eider_store_save_upload (fixture->store, upload, &error));
   upload->file_id = c;
   g_assert_true (eider_store_save_upload (fixture->store, upload, &error));
-  g_assert_true (eider_store_set_file_uploaded (fixture->store, a, 100, 10, &error));
+  start (fixture->store, a);
+  g_assert_true (eider_store_set_file_uploaded (fixture->store, a, 100, 10, EIDER_REASON_NONE,
+                                                NULL, &error));
   g_assert_true (eider_store_upsert_collection (fixture->store, collection, &error));
   g_assert_no_error (error);
   upsert_remote (fixture->store, 100, 10, "a.jpg", 0, "aGFzaA==");
@@ -1437,8 +1716,11 @@ test_files_in_dir (Fixture       *fixture,
 
   for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
     ids[i] = note (fixture->store, watch->id, paths[i], 1000 + i);
-  g_assert_true (eider_store_set_file_uploaded (fixture->store, ids[1], 9001, 7, &error));
-  g_assert_true (eider_store_set_file_state (fixture->store, ids[2], EIDER_FILE_SKIPPED, "why",
+  start (fixture->store, ids[1]);
+  g_assert_true (eider_store_set_file_uploaded (fixture->store, ids[1], 9001, 7, EIDER_REASON_NONE,
+                                                NULL, &error));
+  g_assert_true (eider_store_set_file_state (fixture->store, ids[2], EIDER_FILE_SKIPPED, EIDER_REASON_OTHER,
+                                             "why",
                                              &error));
   g_assert_no_error (error);
 
@@ -1499,6 +1781,7 @@ main (int   argc,
 
   ADD ("open-schema", test_open_schema);
   ADD ("reopen-keeps-data", test_reopen_keeps_data);
+  ADD ("migrate-reasons", test_migrate_reasons);
   ADD ("too-new", test_too_new);
   ADD ("not-a-database", test_not_a_database);
   g_test_add_func ("/store/state-strings", test_state_strings);
@@ -1506,6 +1789,7 @@ main (int   argc,
   ADD ("watches", test_watches);
   ADD ("note-file", test_note_file);
   ADD ("file-states", test_file_states);
+  ADD ("transitions", test_transitions);
   ADD ("due-files", test_due_files);
   ADD ("uploads", test_uploads);
   ADD ("etags-grow", test_etags_grow);

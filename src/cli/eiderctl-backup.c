@@ -19,6 +19,7 @@
 #include "eider-engine.h"
 #include "eider-instance.h"
 #include "eider-service.h"
+#include "eider-reason.h"
 #include "eider-scanner.h"
 #include "eider-settings.h"
 #include "eider-store.h"
@@ -971,9 +972,9 @@ store_each_file (EiderStore     *store,
     {
       EiderFileRecord *record = g_ptr_array_index (records, i);
       g_autofree char *display = g_filename_display_name (record->path);
-      g_autofree char *text = eiderctl_describe_reason ("", record->reason);
+      g_autofree char *text = eider_reason_describe (record->reason_code, record->reason_details);
 
-      callback (display, text, MAX (record->attempts, 0), user_data);
+      callback (display, text != NULL ? text : "", MAX (record->attempts, 0), user_data);
     }
 
   return TRUE;

@@ -15,8 +15,11 @@
 #include <termios.h>
 #include <unistd.h>
 #include <sodium.h>
+#include <glib/gi18n.h>
 
+#include "eider-core-enums.h"
 #include "eider-crypto.h"
+#include "eider-reason.h"
 #include "eiderctl.h"
 
 static const char summary[] =
@@ -116,7 +119,16 @@ char *
 eiderctl_describe_reason (const char *reason,
                           const char *details)
 {
-  return g_strdup (details != NULL && *details != '\0' ? details : reason);
+  g_autoptr(GEnumClass) klass = g_type_class_ref (EIDER_TYPE_REASON);
+  GEnumValue *value = g_enum_get_value_by_nick (klass, reason);
+  char *text;
+
+  /* No reason: nothing to say; a code of a newer host: its details are
+   * the best we have. */
+  text = eider_reason_describe (value != NULL ? value->value
+                                : *reason == '\0' ? EIDER_REASON_NONE : EIDER_REASON_OTHER,
+                                details != NULL && *details != '\0' ? details : NULL);
+  return text != NULL ? text : g_strdup ("");
 }
 
 /* Progress */
@@ -369,6 +381,9 @@ main (int   argc,
   };
 
   setlocale (LC_ALL, "");
+  /* The core's texts for people (reasons) come translated. */
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
 
   if (!eider_crypto_init (&error))
     {

@@ -70,15 +70,19 @@ static void upload_cb       (GObject      *object,
                              gpointer      user_data);
 static void job_uploaded    (Job          *job,
                              gint64        remote_file_id,
-                             const char   *reason);
+                             EiderReason   how);
 static void job_skip        (Job          *job,
-                             const char   *reason);
+                             EiderReason   reason);
 static void job_fail        (Job          *job,
-                             const char   *reason);
+                             EiderReason   reason,
+                             const char   *details);
+static void job_fail_error  (Job          *job,
+                             const GError *error);
 static void job_requeue     (Job          *job);
 static void job_done        (Job          *job,
                              EiderFileState state,
-                             const char   *reason);
+                             EiderReason   reason,
+                             const char   *details);
 static void job_free        (Job          *job);
 static void job_dedupe_key  (Job          *job);
 
@@ -137,7 +141,7 @@ _eider_engine_job_start (EiderEngine     *self,
       /* Gone since the scan: nothing to back up, and nothing remote to
        * touch — deleting locally never deletes from Ente. */
       eider_store_delete_file (self->store, record->id, NULL);
-      job_done (job, EIDER_FILE_SKIPPED, "no longer on disk");
+      job_done (job, EIDER_FILE_SKIPPED, EIDER_REASON_GONE, NULL);
       return;
     }
 
@@ -149,7 +153,7 @@ _eider_engine_job_start (EiderEngine     *self,
 
   if (!S_ISREG (st.st_mode))
     {
-      job_skip (job, "not a regular file");
+      job_skip (job, EIDER_REASON_NOT_REGULAR);
       return;
     }
 
@@ -163,7 +167,8 @@ _eider_engine_job_start (EiderEngine     *self,
       eider_store_delete_upload (self->store, record->id, NULL);
     }
 
-  if (!eider_store_set_file_state (self->store, record->id, EIDER_FILE_WORKING, NULL, &error))
+  if (!eider_store_set_file_state (self->store, record->id, EIDER_FILE_WORKING, EIDER_REASON_NONE,
+                                   NULL, &error))
     _eider_engine_log_store_error (error);
   _eider_engine_emit_file_started (self, record->id, record->path, job->stat.size);
 
@@ -245,7 +250,7 @@ album_cb (GObject      *object,
   job->collection_key = eider_remote_get_collection_key (self->remote, job->collection_id, &error);
   if (job->collection_key == NULL)
     {
-      job_fail (job, error->message);
+      job_fail_error (job, error);
       return;
     }
 
@@ -398,7 +403,7 @@ prepare_cb (GObject      *object,
 
   if (outcome == PREPARE_NOT_MEDIA)
     {
-      job_skip (job, "not a photo or video");
+      job_skip (job, EIDER_REASON_NOT_MEDIA);
       return;
     }
 
@@ -414,7 +419,7 @@ prepare_cb (GObject      *object,
       /* Touched but not changed: Ente has this content already. */
       if (g_strcmp0 (job->replace->hash, job->hash) == 0)
         {
-          job_uploaded (job, job->replace->id, NULL);
+          job_uploaded (job, job->replace->id, EIDER_REASON_NONE);
           return;
         }
       /* Edited: new content for the same Ente file (no dedupe: it is
@@ -472,7 +477,8 @@ job_dedupe (Job *job)
 
       if (dup->collection_id == job->collection_id)
         {
-          job_uploaded (job, dup->id, _eider_engine_moved_reason (self, job->record->path, "already in Ente"));
+          job_uploaded (job, dup->id, _eider_engine_moved_reason (self, job->record->path,
+                                                                  EIDER_REASON_ALREADY_IN_ENTE));
           return;
         }
     }
@@ -524,7 +530,7 @@ add_files_cb (GObject      *object,
   dups = eider_remote_find_duplicates (job->engine->remote, job->title, job->file_type, job->hash);
   dup = dups->len > 0 ? g_ptr_array_index (dups, 0) : NULL;
   job_uploaded (job, dup != NULL ? dup->id : 0,
-                _eider_engine_moved_reason (job->engine, job->record->path, "already in Ente; added to this album"));
+                _eider_engine_moved_reason (job->engine, job->record->path, EIDER_REASON_LINKED));
 }
 
 /* The dedupe key: held by the file that sends the bytes */
@@ -658,7 +664,7 @@ _eider_engine_end_parked (EiderEngine *self,
                           gboolean     requeue)
 {
   g_autoptr(GPtrArray) parked = g_ptr_array_new ();
-  g_autoptr(GPtrArray) reasons = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) owners = g_ptr_array_new_with_free_func (g_free);
   GHashTableIter iter;
   gpointer value;
 
@@ -666,13 +672,11 @@ _eider_engine_end_parked (EiderEngine *self,
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
       Claim *claim = value;
-      g_autofree char *owner = g_filename_display_name (claim->owner_path);
 
       for (guint i = 0; i < claim->waiting->len; i++)
         {
           g_ptr_array_add (parked, g_ptr_array_index (claim->waiting, i));
-          g_ptr_array_add (reasons, g_strdup_printf ("waits for the same photo or video from “%s”, "
-                                                     "which was not uploaded", owner));
+          g_ptr_array_add (owners, g_filename_display_name (claim->owner_path));
         }
       g_ptr_array_set_size (claim->waiting, 0);
     }
@@ -692,7 +696,7 @@ _eider_engine_end_parked (EiderEngine *self,
       /* Its last attempt in this run: the next run tries again. */
       g_hash_table_insert (self->run_attempts, g_memdup2 (&job->record->id, sizeof (gint64)),
                            GUINT_TO_POINTER (self->max_attempts - 1));
-      job_fail (job, g_ptr_array_index (reasons, i));
+      job_fail (job, EIDER_REASON_DUPLICATE_NOT_UPLOADED, g_ptr_array_index (owners, i));
     }
 }
 
@@ -773,7 +777,7 @@ blobs_cb (GObject      *object,
   /* Persist everything needed to resume before any byte is sent. */
   if (!eider_store_save_upload (job->engine->store, job->upload, &error))
     {
-      job_fail (job, error->message);
+      job_fail_error (job, error);
       return;
     }
 
@@ -816,7 +820,7 @@ upload_cb (GObject      *object,
               ? json_object_get_int_member_with_default (json_node_get_object (node), "id", 0) : 0;
   if (remote_id <= 0)
     {
-      job_fail (job, "The server's answer to the upload has no file id");
+      job_fail (job, EIDER_REASON_NO_FILE_ID, NULL);
       return;
     }
 
@@ -834,7 +838,7 @@ upload_cb (GObject      *object,
                                                                       "updationTime", 0);
       if (!eider_store_update_remote_file (self->store, entry, &error))
         g_warning ("Could not note a replaced file in the index: %s", error->message);
-      job_uploaded (job, entry->id, "replaced the earlier version in Ente");
+      job_uploaded (job, entry->id, EIDER_REASON_REPLACED);
       return;
     }
 
@@ -846,37 +850,35 @@ upload_cb (GObject      *object,
                                    &error))
     g_warning ("Could not add an uploaded file to the index: %s", error->message);
 
-  job_uploaded (job, remote_id, NULL);
+  job_uploaded (job, remote_id, EIDER_REASON_NONE);
 }
 
 /* Record: how a job ends */
 
 static void
-job_uploaded (Job        *job,
-              gint64      remote_file_id,
-              const char *reason)
+job_uploaded (Job         *job,
+              gint64       remote_file_id,
+              EiderReason  how)
 {
   EiderEngine *self = job->engine;
   g_autoptr(GError) error = NULL;
-  g_autofree char *partner_reason = NULL;
+  g_autofree char *partner_details = NULL;
+  EiderReason partner_how = EIDER_REASON_NONE;
 
   /* Both halves of a live photo stand for the one Ente file. */
   if (job->partner != NULL)
-    partner_reason = _eider_engine_live_partner_reason (job, EIDER_FILE_UPLOADED, reason);
+    partner_how = _eider_engine_live_partner_reason (job, EIDER_FILE_UPLOADED, how, NULL,
+                                                     &partner_details);
 
   if (!eider_store_begin (self->store, &error))
     _eider_engine_log_store_error (error);
   else if (!eider_store_set_file_uploaded (self->store, job->record->id, remote_file_id,
-                                           job->collection_id, &error) ||
-           (reason != NULL &&
-            !eider_store_set_file_state (self->store, job->record->id, EIDER_FILE_UPLOADED,
-                                         reason, &error)) ||
+                                           job->collection_id, how, NULL, &error) ||
            !eider_store_delete_upload (self->store, job->record->id, &error) ||
            (job->partner != NULL &&
             (!eider_store_set_file_uploaded (self->store, job->partner->id, remote_file_id,
-                                             job->collection_id, &error) ||
-             !eider_store_set_file_state (self->store, job->partner->id, EIDER_FILE_UPLOADED,
-                                          partner_reason, &error) ||
+                                             job->collection_id, partner_how, partner_details,
+                                             &error) ||
              !eider_store_delete_upload (self->store, job->partner->id, &error))) ||
            !eider_store_commit (self->store, &error))
     {
@@ -888,34 +890,35 @@ job_uploaded (Job        *job,
   if (job->zip_path != NULL)
     g_unlink (job->zip_path);
 
-  job_done (job, EIDER_FILE_UPLOADED, reason);
+  job_done (job, EIDER_FILE_UPLOADED, how, NULL);
 }
 
 static void
-job_skip (Job        *job,
-          const char *reason)
+job_skip (Job         *job,
+          EiderReason  reason)
 {
   g_autoptr(GError) error = NULL;
 
   eider_store_delete_upload (job->engine->store, job->record->id, NULL);
   if (!eider_store_set_file_state (job->engine->store, job->record->id, EIDER_FILE_SKIPPED,
-                                   reason, &error))
+                                   reason, NULL, &error))
     _eider_engine_log_store_error (error);
   if (job->partner != NULL)
     {
       g_clear_error (&error);
       if (!eider_store_set_file_state (job->engine->store, job->partner->id, EIDER_FILE_SKIPPED,
-                                       reason, &error))
+                                       reason, NULL, &error))
         _eider_engine_log_store_error (error);
     }
   if (job->zip_path != NULL)
     g_unlink (job->zip_path);
-  job_done (job, EIDER_FILE_SKIPPED, reason);
+  job_done (job, EIDER_FILE_SKIPPED, reason, NULL);
 }
 
 static void
-job_fail (Job        *job,
-          const char *reason)
+job_fail (Job         *job,
+          EiderReason  reason,
+          const char  *details)
 {
   EiderEngine *self = job->engine;
   g_autoptr(GError) error = NULL;
@@ -925,7 +928,7 @@ job_fail (Job        *job,
 
   g_hash_table_insert (self->run_attempts, g_memdup2 (&file_id, sizeof file_id),
                        GUINT_TO_POINTER (run_attempts + 1));
-  if (!eider_store_set_file_failed (self->store, file_id, reason, next, &error))
+  if (!eider_store_set_file_failed (self->store, file_id, reason, details, next, &error))
     _eider_engine_log_store_error (error);
   if (job->partner != NULL)
     {
@@ -933,10 +936,19 @@ job_fail (Job        *job,
       g_hash_table_insert (self->run_attempts, g_memdup2 (&job->partner->id, sizeof (gint64)),
                            GUINT_TO_POINTER (run_attempts + 1));
       g_clear_error (&error);
-      if (!eider_store_set_file_failed (self->store, job->partner->id, reason, next, &error))
+      if (!eider_store_set_file_failed (self->store, job->partner->id, reason, details, next,
+                                        &error))
         _eider_engine_log_store_error (error);
     }
-  job_done (job, EIDER_FILE_FAILED, reason);
+  job_done (job, EIDER_FILE_FAILED, reason, details);
+}
+
+/* Failed by an error: its message says what happened. */
+static void
+job_fail_error (Job          *job,
+                const GError *error)
+{
+  job_fail (job, eider_reason_for_error (error), error->message);
 }
 
 /* Back to pending, untouched: the engine stopped or paused under it. */
@@ -946,16 +958,16 @@ job_requeue (Job *job)
   g_autoptr(GError) error = NULL;
 
   if (!eider_store_set_file_state (job->engine->store, job->record->id, EIDER_FILE_PENDING,
-                                   NULL, &error))
+                                   EIDER_REASON_NONE, NULL, &error))
     _eider_engine_log_store_error (error);
   if (job->partner != NULL)
     {
       g_clear_error (&error);
       if (!eider_store_set_file_state (job->engine->store, job->partner->id, EIDER_FILE_PENDING,
-                                       NULL, &error))
+                                       EIDER_REASON_NONE, NULL, &error))
         _eider_engine_log_store_error (error);
     }
-  job_done (job, EIDER_FILE_PENDING, NULL);
+  job_done (job, EIDER_FILE_PENDING, EIDER_REASON_NONE, NULL);
 }
 
 /* One place decides what an error means for the file and for the run. */
@@ -968,7 +980,7 @@ _eider_engine_job_error (Job    *job,
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
       /* Stopped: the file keeps its last persisted state. */
-      job_done (job, EIDER_FILE_WORKING, NULL);
+      job_done (job, EIDER_FILE_WORKING, EIDER_REASON_NONE, NULL);
       return;
     }
 
@@ -992,7 +1004,7 @@ _eider_engine_job_error (Job    *job,
           return;
 
         case EIDER_API_ERROR_TOO_LARGE:
-          job_skip (job, "too large (Ente stores files under 10 GiB)");
+          job_skip (job, EIDER_REASON_TOO_LARGE);
           return;
 
         default:
@@ -1005,22 +1017,22 @@ _eider_engine_job_error (Job    *job,
       switch (error->code)
         {
         case EIDER_UPLOAD_ERROR_EMPTY:
-          job_skip (job, "empty file");
+          job_skip (job, EIDER_REASON_EMPTY);
           return;
 
         case EIDER_UPLOAD_ERROR_TOO_LARGE:
-          job_skip (job, "too large (Ente stores files under 10 GiB)");
+          job_skip (job, EIDER_REASON_TOO_LARGE);
           return;
 
         case EIDER_UPLOAD_ERROR_NOT_REGULAR:
-          job_skip (job, "not a regular file");
+          job_skip (job, EIDER_REASON_NOT_REGULAR);
           return;
 
         case EIDER_UPLOAD_ERROR_CHANGED:
           /* Not recorded against the old content: the next attempt reads
            * the new one. */
           eider_store_delete_upload (self->store, job->record->id, NULL);
-          job_fail (job, "changed while being uploaded; will try again");
+          job_fail (job, EIDER_REASON_CHANGED, NULL);
           return;
 
         default:
@@ -1028,25 +1040,28 @@ _eider_engine_job_error (Job    *job,
         }
     }
 
-  job_fail (job, error->message);
+  job_fail_error (job, error);
 }
 
 static void
 job_done (Job             *job,
           EiderFileState   state,
-          const char      *reason)
+          EiderReason      reason,
+          const char      *details)
 {
   EiderEngine *self = job->engine;
   gint64 file_id = job->record->id;
-  g_autofree char *partner_reason = NULL;
+  g_autofree char *partner_details = NULL;
+  EiderReason partner_reason;
 
-  _eider_engine_emit_file_finished (self, file_id, job->record->path, (int) state,
-                                    reason, job->stat.size);
+  _eider_engine_emit_file_finished (self, file_id, job->record->path, state, reason, details,
+                                    job->stat.size);
   if (job->partner != NULL)
     {
-      partner_reason = _eider_engine_live_partner_reason (job, state, reason);
-      _eider_engine_emit_file_finished (self, job->partner->id, job->partner->path,
-                                        (int) state, partner_reason, job->partner_stat.size);
+      partner_reason = _eider_engine_live_partner_reason (job, state, reason, details,
+                                                          &partner_details);
+      _eider_engine_emit_file_finished (self, job->partner->id, job->partner->path, state,
+                                        partner_reason, partner_details, job->partner_stat.size);
     }
 
   /* A moved file is at its new place now: its old place can go. */

@@ -235,7 +235,8 @@ confirm_pair (Job *job)
   g_autoptr(GError) error = NULL;
 
   job->paired = TRUE;
-  if (!eider_store_set_file_state (self->store, other->id, EIDER_FILE_WORKING, NULL, &error))
+  if (!eider_store_set_file_state (self->store, other->id, EIDER_FILE_WORKING, EIDER_REASON_NONE,
+                                   NULL, &error))
     _eider_engine_log_store_error (error);
   _eider_engine_emit_file_started (self, other->id, other->path, size);
 
@@ -587,18 +588,22 @@ _eider_engine_prepare_live_photo (Job           *job,
   return TRUE;
 }
 
-/* What the video of a live photo says about itself. */
-char *
-_eider_engine_live_partner_reason (Job            *job,
-                                   EiderFileState  state,
-                                   const char     *reason)
+/* What the video of a live photo says about itself: once uploaded, that it
+ * is part of the live photo (named by its image); else what the pair says. */
+EiderReason
+_eider_engine_live_partner_reason (Job             *job,
+                                   EiderFileState   state,
+                                   EiderReason      reason,
+                                   const char      *details,
+                                   char           **partner_details)
 {
-  g_autofree char *image = NULL;
-
   if (state != EIDER_FILE_UPLOADED)
-    return g_strdup (reason);
+    {
+      *partner_details = g_strdup (details);
+      return reason;
+    }
 
-  image = g_filename_display_basename (job->record->path);
+  *partner_details = g_filename_display_basename (job->record->path);
 
-  return g_strdup_printf ("part of the live photo %s", image);
+  return EIDER_REASON_LIVE_PHOTO_PART;
 }

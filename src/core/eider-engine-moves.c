@@ -337,7 +337,7 @@ index_new_entries (EiderEngine *self,
       EiderScanEntry *entry = g_ptr_array_index (entries, i);
       g_autoptr(EiderFileRecord) record = NULL;
 
-      if (entry->skip_reason != NULL)
+      if (entry->skip_reason != EIDER_REASON_NONE)
         continue;
       record = eider_store_find_file (self->store, entry->path);
       if (record != NULL && record->state == EIDER_FILE_PENDING && record->remote_file_id == 0)
@@ -507,10 +507,10 @@ _eider_engine_finish_move (EiderEngine *self,
 
 /* What to say of a file found in Ente at its new local place: a rename or
  * a move made here (then nothing was sent), or @otherwise. */
-const char *
+EiderReason
 _eider_engine_moved_reason (EiderEngine *self,
                             const char  *path,
-                            const char  *otherwise)
+                            EiderReason  otherwise)
 {
   const char *from = g_hash_table_lookup (self->moves, path);
   g_autofree char *old_name = NULL;
@@ -522,5 +522,5 @@ _eider_engine_moved_reason (EiderEngine *self,
   old_name = g_path_get_basename (from);
   new_name = g_path_get_basename (path);
 
-  return g_str_equal (old_name, new_name) ? "moved; nothing sent" : "renamed in Ente; nothing sent";
+  return g_str_equal (old_name, new_name) ? EIDER_REASON_MOVED : EIDER_REASON_RENAMED;
 }

@@ -148,7 +148,8 @@ void        _eider_engine_emit_file_finished  (EiderEngine        *self,
                                                gint64              file_id,
                                                const char         *path,
                                                EiderFileState      state,
-                                               const char         *reason,
+                                               EiderReason         reason,
+                                               const char         *details,
                                                gint64              size);
 
 /* eider-engine-job.c */
@@ -172,9 +173,11 @@ void        _eider_engine_start_pair_check    (Job                *job);
 gboolean    _eider_engine_prepare_live_photo  (Job                *job,
                                                GCancellable       *cancellable,
                                                GError            **error);
-char       *_eider_engine_live_partner_reason (Job                *job,
+EiderReason _eider_engine_live_partner_reason (Job                *job,
                                                EiderFileState      state,
-                                               const char         *reason);
+                                               EiderReason         reason,
+                                               const char         *details,
+                                               char              **partner_details);
 void        _eider_engine_live_md_free        (EiderMediaMetadata *md);
 
 /* eider-engine-scan.c */
@@ -202,8 +205,8 @@ void        _eider_engine_settle_missing      (EiderEngine        *self,
                                                GHashTable         *seen);
 void        _eider_engine_finish_move         (EiderEngine        *self,
                                                const char         *path);
-const char *_eider_engine_moved_reason        (EiderEngine        *self,
+EiderReason _eider_engine_moved_reason        (EiderEngine        *self,
                                                const char         *path,
-                                               const char         *otherwise);
+                                               EiderReason         otherwise);
 
 G_END_DECLS

@@ -38,13 +38,13 @@ note_entry (EiderEngine      *self,
       return;
     }
 
-  if (changed && entry->skip_reason != NULL)
+  if (changed && entry->skip_reason != EIDER_REASON_NONE)
     {
       if (!eider_store_set_file_state (self->store, id, EIDER_FILE_SKIPPED, entry->skip_reason,
-                                       &error))
+                                       entry->skip_details, &error))
         _eider_engine_log_store_error (error);
-      _eider_engine_emit_file_finished (self, id, entry->path, (int) EIDER_FILE_SKIPPED,
-                                        entry->skip_reason, entry->stat.size);
+      _eider_engine_emit_file_finished (self, id, entry->path, EIDER_FILE_SKIPPED,
+                                        entry->skip_reason, entry->skip_details, entry->stat.size);
     }
 }
 
@@ -221,22 +221,12 @@ _eider_engine_note_paths (EiderEngine        *self,
   for (guint i = 0; paths[i] != NULL; i++)
     {
       g_autofree char *base = g_path_get_basename (paths[i]);
-      const char *reason = eider_scan_skip_reason_for_name (base);
       EiderScanEntry entry = { 0 };
       struct stat st;
 
       /* Dot-files are ignored silently, as the scanner does. */
       if (base[0] == '.' || lstat (paths[i], &st) != 0 || S_ISDIR (st.st_mode))
         continue;
-
-      if (reason == NULL && S_ISLNK (st.st_mode))
-        reason = "symbolic link (not followed)";
-      else if (reason == NULL && !S_ISREG (st.st_mode))
-        reason = "not a regular file";
-      else if (reason == NULL && st.st_size == 0)
-        reason = "empty file";
-      else if (reason == NULL && st.st_size >= EIDER_MAX_FILE_SIZE)
-        reason = "too large (Ente stores files under 10 GiB)";
 
       entry.stat.dev = st.st_dev;
       entry.stat.inode = st.st_ino;
@@ -254,7 +244,7 @@ _eider_engine_note_paths (EiderEngine        *self,
 
       entry.path = (char *) paths[i];
       entry.album_name = eider_scan_album_for_path (watch, paths[i]);
-      entry.skip_reason = (char *) reason;
+      entry.skip_reason = eider_scan_skip_reason_for_stat (base, &st);
       note_entry (self, watch_id, &entry);
       g_free (entry.album_name);
     }

@@ -196,13 +196,21 @@ eider_engine_class_init (EiderEngineClass *klass)
    * @file_id: the store's id
    * @path: the file's path
    * @state: its EiderFileState now
-   * @reason: (nullable): why it was skipped or failed, or how it got to Ente
+   * @reason_code: an EiderReason: why it was skipped or failed, or how it
+   *   got to Ente (%EIDER_REASON_NONE: nothing to say)
+   * @reason_details: (nullable): what goes with @reason_code (an error's
+   *   message, the live photo's name); people read
+   *   eider_reason_describe (@reason_code, @reason_details)
+   * @size: the file's size
+   *
+   * Emitted when a file's work ends (uploaded, skipped, failed; pending or
+   * working when stopped), as recorded in the store.
    */
   signals[FILE_FINISHED] =
     g_signal_new ("file-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 5, G_TYPE_INT64, G_TYPE_STRING, G_TYPE_INT, G_TYPE_STRING,
-                  G_TYPE_INT64);
+                  G_TYPE_NONE, 6, G_TYPE_INT64, G_TYPE_STRING, G_TYPE_INT, G_TYPE_INT,
+                  G_TYPE_STRING, G_TYPE_INT64);
 
   /**
    * EiderEngine::file-progress:
@@ -387,10 +395,12 @@ _eider_engine_emit_file_finished (EiderEngine    *self,
                                   gint64          file_id,
                                   const char     *path,
                                   EiderFileState  state,
-                                  const char     *reason,
+                                  EiderReason     reason,
+                                  const char     *details,
                                   gint64          size)
 {
-  g_signal_emit (self, signals[FILE_FINISHED], 0, file_id, path, (int) state, reason, size);
+  g_signal_emit (self, signals[FILE_FINISHED], 0, file_id, path, (int) state, (int) reason,
+                 details, size);
 }
 
 EiderWatch *

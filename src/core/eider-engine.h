@@ -26,6 +26,17 @@ G_BEGIN_DECLS
  * context. CPU and disk work runs in worker threads.
  */
 
+/* Signals, emitted on the main context:
+ *  - file-started (gint64 file_id, const char *path, gint64 size)
+ *  - file-progress (gint64 file_id, gint64 done, gint64 total)
+ *  - file-finished (gint64 file_id, const char *path, int state,
+ *    int reason_code, const char *reason_details, gint64 size): @state is
+ *    an EiderFileState, @reason_code an EiderReason — why the file was
+ *    skipped or failed, or how it got to Ente — and @reason_details what
+ *    goes with it (nullable); eider_reason_describe() makes the text for
+ *    people.
+ */
+
 #define EIDER_ENGINE_ERROR (eider_engine_error_quark ())
 
 typedef enum

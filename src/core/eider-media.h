@@ -8,6 +8,8 @@
 
 #include <gio/gio.h>
 
+#include "eider-core-enums.h"
+
 G_BEGIN_DECLS
 
 /* What Ente's apps need to know about a photo or video: its type (by

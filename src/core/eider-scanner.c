@@ -24,7 +24,7 @@ eider_scan_entry_free (EiderScanEntry *entry)
 
   g_free (entry->path);
   g_free (entry->album_name);
-  g_free (entry->skip_reason);
+  g_free (entry->skip_details);
   g_free (entry);
 }
 
@@ -39,15 +39,15 @@ static const char * const ignored_directories[] = {
   "@eaDir", ".thumbnails", ".Trash", "lost+found",
 };
 
-const char *
+EiderReason
 eider_scan_skip_reason_for_name (const char *basename)
 {
   const char *dot;
 
-  g_return_val_if_fail (basename != NULL, NULL);
+  g_return_val_if_fail (basename != NULL, EIDER_REASON_NONE);
 
   if (basename[0] == '.')
-    return "hidden file";
+    return EIDER_REASON_HIDDEN;
 
   dot = strrchr (basename, '.');
   if (dot != NULL)
@@ -55,15 +55,42 @@ eider_scan_skip_reason_for_name (const char *basename)
       g_autofree char *ext = g_ascii_strdown (dot + 1, -1);
 
       if (g_str_equal (ext, "xmp"))
-        return "sidecar (XMP metadata), not a photo or video";
+        return EIDER_REASON_SIDECAR_XMP;
       if (g_str_equal (ext, "json"))
-        return "sidecar (JSON metadata), not a photo or video";
+        return EIDER_REASON_SIDECAR_JSON;
       for (guint i = 0; i < G_N_ELEMENTS (ignored_extensions); i++)
         if (g_str_equal (ext, ignored_extensions[i]))
-          return "not a photo or video";
+          return EIDER_REASON_NOT_MEDIA;
     }
 
-  return NULL;
+  return EIDER_REASON_NONE;
+}
+
+EiderReason
+eider_scan_skip_reason_for_stat (const char        *basename,
+                                 const struct stat *st)
+{
+  EiderReason reason;
+
+  g_return_val_if_fail (basename != NULL && st != NULL, EIDER_REASON_NONE);
+
+  /* Never opened: links (unless followed), FIFOs, sockets, devices. */
+  if (S_ISLNK (st->st_mode))
+    return EIDER_REASON_SYMLINK;
+  if (S_ISFIFO (st->st_mode))
+    return EIDER_REASON_PIPE;
+  if (S_ISSOCK (st->st_mode))
+    return EIDER_REASON_SOCKET;
+  if (!S_ISREG (st->st_mode))
+    return EIDER_REASON_DEVICE;
+
+  reason = eider_scan_skip_reason_for_name (basename);
+  if (reason == EIDER_REASON_NONE && st->st_size == 0)
+    return EIDER_REASON_EMPTY;
+  if (reason == EIDER_REASON_NONE && st->st_size >= EIDER_MAX_FILE_SIZE)
+    return EIDER_REASON_TOO_LARGE;
+
+  return reason;
 }
 
 static gboolean
@@ -116,13 +143,15 @@ add_entry (GPtrArray         *entries,
            const EiderWatch  *watch,
            const char        *path,
            const struct stat *st,
-           const char        *reason)
+           EiderReason        reason,
+           const char        *details)
 {
   EiderScanEntry *entry = g_new0 (EiderScanEntry, 1);
 
   entry->path = g_strdup (path);
   entry->album_name = eider_scan_album_for_path (watch, path);
-  entry->skip_reason = g_strdup (reason);
+  entry->skip_reason = reason;
+  entry->skip_details = g_strdup (details);
   if (st != NULL)
     fill_stat (&entry->stat, st);
   g_ptr_array_add (entries, entry);
@@ -218,12 +247,12 @@ walk_dir (Walk        *walk,
           if ((walk->flags & EIDER_SCAN_FOLLOW_SYMLINKS) == 0)
             {
               if (name[0] != '.')
-                add_entry (walk->entries, walk->watch, path, &st, "symbolic link (not followed)");
+                add_entry (walk->entries, walk->watch, path, &st, EIDER_REASON_SYMLINK, NULL);
               continue;
             }
           if (stat (path, &st) != 0)
             {
-              add_entry (walk->entries, walk->watch, path, NULL, "broken symbolic link");
+              add_entry (walk->entries, walk->watch, path, NULL, EIDER_REASON_BROKEN_SYMLINK, NULL);
               continue;
             }
         }
@@ -243,34 +272,21 @@ walk_dir (Walk        *walk,
                   return FALSE;
                 }
               /* An unreadable subfolder is reported, not fatal. */
-              add_entry (walk->entries, walk->watch, path, NULL, local_error->message);
+              add_entry (walk->entries, walk->watch, path, NULL, EIDER_REASON_FOLDER_UNREADABLE,
+                         local_error->message);
             }
           continue;
         }
 
-      if (!S_ISREG (st.st_mode))
-        {
-          if (name[0] != '.')
-            add_entry (walk->entries, walk->watch, path, &st,
-                       S_ISFIFO (st.st_mode) ? "not a regular file (a pipe)" :
-                       S_ISSOCK (st.st_mode) ? "not a regular file (a socket)" :
-                                               "not a regular file (a device)");
-          continue;
-        }
-
       {
-        const char *reason = eider_scan_skip_reason_for_name (name);
+        EiderReason reason = eider_scan_skip_reason_for_stat (name, &st);
 
-        /* Dot-files are Ente's to ignore silently: .DS_Store, ._foo.jpg. */
-        if (reason != NULL && name[0] == '.')
+        /* Dot-files are Ente's to ignore silently: .DS_Store, ._foo.jpg,
+         * and a dot-named FIFO or device too. */
+        if (reason != EIDER_REASON_NONE && name[0] == '.')
           continue;
 
-        if (reason == NULL && st.st_size == 0)
-          reason = "empty file";
-        else if (reason == NULL && st.st_size >= EIDER_MAX_FILE_SIZE)
-          reason = "too large (Ente stores files under 10 GiB)";
-
-        add_entry (walk->entries, walk->watch, path, &st, reason);
+        add_entry (walk->entries, walk->watch, path, &st, reason, NULL);
       }
     }
 

@@ -6,6 +6,9 @@
  */
 #pragma once
 
+#include <sys/stat.h>
+
+#include "eider-reason.h"
 #include "eider-store.h"
 
 G_BEGIN_DECLS
@@ -26,10 +29,11 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  char      *path;          /* absolute, file-system encoding */
-  EiderStat  stat;
-  char      *album_name;    /* UTF-8 */
-  char      *skip_reason;   /* NULL: eligible; else why not, for people */
+  char        *path;          /* absolute, file-system encoding */
+  EiderStat    stat;
+  char        *album_name;    /* UTF-8 */
+  EiderReason  skip_reason;   /* EIDER_REASON_NONE: eligible; else why not */
+  char        *skip_details;  /* what goes with it (an unreadable folder's error) */
 } EiderScanEntry;
 
 void eider_scan_entry_free (EiderScanEntry *entry);
@@ -44,8 +48,13 @@ typedef enum
 /* The album a file goes to under a watch's mapping (UTF-8). */
 char      *eider_scan_album_for_path (const EiderWatch  *watch,
                                       const char        *path);
-/* Why Ente would not upload a file with this name (NULL: it might). */
-const char *eider_scan_skip_reason_for_name (const char *basename);
+/* Why Ente would not upload a file with this name (EIDER_REASON_NONE: it
+ * might). */
+EiderReason eider_scan_skip_reason_for_name (const char *basename);
+/* … with this name and lstat() (stat() when links are followed); not for
+ * folders. */
+EiderReason eider_scan_skip_reason_for_stat (const char        *basename,
+                                             const struct stat *st);
 
 GPtrArray *eider_scan_tree           (const EiderWatch  *watch,
                                       EiderScanFlags     flags,

@@ -137,6 +137,13 @@ static const char * const migrations[] = {
   "ALTER TABLE remote_files ADD COLUMN pubmm_json TEXT;"
   "CREATE INDEX files_remote ON files (remote_file_id);"
   "CREATE INDEX files_state ON files (state);",
+  /* 3: reasons as a code (EiderReason) plus details, described for people
+   * only when shown. The free text of before becomes code 1
+   * (EIDER_REASON_OTHER) with the text as its details. */
+  "ALTER TABLE files ADD COLUMN reason_code INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE files ADD COLUMN reason_details TEXT;"
+  "UPDATE files SET reason_code = 1, reason_details = reason WHERE reason IS NOT NULL;"
+  "ALTER TABLE files DROP COLUMN reason;",
 };
 
 #define SCHEMA_VERSION ((gint) G_N_ELEMENTS (migrations))
@@ -411,24 +418,21 @@ display_name (const char *path)
 
 /* Records */
 
+/* The state's nick (as registered with GType): "pending", "working",
+ * "uploaded", "skipped", "failed"; "unknown" for anything else. */
 const char *
 eider_file_state_to_string (EiderFileState state)
 {
-  switch (state)
-    {
-    case EIDER_FILE_PENDING:
-      return "pending";
-    case EIDER_FILE_WORKING:
-      return "working";
-    case EIDER_FILE_UPLOADED:
-      return "uploaded";
-    case EIDER_FILE_SKIPPED:
-      return "skipped";
-    case EIDER_FILE_FAILED:
-      return "failed";
-    default:
-      return "unknown";
-    }
+  static GEnumClass *klass;
+  GEnumValue *value;
+
+  /* Static types' classes are never finalized: one reference, kept. */
+  if (g_once_init_enter (&klass))
+    g_once_init_leave (&klass, g_type_class_ref (EIDER_TYPE_FILE_STATE));
+
+  value = g_enum_get_value (klass, state);
+
+  return value != NULL ? value->value_nick : "unknown";
 }
 
 void
@@ -450,7 +454,7 @@ eider_file_record_free (EiderFileRecord *record)
 
   g_free (record->path);
   g_free (record->album_name);
-  g_free (record->reason);
+  g_free (record->reason_details);
   g_free (record->hash);
   g_free (record);
 }
@@ -1281,10 +1285,110 @@ eider_store_set_watch_options (EiderStore  *self,
 
 /* Local files */
 
+/* The one table of the file-state changes the store allows:
+ * file_transitions[from][to]. Every function that changes a file's state
+ * checks it inside its UPDATE (so that the check and the write are one
+ * step) and refuses the rest with EIDER_STORE_ERROR_INVALID_TRANSITION,
+ * changing nothing. Each allowed change is there for a caller:
+ *
+ *  - to pending: new content noted (eider_store_note_file(), from any
+ *    state); a job stopped or paused under it (working); eiderctl retry
+ *    (failed).
+ *  - to working: a job starts on a due file (pending, failed, or working
+ *    when interrupted); the unchanged half of an edited live photo joins
+ *    its pair (uploaded).
+ *  - to uploaded: only from working (a job's end). A file reset to pending
+ *    by new content while its upload ran is refused: the new content still
+ *    has to go.
+ *  - to skipped: a job's end (working); the scan or the start of a job
+ *    finds it cannot be uploaded (pending, failed).
+ *  - to failed: only from working (a job's end).
+ *
+ * Skipped files change only with new content. */
+static const gboolean file_transitions[EIDER_FILE_FAILED + 1][EIDER_FILE_FAILED + 1] = {
+  /*                       pending working uploaded skipped failed */
+  [EIDER_FILE_PENDING]  = { TRUE,   TRUE,   FALSE,   TRUE,   FALSE },
+  [EIDER_FILE_WORKING]  = { TRUE,   TRUE,   TRUE,    TRUE,   TRUE  },
+  [EIDER_FILE_UPLOADED] = { TRUE,   TRUE,   FALSE,   FALSE,  FALSE },
+  [EIDER_FILE_SKIPPED]  = { TRUE,   FALSE,  FALSE,   FALSE,  FALSE },
+  [EIDER_FILE_FAILED]   = { TRUE,   TRUE,   FALSE,   TRUE,   FALSE },
+};
+
+static gboolean
+file_transition_allowed (EiderFileState from,
+                         EiderFileState to)
+{
+  return from >= EIDER_FILE_PENDING && from <= EIDER_FILE_FAILED &&
+         to >= EIDER_FILE_PENDING && to <= EIDER_FILE_FAILED &&
+         file_transitions[from][to];
+}
+
+/* The states from which a file may become @to, as a bit mask for the
+ * UPDATEs' "(mask >> state) & 1". */
+static gint64
+file_transition_mask (EiderFileState to)
+{
+  gint64 mask = 0;
+
+  for (EiderFileState from = EIDER_FILE_PENDING; from <= EIDER_FILE_FAILED; from++)
+    if (file_transition_allowed (from, to))
+      mask |= (gint64) 1 << from;
+
+  return mask;
+}
+
+static void
+set_transition_error (GError         **error,
+                      const char      *what,
+                      EiderFileState   from,
+                      EiderFileState   to)
+{
+  g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_INVALID_TRANSITION,
+               "%s: a file that is %s cannot become %s", what,
+               eider_file_state_to_string (from), eider_file_state_to_string (to));
+}
+
+/* Runs an UPDATE of one file guarded by file_transition_mask (@to). When
+ * it changed nothing, says why: no such file, or a refused change. */
+static gboolean
+store_change_file_state (EiderStore      *self,
+                         sqlite3_stmt    *stmt,
+                         const char      *what,
+                         gint64           file_id,
+                         EiderFileState   to,
+                         GError         **error)
+{
+  g_autoptr(StoreStatement) lookup = NULL;
+
+  if (!store_step_done (self, stmt, what, error))
+    return FALSE;
+  if (sqlite3_changes (self->db) > 0)
+    return TRUE;
+
+  lookup = store_prepare (self, "SELECT state FROM files WHERE id = ?1", what, error);
+  if (lookup == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (lookup, 1, file_id);
+  switch (sqlite3_step (lookup))
+    {
+    case SQLITE_ROW:
+      set_transition_error (error, what, sqlite3_column_int (lookup, 0), to);
+      return FALSE;
+
+    case SQLITE_DONE:
+      g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_NOT_FOUND,
+                   "%s: there is no file %" G_GINT64_FORMAT, what, file_id);
+      return FALSE;
+
+    default:
+      return set_sqlite_error (self, error, what);
+    }
+}
+
 #define FILE_COLUMNS \
   "f.id, f.watch_id, f.path, f.album_name, f.dev, f.inode, f.size, f.mtime_ns, f.ctime_ns, " \
-  "f.state, f.reason, f.attempts, f.next_retry, f.hash, f.file_type, f.remote_file_id, " \
-  "f.collection_id"
+  "f.state, f.reason_code, f.reason_details, f.attempts, f.next_retry, f.hash, f.file_type, " \
+  "f.remote_file_id, f.collection_id"
 
 static EiderFileRecord *
 file_from_row (sqlite3_stmt *stmt)
@@ -1301,13 +1405,14 @@ file_from_row (sqlite3_stmt *stmt)
   record->stat.mtime_ns = sqlite3_column_int64 (stmt, 7);
   record->stat.ctime_ns = sqlite3_column_int64 (stmt, 8);
   record->state = sqlite3_column_int (stmt, 9);
-  record->reason = column_dup (stmt, 10);
-  record->attempts = sqlite3_column_int (stmt, 11);
-  record->next_retry_us = sqlite3_column_int64 (stmt, 12);
-  record->hash = column_dup (stmt, 13);
-  record->file_type = sqlite3_column_int (stmt, 14);
-  record->remote_file_id = sqlite3_column_int64 (stmt, 15);
-  record->collection_id = sqlite3_column_int64 (stmt, 16);
+  record->reason_code = sqlite3_column_int (stmt, 10);
+  record->reason_details = column_dup (stmt, 11);
+  record->attempts = sqlite3_column_int (stmt, 12);
+  record->next_retry_us = sqlite3_column_int64 (stmt, 13);
+  record->hash = column_dup (stmt, 14);
+  record->file_type = sqlite3_column_int (stmt, 15);
+  record->remote_file_id = sqlite3_column_int64 (stmt, 16);
+  record->collection_id = sqlite3_column_int64 (stmt, 17);
 
   return record;
 }
@@ -1457,9 +1562,9 @@ eider_store_note_file (EiderStore       *self,
   if (existing != NULL)
     stmt = store_prepare (self,
                           "UPDATE files SET watch_id = ?2, album_name = ?3, dev = ?4, inode = ?5, "
-                          "size = ?6, mtime_ns = ?7, ctime_ns = ?8, state = ?9, reason = NULL, "
-                          "attempts = 0, next_retry = 0, hash = NULL, file_type = -1, "
-                          "updated_at = ?10 WHERE id = ?1",
+                          "size = ?6, mtime_ns = ?7, ctime_ns = ?8, state = ?9, reason_code = 0, "
+                          "reason_details = NULL, attempts = 0, next_retry = 0, hash = NULL, "
+                          "file_type = -1, updated_at = ?10 WHERE id = ?1 AND (?11 >> state) & 1",
                           what, error);
   else
     stmt = store_prepare (self,
@@ -1484,7 +1589,13 @@ eider_store_note_file (EiderStore       *self,
   sqlite3_bind_int (stmt, 9, EIDER_FILE_PENDING);
   sqlite3_bind_int64 (stmt, 10, g_get_real_time ());
 
-  if (!store_step_done (self, stmt, what, error))
+  if (existing != NULL)
+    {
+      sqlite3_bind_int64 (stmt, 11, file_transition_mask (EIDER_FILE_PENDING));
+      if (!store_change_file_state (self, stmt, what, existing->id, EIDER_FILE_PENDING, error))
+        return 0;
+    }
+  else if (!store_step_done (self, stmt, what, error))
     return 0;
 
   id = existing != NULL ? existing->id : sqlite3_last_insert_rowid (self->db);
@@ -1499,8 +1610,12 @@ eider_store_note_file (EiderStore       *self,
  * @self: a store
  * @file_id: a file record id
  * @state: the new state
- * @reason: (nullable): why (for skipped and failed files); %NULL clears it
+ * @reason: why (skipped and failed files), or %EIDER_REASON_NONE
+ * @details: (nullable): what goes with @reason (see eider_reason_describe())
  * @error: return location for an error
+ *
+ * Changes a file's state as the transition table allows; any other change
+ * is refused with %EIDER_STORE_ERROR_INVALID_TRANSITION, writing nothing.
  *
  * Returns: %TRUE on success
  */
@@ -1508,7 +1623,8 @@ gboolean
 eider_store_set_file_state (EiderStore      *self,
                             gint64           file_id,
                             EiderFileState   state,
-                            const char      *reason,
+                            EiderReason      reason,
+                            const char      *details,
                             GError         **error)
 {
   g_autoptr(StoreStatement) stmt = NULL;
@@ -1520,34 +1636,40 @@ eider_store_set_file_state (EiderStore      *self,
   what = g_strdup_printf ("Could not mark file %" G_GINT64_FORMAT " as %s",
                           file_id, eider_file_state_to_string (state));
   stmt = store_prepare (self,
-                        "UPDATE files SET state = ?2, reason = ?3, updated_at = ?4 WHERE id = ?1",
+                        "UPDATE files SET state = ?2, reason_code = ?3, reason_details = ?6, "
+                        "updated_at = ?4 WHERE id = ?1 AND (?5 >> state) & 1",
                         what, error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, file_id);
   sqlite3_bind_int (stmt, 2, state);
-  bind_text (stmt, 3, reason);
+  sqlite3_bind_int (stmt, 3, reason);
   sqlite3_bind_int64 (stmt, 4, g_get_real_time ());
+  sqlite3_bind_int64 (stmt, 5, file_transition_mask (state));
+  bind_text (stmt, 6, details);
 
-  return store_change_one (self, stmt, what, "file", file_id, error);
+  return store_change_file_state (self, stmt, what, file_id, state, error);
 }
 
 /**
  * eider_store_set_file_failed:
  * @self: a store
  * @file_id: a file record id
- * @reason: why, for people
+ * @reason: why
+ * @details: (nullable): what goes with @reason (an error's message)
  * @next_retry_us: not before this real time (µs)
  * @error: return location for an error
  *
- * Marks a file failed and counts the attempt.
+ * Marks a file failed and counts the attempt (only a file being worked
+ * on can fail; see eider_store_set_file_state()).
  *
  * Returns: %TRUE on success
  */
 gboolean
 eider_store_set_file_failed (EiderStore  *self,
                              gint64       file_id,
-                             const char  *reason,
+                             EiderReason  reason,
+                             const char  *details,
                              gint64       next_retry_us,
                              GError     **error)
 {
@@ -1558,18 +1680,21 @@ eider_store_set_file_failed (EiderStore  *self,
 
   what = g_strdup_printf ("Could not mark file %" G_GINT64_FORMAT " as failed", file_id);
   stmt = store_prepare (self,
-                        "UPDATE files SET state = ?2, reason = ?3, attempts = attempts + 1, "
-                        "next_retry = ?4, updated_at = ?5 WHERE id = ?1",
+                        "UPDATE files SET state = ?2, reason_code = ?3, reason_details = ?7, "
+                        "attempts = attempts + 1, next_retry = ?4, updated_at = ?5 "
+                        "WHERE id = ?1 AND (?6 >> state) & 1",
                         what, error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, file_id);
   sqlite3_bind_int (stmt, 2, EIDER_FILE_FAILED);
-  bind_text (stmt, 3, reason);
+  sqlite3_bind_int (stmt, 3, reason);
+  bind_text (stmt, 7, details);
   sqlite3_bind_int64 (stmt, 4, next_retry_us);
   sqlite3_bind_int64 (stmt, 5, g_get_real_time ());
+  sqlite3_bind_int64 (stmt, 6, file_transition_mask (EIDER_FILE_FAILED));
 
-  return store_change_one (self, stmt, what, "file", file_id, error);
+  return store_change_file_state (self, stmt, what, file_id, EIDER_FILE_FAILED, error);
 }
 
 gboolean
@@ -1598,11 +1723,28 @@ eider_store_set_file_hash (EiderStore  *self,
   return store_change_one (self, stmt, what, "file", file_id, error);
 }
 
+/**
+ * eider_store_set_file_uploaded:
+ * @self: a store
+ * @file_id: a file record id
+ * @remote_file_id: Ente's id of the file
+ * @collection_id: the album it is in
+ * @how: how it got there (%EIDER_REASON_NONE: uploaded as it is)
+ * @details: (nullable): what goes with @how
+ * @error: return location for an error
+ *
+ * Marks a file being worked on uploaded (see eider_store_set_file_state()
+ * for the changes allowed).
+ *
+ * Returns: %TRUE on success
+ */
 gboolean
 eider_store_set_file_uploaded (EiderStore  *self,
                                gint64       file_id,
                                gint64       remote_file_id,
                                gint64       collection_id,
+                               EiderReason  how,
+                               const char  *details,
                                GError     **error)
 {
   g_autoptr(StoreStatement) stmt = NULL;
@@ -1612,8 +1754,9 @@ eider_store_set_file_uploaded (EiderStore  *self,
 
   what = g_strdup_printf ("Could not mark file %" G_GINT64_FORMAT " as uploaded", file_id);
   stmt = store_prepare (self,
-                        "UPDATE files SET state = ?2, reason = NULL, next_retry = 0, "
-                        "remote_file_id = ?3, collection_id = ?4, updated_at = ?5 WHERE id = ?1",
+                        "UPDATE files SET state = ?2, reason_code = ?7, reason_details = ?8, "
+                        "next_retry = 0, remote_file_id = ?3, collection_id = ?4, updated_at = ?5 "
+                        "WHERE id = ?1 AND (?6 >> state) & 1",
                         what, error);
   if (stmt == NULL)
     return FALSE;
@@ -1622,8 +1765,11 @@ eider_store_set_file_uploaded (EiderStore  *self,
   sqlite3_bind_int64 (stmt, 3, remote_file_id);
   sqlite3_bind_int64 (stmt, 4, collection_id);
   sqlite3_bind_int64 (stmt, 5, g_get_real_time ());
+  sqlite3_bind_int64 (stmt, 6, file_transition_mask (EIDER_FILE_UPLOADED));
+  sqlite3_bind_int (stmt, 7, how);
+  bind_text (stmt, 8, details);
 
-  return store_change_one (self, stmt, what, "file", file_id, error);
+  return store_change_file_state (self, stmt, what, file_id, EIDER_FILE_UPLOADED, error);
 }
 
 /**
@@ -1918,9 +2064,16 @@ eider_store_retry_failed (EiderStore  *self,
 
   g_return_val_if_fail (EIDER_IS_STORE (self), 0);
 
+  if (!file_transition_allowed (EIDER_FILE_FAILED, EIDER_FILE_PENDING))
+    {
+      set_transition_error (error, "Could not retry the failed files", EIDER_FILE_FAILED,
+                            EIDER_FILE_PENDING);
+      return 0;
+    }
+
   stmt = store_prepare (self,
-                        "UPDATE files SET state = ?1, reason = NULL, attempts = 0, next_retry = 0, "
-                        "updated_at = ?3 WHERE state = ?2",
+                        "UPDATE files SET state = ?1, reason_code = 0, reason_details = NULL, attempts = 0, "
+                        "next_retry = 0, updated_at = ?3 WHERE state = ?2",
                         "Could not retry the failed files", error);
   if (stmt == NULL)
     return 0;

@@ -8,6 +8,9 @@
 
 #include <gio/gio.h>
 
+#include "eider-core-enums.h"
+#include "eider-reason.h"
+
 G_BEGIN_DECLS
 
 /* Eider's state in one SQLite database (WAL, schema versioned with
@@ -32,6 +35,7 @@ typedef enum
   EIDER_STORE_ERROR_NOT_FOUND,
   EIDER_STORE_ERROR_EXISTS,
   EIDER_STORE_ERROR_TOO_NEW,
+  EIDER_STORE_ERROR_INVALID_TRANSITION,  /* a file-state change the store does not allow */
 } EiderStoreError;
 
 GQuark eider_store_error_quark (void);
@@ -85,7 +89,8 @@ typedef struct
   char           *album_name;
   EiderStat       stat;
   EiderFileState  state;
-  char           *reason;          /* skipped/failed: why, for people */
+  EiderReason     reason_code;     /* skipped/failed: why; uploaded: how */
+  char           *reason_details;  /* what goes with it (eider_reason_describe()) */
   gint            attempts;
   gint64          next_retry_us;   /* failed: not before (µs, real time) */
   char           *hash;            /* BLAKE2b-512, base64, once known */
@@ -225,7 +230,10 @@ gboolean    eider_store_set_watch_options    (EiderStore             *self,
                                               gboolean                keep_deleted,
                                               GError                **error);
 
-/* Local files */
+/* Local files. A file's state changes only as one table in eider-store.c
+ * allows (e.g. never uploaded → failed, skipped → anything but pending);
+ * the functions below refuse any other change with
+ * EIDER_STORE_ERROR_INVALID_TRANSITION and write nothing. */
 EiderFileRecord *eider_store_get_file        (EiderStore             *self,
                                               gint64                  file_id);
 EiderFileRecord *eider_store_find_file       (EiderStore             *self,
@@ -243,11 +251,13 @@ gint64      eider_store_note_file            (EiderStore             *self,
 gboolean    eider_store_set_file_state       (EiderStore             *self,
                                               gint64                  file_id,
                                               EiderFileState          state,
-                                              const char             *reason,
+                                              EiderReason             reason,
+                                              const char             *details,
                                               GError                **error);
 gboolean    eider_store_set_file_failed      (EiderStore             *self,
                                               gint64                  file_id,
-                                              const char             *reason,
+                                              EiderReason             reason,
+                                              const char             *details,
                                               gint64                  next_retry_us,
                                               GError                **error);
 gboolean    eider_store_set_file_hash        (EiderStore             *self,
@@ -259,6 +269,8 @@ gboolean    eider_store_set_file_uploaded    (EiderStore             *self,
                                               gint64                  file_id,
                                               gint64                  remote_file_id,
                                               gint64                  collection_id,
+                                              EiderReason             how,
+                                              const char             *details,
                                               GError                **error);
 gboolean    eider_store_delete_file          (EiderStore             *self,
                                               gint64                  file_id,

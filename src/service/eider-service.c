@@ -14,6 +14,8 @@
 
 #include "eider-account.h"
 #include "eider-client.h"
+#include "eider-core-enums.h"
+#include "eider-reason.h"
 #include "eider-engine.h"
 #include "eider-frontend.h"
 #include "eider-instance.h"
@@ -699,12 +701,24 @@ file_started_cb (EiderEngine  *engine,
   eider_dbus_engine1_emit_file_started (self->skeleton, file_id, display, MAX (size, 0));
 }
 
+/* Reasons cross the interface as codes (their nicks) and details; each
+ * client says them in its own language (eider_reason_describe). */
+static const char *
+reason_nick (int code)
+{
+  g_autoptr(GEnumClass) klass = g_type_class_ref (EIDER_TYPE_REASON);
+  GEnumValue *value = g_enum_get_value (klass, code);
+
+  return value != NULL && code != EIDER_REASON_NONE ? value->value_nick : "";
+}
+
 static void
 file_finished_cb (EiderEngine  *engine,
                   gint64        file_id,
                   const char   *path,
                   int           state,
-                  const char   *reason,
+                  int           reason_code,
+                  const char   *reason_details,
                   gint64        size,
                   EiderService *self)
 {
@@ -737,7 +751,8 @@ file_finished_cb (EiderEngine  *engine,
   g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self->skeleton));
   eider_dbus_engine1_emit_file_finished (self->skeleton, file_id, display,
                                          eider_file_state_to_string (state),
-                                         "", reason != NULL ? reason : "");
+                                         reason_nick (reason_code),
+                                         reason_details != NULL ? reason_details : "");
   answer_backup_now (self);
 }
 
@@ -1271,7 +1286,7 @@ handle_retry_file_cb (EiderDBusEngine1      *skeleton,
                                                   "File %" G_GINT64_FORMAT " has not failed (it is %s)",
                                                   file_id, eider_file_state_to_string (record->state)));
 
-  if (!eider_store_set_file_state (self->store, file_id, EIDER_FILE_PENDING, NULL, &error))
+  if (!eider_store_set_file_state (self->store, file_id, EIDER_FILE_PENDING, EIDER_REASON_NONE, NULL, &error))
     return return_error (invocation, error);
 
   g_ptr_array_add (records, record);
@@ -1340,8 +1355,9 @@ handle_list_files_cb (EiderDBusEngine1      *skeleton,
       g_autofree char *display = g_filename_display_name (record->path);
 
       g_variant_builder_add (&builder, "(x^aysxuss)", record->id, record->path, display,
-                             record->stat.size, (guint32) MAX (record->attempts, 0), "",
-                             record->reason != NULL ? record->reason : "");
+                             record->stat.size, (guint32) MAX (record->attempts, 0),
+                             reason_nick (record->reason_code),
+                             record->reason_details != NULL ? record->reason_details : "");
     }
 
   eider_dbus_engine1_complete_list_files (skeleton, invocation, g_variant_builder_end (&builder),
