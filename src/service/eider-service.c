@@ -566,6 +566,8 @@ engine_state_cb (GObject      *object,
   update_state (self);
   if (!eider_engine_get_busy (self->engine))
     {
+      /* Nothing in flight (files stopped by a pause are not finished). */
+      g_hash_table_remove_all (self->progress);
       g_queue_clear_full (&self->speed_samples, g_free);
       eider_dbus_engine1_set_upload_speed (self->skeleton, 0);
     }
