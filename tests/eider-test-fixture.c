@@ -134,6 +134,8 @@ test_eiderctl_spawn (TestFixture        *fx,
   g_subprocess_launcher_setenv (launcher, "EIDER_CONFIG_DIR", fx->config, TRUE);
   g_subprocess_launcher_setenv (launcher, "EIDER_DATA_DIR", fx->data, TRUE);
   g_subprocess_launcher_setenv (launcher, "EIDER_RETRY_BASE_MS", "100", TRUE);
+  /* A critical in eiderctl is a bug the test must not pass over. */
+  g_subprocess_launcher_setenv (launcher, "G_DEBUG", "gc-friendly,fatal-criticals", TRUE);
   if (prefix != NULL)
     {
       /* LeakSanitizer cannot run under ptrace (strace). */

@@ -623,19 +623,21 @@ _eider_engine_release_claims (EiderEngine *self,
 {
   g_autoptr(GPtrArray) released = g_ptr_array_new_with_free_func (_eider_engine_claim_free);
   GHashTableIter iter;
-  gpointer value;
+  gpointer key, value;
 
   if (self->busy_keys == NULL)
     return;
 
   g_hash_table_iter_init (&iter, self->busy_keys);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
+  while (g_hash_table_iter_next (&iter, &key, &value))
     {
       Claim *claim = value;
 
       if (claim->owner != file_id || (!settled && claim_stands (self, claim)))
         continue;
+      /* The claim goes on to its waiters below; its key is done. */
       g_hash_table_iter_steal (&iter);
+      g_free (key);
       g_ptr_array_add (released, claim);
     }
 
