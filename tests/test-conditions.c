@@ -8,8 +8,9 @@
  * bus where this test plays NetworkManager, power-profiles-daemon, UPower
  * and logind. GIO's own monitors in the daemon read the fakes, so each
  * flip goes the whole way: D-Bus → GNetworkMonitor / GPowerProfileMonitor
- * / UPower → EiderPolicy → the engine's gate. Each gate holds uploads
- * within 5 s and lifts by itself; settings changed with eiderctl config
+ * / UPower → EiderPolicy → the engine's gate, which the host's interface
+ * shows (State "waiting" or "offline", and StateReason). Each gate holds
+ * uploads within 5 s and lifts by itself; settings changed with eiderctl config
  * reach the running daemon; "back up anyway" lasts until the condition
  * changes, or until its time, across a restart; the suspend inhibitor is
  * taken during the first backup and released on pause and when done; a

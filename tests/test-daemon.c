@@ -9,7 +9,9 @@
  * refuses, naming the first one's pid; a killed one leaves nothing that
  * blocks the next); pause and resume, of everything or of one folder,
  * reach a running daemon and survive restarts; SIGTERM stops it cleanly,
- * also in the middle of an upload, which the next start resumes.
+ * also in the middle of an upload, which the next start resumes; eiderctl
+ * gives the same results with and without it. The tests drive and watch
+ * the daemon through its interface (TestDaemon's proxy).
  */
 #include "config.h"
 
