@@ -1542,7 +1542,10 @@ withdraw (EiderService *self)
                                                    "Eider stopped before the backup was done");
   g_clear_pointer (&self->backup_now, g_ptr_array_unref);
   g_clear_handle_id (&self->name_id, g_bus_unown_name);
-  if (self->skeleton != NULL)
+  /* Called again when the host goes (dispose): by then it is exported
+   * nowhere. */
+  if (self->skeleton != NULL &&
+      g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self->skeleton)) != NULL)
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->skeleton));
   for (guint i = 0; self->connections != NULL && i < self->connections->len; i++)
     {
