@@ -8,6 +8,7 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "eider-client.h"
 #include "eider-test-server-harness.h"
@@ -581,6 +582,9 @@ test_daemon_stop (TestDaemon *d,
     }
   /* Its interface left with it. */
   g_clear_object (&d->engine);
+  /* A clean stop says nothing is wrong (stderr is in the log). */
+  if (sig != SIGKILL && strstr (d->log->str, "-CRITICAL **") != NULL)
+    g_error ("The daemon reported a critical error:\n%s", d->log->str);
 
   return g_get_monotonic_time () - started;
 }
