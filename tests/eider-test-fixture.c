@@ -159,6 +159,29 @@ test_eiderctl_spawn (TestFixture        *fx,
 }
 
 int
+test_eiderctl_argv (TestFixture        *fx,
+                    const char * const *prefix,
+                    const char * const *args,
+                    char              **out)
+{
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  proc = test_eiderctl_spawn (fx, prefix, args);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &text, NULL, &error);
+  g_assert_no_error (error);
+  if (g_test_verbose ())
+    g_printerr ("eiderctl %s …\n%s", args[0], text);
+  if (!g_subprocess_get_if_exited (proc))
+    g_error ("eiderctl %s died of signal %d:\n%s", args[0], g_subprocess_get_term_sig (proc), text);
+  if (out != NULL)
+    *out = g_steal_pointer (&text);
+
+  return g_subprocess_get_exit_status (proc);
+}
+
+int
 test_eiderctl (TestFixture        *fx,
                const char * const *prefix,
                char              **out,
@@ -166,9 +189,6 @@ test_eiderctl (TestFixture        *fx,
                ...)
 {
   g_autoptr(GPtrArray) list = g_ptr_array_new ();
-  g_autoptr(GSubprocess) proc = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
   va_list args;
 
   va_start (args, first);
@@ -177,17 +197,27 @@ test_eiderctl (TestFixture        *fx,
   va_end (args);
   g_ptr_array_add (list, NULL);
 
-  proc = test_eiderctl_spawn (fx, prefix, (const char * const *) list->pdata);
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, &text, NULL, &error);
-  g_assert_no_error (error);
-  if (g_test_verbose ())
-    g_printerr ("eiderctl %s …\n%s", first, text);
-  if (!g_subprocess_get_if_exited (proc))
-    g_error ("eiderctl %s died of signal %d:\n%s", first, g_subprocess_get_term_sig (proc), text);
-  if (out != NULL)
-    *out = g_steal_pointer (&text);
+  return test_eiderctl_argv (fx, prefix, (const char * const *) list->pdata, out);
+}
 
-  return g_subprocess_get_exit_status (proc);
+EiderStore *
+test_open_store (TestFixture *fx)
+{
+  g_autofree char *db = g_build_filename (fx->data, "eider.db", NULL);
+  g_autoptr(GError) error = NULL;
+  EiderStore *store = eider_store_open (db, &error);
+
+  g_assert_no_error (error);
+  return store;
+}
+
+char *
+test_store_meta (TestFixture *fx,
+                 const char  *key)
+{
+  g_autoptr(EiderStore) store = test_open_store (fx);
+
+  return eider_store_get_meta (store, key);
 }
 
 GPtrArray *

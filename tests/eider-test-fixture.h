@@ -61,6 +61,11 @@ int          test_eiderctl          (TestFixture        *fx,
                                      char              **out,
                                      const char         *first,
                                      ...) G_GNUC_NULL_TERMINATED;
+/* The same, for a %NULL-terminated @args. */
+int          test_eiderctl_argv     (TestFixture        *fx,
+                                     const char * const *prefix,
+                                     const char * const *args,
+                                     char              **out);
 
 /* The part numbers ("1", "2", …) of uploads in flight that the fixture's
  * database records as acknowledged, read through a second connection. */
@@ -91,6 +96,11 @@ char        *test_watch_copies      (TestFixture        *fx,
  * so that the copies are hashed long before its upload ends. */
 char        *test_watch_slow_copies (TestFixture        *fx,
                                      const char * const *folders);
+/* The fixture's store, opened beside a running daemon's (WAL). */
+EiderStore  *test_open_store        (TestFixture        *fx);
+/* A meta value of the fixture's store. */
+char        *test_store_meta        (TestFixture        *fx,
+                                     const char         *key);
 
 /* Wait (running the main context) until the store records the file at
  * @path as uploaded with content @hash, or until it has no record of

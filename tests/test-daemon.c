@@ -9,7 +9,9 @@
  * refuses, naming the first one's pid; a killed one leaves nothing that
  * blocks the next); pause and resume, of everything or of one folder,
  * reach a running daemon and survive restarts; SIGTERM stops it cleanly,
- * also in the middle of an upload, which the next start resumes.
+ * also in the middle of an upload, which the next start resumes; eiderctl
+ * gives the same results with and without it. The tests drive and watch
+ * the daemon through its interface (TestDaemon's proxy).
  */
 #include "config.h"
 
@@ -20,6 +22,7 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
+#include <json-glib/json-glib.h>
 
 #include "eider-account.h"
 #include "eider-client.h"
@@ -31,53 +34,6 @@
 #include "eider-test-server-harness.h"
 
 #define MiB TEST_MiB
-
-/* Waits until the daemon answers on its socket; returns its interface. */
-static EiderDBusEngine1 *
-daemon_connect (TestDaemon  *d,
-                TestFixture *fx)
-{
-  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-
-  for (;;)
-    {
-      g_autoptr(GError) error = NULL;
-      EiderDBusEngine1 *engine = eider_client_connect_sync (fx->data, NULL, &error);
-
-      if (engine != NULL)
-        {
-          g_assert_cmpuint (eider_dbus_engine1_get_pid (engine), ==, d->pid);
-          return engine;
-        }
-      g_assert_error (error, EIDER_HOST_ERROR, EIDER_HOST_ERROR_NOT_RUNNING);
-      if (d->exited && !d->reading)
-        g_error ("The daemon exited before it listened:\n%s", d->log->str);
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      test_iterate_for (20000);
-    }
-}
-
-static void
-daemon_wait_ready (TestDaemon  *d,
-                   TestFixture *fx)
-{
-  g_autoptr(EiderDBusEngine1) engine = daemon_connect (d, fx);
-}
-
-static char *
-store_meta (TestFixture    *fx,
-            const char *key)
-{
-  g_autofree char *db = g_build_filename (fx->data, "eider.db", NULL);
-  g_autoptr(EiderStore) store = NULL;
-  g_autoptr(GError) error = NULL;
-
-  /* A second connection, next to the daemon's (WAL). */
-  store = eider_store_open (db, &error);
-  g_assert_no_error (error);
-
-  return eider_store_get_meta (store, key);
-}
 
 static guint
 posted_files (TestFixture *fx)
@@ -93,8 +49,21 @@ assert_contains (const char *haystack,
     g_error ("“%s” not found in:\n%s", needle, haystack);
 }
 
+/* Waits until @dir/@name is uploaded, as the daemon's interface says. */
+static const char *
+wait_uploaded (TestDaemon *d,
+               const char *dir,
+               const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  return test_daemon_wait_file (d, path, "uploaded", 60);
+}
+
 /* It uploads the existing tree, keeps running, shows up in status, and
- * leaves on SIGTERM with 0, quickly, taking its socket along. */
+ * leaves on SIGTERM with 0, quickly, taking its socket along. What it
+ * prints when it starts and stops is said here (the other tests watch its
+ * interface). */
 static void
 test_daemon_runs (void)
 {
@@ -114,9 +83,7 @@ test_daemon_runs (void)
   g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
 
   d = test_daemon_spawn (&fx, NULL);
-  expected = g_strdup_printf ("Eider is running (pid %d) for %s, watching 1 folder.", d->pid, fx.email);
-  test_daemon_wait_lines (d, expected, 1, 30);
-  test_daemon_wait_lines (d, "uploaded\t", 3, 120);
+  test_daemon_wait_counts (d, "uploaded", 3, 120);
   g_assert_cmpuint (posted_files (&fx), ==, 3);
 
   /* The lock file names it, and it is only the user's. */
@@ -135,10 +102,13 @@ test_daemon_runs (void)
   }
 
   /* Done with the tree, and still there. */
+  test_daemon_wait_state (d, "idle", "", 10);
   test_iterate_for (1 * G_USEC_PER_SEC);
   g_assert_false (d->exited);
+  g_assert_cmpstr (eider_dbus_engine1_get_state (test_daemon_engine (d)), ==, "idle");
+  g_assert_cmpuint (test_daemon_count (d, "skipped"), ==, 0);
+  g_assert_cmpuint (test_daemon_count (d, "failed"), ==, 0);
 
-  g_clear_pointer (&expected, g_free);
   expected = g_strdup_printf ("Daemon: running (pid %d)\n", d->pid);
   g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "status", NULL), ==, 0);
   assert_contains (out, expected);
@@ -151,6 +121,9 @@ test_daemon_runs (void)
   g_assert_cmpint (took, <, 5 * G_USEC_PER_SEC);
   g_assert_true (g_subprocess_get_if_exited (d->proc));
   g_assert_cmpint (g_subprocess_get_exit_status (d->proc), ==, 0);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("Eider is running (pid %d) for %s, watching 1 folder.\n", d->pid, fx.email);
+  assert_contains (d->log->str, expected);
   assert_contains (d->log->str, "Stopped: 3 uploaded, 0 skipped, 0 failed.");
   g_assert_false (g_file_test (sock, G_FILE_TEST_EXISTS));
 
@@ -168,42 +141,34 @@ test_daemon_watches (void)
 {
   TestFixture fx = { 0 };
   g_autoptr(TestDaemon) d = NULL;
-  g_autofree char *expected = NULL;
 
   test_fixture_set_up (&fx, NULL);
   test_write_photo (fx.tree, "old.jpg", 64, 64);
   g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, "--album-per-folder", NULL), ==, 0);
 
   d = test_daemon_spawn (&fx, NULL);
-  test_daemon_wait_lines (d, "uploaded\t", 1, 60);
+  test_daemon_wait_counts (d, "uploaded", 1, 60);
 
   test_write_photo (fx.tree, "new.jpg", 70, 70);
-  expected = g_strdup_printf ("uploaded\t%s/new.jpg", fx.tree);
-  test_daemon_wait_lines (d, expected, 1, 60);
-
+  wait_uploaded (d, fx.tree, "new.jpg");
   test_write_photo (fx.tree, "2025/Summer/beach.jpg", 80, 80);
-  g_clear_pointer (&expected, g_free);
-  expected = g_strdup_printf ("uploaded\t%s/2025/Summer/beach.jpg", fx.tree);
-  test_daemon_wait_lines (d, expected, 1, 60);
+  wait_uploaded (d, fx.tree, "2025/Summer/beach.jpg");
 
-  g_assert_cmpuint (test_count_lines (d->log->str, "uploaded\t"), ==, 3);
+  g_assert_cmpuint (test_daemon_count (d, "uploaded"), ==, 3);
   g_assert_cmpuint (posted_files (&fx), ==, 3);
 
   /* A folder added while it runs is walked and watched at once. */
   {
     g_autofree char *other = g_build_filename (fx.home, "Other", NULL);
-    g_autofree char *out = NULL;
+    g_autoptr(GVariant) added = NULL;
 
     test_write_photo (other, "there.jpg", 90, 60);
-    g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "watch", "add", other, NULL), ==, 0);
-    g_clear_pointer (&expected, g_free);
-    expected = g_strdup_printf ("uploaded\t%s/there.jpg", other);
-    test_daemon_wait_lines (d, expected, 1, 60);
+    added = test_daemon_call (d, "AddFolder", g_variant_new ("(^aya{sv})", other, NULL));
+    wait_uploaded (d, other, "there.jpg");
 
     test_write_photo (other, "later.jpg", 91, 61);
-    g_clear_pointer (&expected, g_free);
-    expected = g_strdup_printf ("uploaded\t%s/later.jpg", other);
-    test_daemon_wait_lines (d, expected, 1, 60);
+    wait_uploaded (d, other, "later.jpg");
+    g_assert_cmpuint (test_daemon_count (d, "uploaded"), ==, 5);
     g_assert_cmpuint (posted_files (&fx), ==, 5);
   }
 
@@ -234,7 +199,7 @@ test_daemon_single_instance (void)
   g_autoptr(TestDaemon) first = NULL;
   g_autoptr(TestDaemon) third = NULL;
   g_autoptr(EiderInstance) instance = NULL;
-  g_autoptr(EiderDBusEngine1) engine = NULL;
+  EiderDBusEngine1 *engine;
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) folder = NULL;
   g_autoptr(GVariant) files = NULL;
@@ -251,7 +216,7 @@ test_daemon_single_instance (void)
   g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
 
   first = test_daemon_spawn (&fx, NULL);
-  engine = daemon_connect (first, &fx);
+  engine = test_daemon_engine (first);
 
   /* The socket is the user's alone. */
   sock = g_build_filename (fx.data, "eider.sock", NULL);
@@ -324,7 +289,6 @@ test_daemon_single_instance (void)
   g_assert_no_error (error);
   g_assert_cmpuint (total, ==, 1);
   g_assert_cmpuint (g_variant_n_children (files), ==, 1);
-  g_clear_object (&engine);
 
   /* A hard kill: the socket file stays, but nobody listens. */
   test_daemon_stop (first, SIGKILL, 10);
@@ -338,7 +302,7 @@ test_daemon_single_instance (void)
   assert_contains (out, "Daemon: not running\n");
 
   third = test_daemon_spawn (&fx, NULL);
-  daemon_wait_ready (third, &fx);
+  test_daemon_engine (third);
   g_assert_cmpint (test_daemon_stop (third, SIGINT, 10), <, 5 * G_USEC_PER_SEC);
   g_assert_cmpint (g_subprocess_get_exit_status (third->proc), ==, 0);
   g_assert_false (g_file_test (sock, G_FILE_TEST_EXISTS));
@@ -353,8 +317,8 @@ test_daemon_single_instance (void)
 }
 
 /* Pause and resume through the CLI while the daemon runs: acknowledged,
- * persisted, kept across a restart, and undone by resume. Then the same
- * for one folder. */
+ * applied, persisted, kept across a restart, and undone by resume. Then
+ * the same for one folder. */
 static void
 test_daemon_pause_resume (void)
 {
@@ -363,20 +327,21 @@ test_daemon_pause_resume (void)
   g_autofree char *out = NULL;
   g_autofree char *expected = NULL;
   g_autofree char *meta = NULL;
-  g_autoptr(GError) error = NULL;
 
   test_fixture_set_up (&fx, NULL);
   test_write_photo (fx.tree, "first.jpg", 64, 64);
   g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
 
   d = test_daemon_spawn (&fx, NULL);
-  test_daemon_wait_lines (d, "uploaded\t", 1, 60);
+  test_daemon_wait_counts (d, "uploaded", 1, 60);
 
   g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "pause", NULL), ==, 0);
   expected = g_strdup_printf ("Paused the backup; the running Eider (pid %d) applied it.\n", d->pid);
   assert_contains (out, expected);
-  test_daemon_wait_lines (d, "Pausing on request.", 1, 10);
-  meta = store_meta (&fx, "paused");
+  test_daemon_wait_state (d, "paused", "", 10);
+  g_assert_true (eider_dbus_engine1_get_paused (test_daemon_engine (d)));
+  g_assert_cmpstr (eider_dbus_engine1_get_state_action (test_daemon_engine (d)), ==, "resume");
+  meta = test_store_meta (&fx, "paused");
   g_assert_cmpstr (meta, ==, "1");
 
   g_clear_pointer (&out, g_free);
@@ -396,24 +361,12 @@ test_daemon_pause_resume (void)
   test_write_photo (fx.tree, "while-paused.jpg", 80, 80);
 
   d = test_daemon_spawn (&fx, NULL);
-  test_daemon_wait_lines (d, "Eider is running", 1, 30);
-  assert_contains (d->log->str, "paused (“eiderctl resume” continues).");
-  daemon_wait_ready (d, &fx);
-  {
-    gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-
-    for (;;)
-      {
-        g_clear_pointer (&out, g_free);
-        g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "status", NULL), ==, 0);
-        if (strstr (out, "1 pending") != NULL)
-          break;
-        g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-        test_iterate_for (100000);
-      }
-  }
+  g_assert_true (eider_dbus_engine1_get_paused (test_daemon_engine (d)));
+  test_daemon_wait_state (d, "paused", "", 10);
+  test_daemon_wait_counts (d, "pending", 1, 30);
   test_iterate_for (2 * G_USEC_PER_SEC);
-  g_assert_cmpuint (test_count_lines (d->log->str, "uploaded\t"), ==, 0);
+  g_assert_cmpuint (test_daemon_count (d, "pending"), ==, 1);
+  g_assert_cmpuint (test_daemon_count (d, "uploaded"), ==, 1);
   g_assert_cmpuint (posted_files (&fx), ==, 1);
 
   g_clear_pointer (&out, g_free);
@@ -421,12 +374,11 @@ test_daemon_pause_resume (void)
   g_clear_pointer (&expected, g_free);
   expected = g_strdup_printf ("Resumed the backup; the running Eider (pid %d) applied it.\n", d->pid);
   assert_contains (out, expected);
-  g_clear_pointer (&expected, g_free);
-  expected = g_strdup_printf ("uploaded\t%s/while-paused.jpg", fx.tree);
-  test_daemon_wait_lines (d, expected, 1, 60);
+  wait_uploaded (d, fx.tree, "while-paused.jpg");
+  g_assert_false (eider_dbus_engine1_get_paused (test_daemon_engine (d)));
   g_assert_cmpuint (posted_files (&fx), ==, 2);
   g_clear_pointer (&meta, g_free);
-  meta = store_meta (&fx, "paused");
+  meta = test_store_meta (&fx, "paused");
   g_assert_cmpstr (meta, ==, "0");
 
   /* One folder: paused in the store and in the running daemon. */
@@ -438,25 +390,10 @@ test_daemon_pause_resume (void)
   g_clear_pointer (&out, g_free);
   g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "watch", "list", NULL), ==, 0);
   assert_contains (out, "(paused)");
-  {
-    /* The same, seen through the interface. */
-    g_autoptr(EiderDBusEngine1) engine = daemon_connect (d, &fx);
-    g_autoptr(GVariant) folders = NULL;
-    g_autoptr(GVariant) folder = NULL;
-    const char *path = NULL;
-    gboolean paused = FALSE, live = FALSE;
-
-    g_assert_false (eider_dbus_engine1_get_paused (engine));
-    g_assert_true (eider_dbus_engine1_call_list_folders_sync (engine, &folders, NULL, &error));
-    g_assert_no_error (error);
-    folder = g_variant_get_child_value (folders, 0);
-    g_assert_true (g_variant_lookup (folder, "path", "^&ay", &path));
-    g_assert_true (g_variant_lookup (folder, "paused", "b", &paused));
-    g_assert_true (g_variant_lookup (folder, "live", "b", &live));
-    g_assert_cmpstr (path, ==, fx.tree);
-    g_assert_true (paused);
-    g_assert_true (live);
-  }
+  /* The same, seen through the interface. */
+  g_assert_false (eider_dbus_engine1_get_paused (test_daemon_engine (d)));
+  test_daemon_wait_folder (d, fx.tree, "paused", TRUE, 0);
+  test_daemon_wait_folder (d, fx.tree, "live", TRUE, 0);
   g_clear_pointer (&out, g_free);
   g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "status", NULL), ==, 0);
   g_clear_pointer (&expected, g_free);
@@ -468,19 +405,16 @@ test_daemon_pause_resume (void)
   g_clear_pointer (&d, test_daemon_free);
   test_write_photo (fx.tree, "folder-paused.jpg", 90, 90);
   d = test_daemon_spawn (&fx, NULL);
-  test_daemon_wait_lines (d, "Eider is running", 1, 30);
-  assert_contains (d->log->str, "watching 1 folder (1 paused).");
-  daemon_wait_ready (d, &fx);
+  test_daemon_wait_folder (d, fx.tree, "paused", TRUE, 0);
   test_iterate_for (2 * G_USEC_PER_SEC);
-  g_assert_cmpuint (test_count_lines (d->log->str, "uploaded\t"), ==, 0);
+  g_assert_cmpuint (test_daemon_count (d, "uploaded"), ==, 2);
   g_assert_cmpuint (posted_files (&fx), ==, 2);
 
   g_clear_pointer (&out, g_free);
   g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "resume", fx.tree, NULL), ==, 0);
   assert_contains (out, "; the running Eider");
-  g_clear_pointer (&expected, g_free);
-  expected = g_strdup_printf ("uploaded\t%s/folder-paused.jpg", fx.tree);
-  test_daemon_wait_lines (d, expected, 1, 60);
+  test_daemon_wait_folder (d, fx.tree, "paused", FALSE, 0);
+  wait_uploaded (d, fx.tree, "folder-paused.jpg");
   g_assert_cmpuint (posted_files (&fx), ==, 3);
 
   g_assert_cmpint (test_daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
@@ -509,7 +443,6 @@ test_daemon_sigterm_mid_upload (void)
   TestFixture fx = { 0 };
   g_autoptr(TestDaemon) d = NULL;
   g_autoptr(GPtrArray) acked = NULL;
-  g_autofree char *expected = NULL;
 
   test_fixture_set_up (&fx, NULL);
   test_write_video (fx.tree, "big.mp4", 60 * MiB + 7);
@@ -521,17 +454,27 @@ test_daemon_sigterm_mid_upload (void)
   g_assert_cmpint (test_daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
   g_assert_true (g_subprocess_get_if_exited (d->proc));
   g_assert_cmpint (g_subprocess_get_exit_status (d->proc), ==, 0);
-  assert_contains (d->log->str, "Stopping…");
-  g_assert_cmpuint (test_count_lines (d->log->str, "failed\t"), ==, 0);
   g_assert_cmpuint (posted_files (&fx), ==, 0);
+  {
+    /* Stopped, not failed: still to do. */
+    g_autoptr(EiderStore) store = test_open_store (&fx);
+    EiderStoreCounts counts = { { 0 } };
+
+    g_assert_true (eider_store_get_counts (store, &counts, NULL));
+    g_assert_cmpuint (counts.n_by_state[EIDER_FILE_FAILED], ==, 0);
+    g_assert_cmpuint (counts.n_by_state[EIDER_FILE_PENDING] + counts.n_by_state[EIDER_FILE_WORKING], ==, 1);
+  }
 
   acked = test_acknowledged_parts (&fx);
   g_assert_cmpuint (acked->len, >=, 1);
   g_clear_pointer (&d, test_daemon_free);
 
   d = test_daemon_spawn (&fx, NULL);
-  expected = g_strdup_printf ("uploaded\t%s/big.mp4", fx.tree);
-  test_daemon_wait_lines (d, expected, 1, 120);
+  {
+    g_autofree char *big = g_build_filename (fx.tree, "big.mp4", NULL);
+
+    test_daemon_wait_file (d, big, "uploaded", 120);
+  }
   g_assert_cmpuint (posted_files (&fx), ==, 1);
 
   test_assert_parts_sent_once (&fx, acked);
@@ -567,7 +510,7 @@ test_daemon_dedupe_stop (void)
   g_clear_pointer (&d, test_daemon_free);
 
   d = test_daemon_spawn (&fx, NULL);
-  test_daemon_wait_lines (d, "uploaded\t", 5, 120);
+  test_daemon_wait_counts (d, "uploaded", 5, 120);
   g_assert_cmpuint (test_count_lines (d->log->str, "failed\t"), ==, 0);
   g_assert_cmpuint (posted_files (&fx), ==, 1);
   g_assert_cmpint (test_daemon_stop (d, SIGTERM, 10), <, 5 * G_USEC_PER_SEC);
@@ -648,11 +591,7 @@ test_daemon_live_changes (void)
   TestFixture fx = { 0 };
   g_autoptr(TestDaemon) d = NULL;
   g_autoptr(EiderStore) store = NULL;
-  g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) slow_bytes = NULL;
-  g_autofree char *db = NULL;
-  g_autofree char *display = NULL;
-  g_autofree char *expected = NULL;
   g_autofree char *edit = NULL, *edit_hash = NULL;
   g_autofree char *ren_from = NULL, *ren_to = NULL, *ren_hash = NULL;
   g_autofree char *mv_from = NULL, *mv_to = NULL, *mv_hash = NULL;
@@ -684,10 +623,8 @@ test_daemon_live_changes (void)
   g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
 
   d = test_daemon_spawn (&fx, NULL);
-  test_daemon_wait_lines (d, "uploaded\t", 5, 60);
-  db = g_build_filename (fx.data, "eider.db", NULL);
-  store = eider_store_open (db, &error);
-  g_assert_no_error (error);
+  test_daemon_wait_counts (d, "uploaded", 5, 60);
+  store = test_open_store (&fx);
   posts = posted_files (&fx);
   puts = count_object_puts (&fx);
   g_assert_cmpuint (posts, ==, 5);
@@ -707,8 +644,7 @@ test_daemon_live_changes (void)
   }
   write_slowly (slow, slow_bytes);
   slow_hash = test_hash_of (slow);
-  expected = g_strdup_printf ("uploaded\t%s", slow);
-  test_daemon_wait_lines (d, expected, 1, 60);
+  test_daemon_wait_file (d, slow, "uploaded", 60);
   test_wait_uploaded_as (store, slow, slow_hash);
   g_assert_cmpuint (posted_files (&fx), ==, posts + 1);
   g_assert_cmpuint (test_server_count_log_lines (fx.server, "request PUT /files/update 200"), ==, 0);
@@ -746,9 +682,7 @@ test_daemon_live_changes (void)
   test_wait_forgotten (store, ren_from);
   test_wait_uploaded_as (store, ren_to, ren_hash);
   g_assert_cmpuint (test_server_count_log_lines (fx.server, "request PUT /files/public-magic-metadata 200"), ==, 1);
-  g_clear_pointer (&expected, g_free);
-  expected = g_strdup_printf ("uploaded\t%s\trenamed in Ente; nothing sent", ren_to);
-  test_daemon_wait_lines (d, expected, 1, 10);
+  g_assert_cmpstr (test_daemon_wait_file (d, ren_to, "uploaded", 10), ==, "renamed in Ente; nothing sent");
 
   {
     g_autofree char *dir = g_path_get_dirname (mv_to);
@@ -758,9 +692,7 @@ test_daemon_live_changes (void)
   g_assert_cmpint (g_rename (mv_from, mv_to), ==, 0);
   test_wait_forgotten (store, mv_from);
   test_wait_uploaded_as (store, mv_to, mv_hash);
-  g_clear_pointer (&expected, g_free);
-  expected = g_strdup_printf ("uploaded\t%s\tmoved; nothing sent", mv_to);
-  test_daemon_wait_lines (d, expected, 1, 10);
+  g_assert_cmpstr (test_daemon_wait_file (d, mv_to, "uploaded", 10), ==, "moved; nothing sent");
   g_assert_cmpuint (posted_files (&fx), ==, posts);
   g_assert_cmpuint (count_object_puts (&fx), ==, puts);
 
@@ -776,11 +708,8 @@ test_daemon_live_changes (void)
   /* The watched folder goes away (renamed, as an unmounted disk would):
    * unavailable, and nothing in it counts as deleted. */
   away = g_strconcat (fx.tree, ".away", NULL);
-  display = g_filename_display_name (fx.tree);
   g_assert_cmpint (g_rename (fx.tree, away), ==, 0);
-  g_clear_pointer (&expected, g_free);
-  expected = g_strdup_printf ("%s is unavailable", display);
-  test_daemon_wait_lines (d, expected, 1, 30);
+  test_daemon_wait_folder (d, fx.tree, "available", FALSE, 30);
   {
     g_autoptr(EiderFileRecord) record = eider_store_find_file (store, keep);
 
@@ -801,9 +730,7 @@ test_daemon_live_changes (void)
 
   /* Back: caught up (the new file), and the others are still there. */
   g_assert_cmpint (g_rename (away, fx.tree), ==, 0);
-  g_clear_pointer (&expected, g_free);
-  expected = g_strdup_printf ("%s is back", display);
-  test_daemon_wait_lines (d, expected, 1, 30);
+  test_daemon_wait_folder (d, fx.tree, "available", TRUE, 30);
   test_wait_uploaded_as (store, later, later_hash);
   test_wait_uploaded_as (store, keep, keep_hash);
   test_wait_uploaded_as (store, ren_to, ren_hash);
@@ -812,9 +739,7 @@ test_daemon_live_changes (void)
 
   /* Still watched live after coming back. */
   test_write_photo (fx.tree, "after.jpg", 110, 80);
-  g_clear_pointer (&expected, g_free);
-  expected = g_strdup_printf ("uploaded\t%s/after.jpg", fx.tree);
-  test_daemon_wait_lines (d, expected, 1, 60);
+  wait_uploaded (d, fx.tree, "after.jpg");
 
   /* Nothing was ever trashed, and each local file is one Ente file. */
   g_assert_cmpuint (test_server_count_log_lines (fx.server, "request POST /files/trash *"), ==, 0);
@@ -871,23 +796,19 @@ test_daemon_watch_limit (void)
 
   d = test_daemon_spawn_under (&fx, prefix, NULL);
   display = g_filename_display_name (fx.tree);
-  expected = g_strdup_printf ("%s is not watched live: the inotify watch limit is reached", display);
-  test_daemon_wait_lines (d, expected, 1, 30);
-  test_daemon_wait_lines (d, "uploaded\t", 1, 60);
+  test_daemon_wait_folder (d, fx.tree, "live", FALSE, 30);
+  test_daemon_wait_counts (d, "uploaded", 1, 60);
 
   g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "status", NULL), ==, 0);
-  g_clear_pointer (&expected, g_free);
   expected = g_strdup_printf ("  %s — not watched live (the inotify watch limit is reached", display);
   assert_contains (out, expected);
   assert_contains (out, "): checked every 10 seconds\n");
 
   /* Found by the next check, not by inotify. */
   test_write_photo (fx.tree, "d59/later.jpg", 70, 70);
-  g_clear_pointer (&expected, g_free);
-  expected = g_strdup_printf ("uploaded\t%s/d59/later.jpg", fx.tree);
-  test_daemon_wait_lines (d, expected, 1, 60);
+  wait_uploaded (d, fx.tree, "d59/later.jpg");
 
-  /* Said once, though the folder was walked again since. */
+  /* Said once in its output, though the folder was walked again since. */
   g_clear_pointer (&expected, g_free);
   expected = g_strdup_printf ("%s is not watched live", display);
   g_assert_cmpuint (test_count_lines (d->log->str, expected), ==, 1);
@@ -908,8 +829,7 @@ test_daemon_folder_pause_mid_file (void)
   TestFixture fx = { 0 };
   g_autoptr(TestDaemon) d = NULL;
   g_autoptr(GPtrArray) acked = NULL;
-  g_autofree char *expected = NULL;
-  g_autofree char *display = NULL;
+  g_autoptr(GVariant) reply = NULL;
   guint puts;
 
   test_fixture_set_up (&fx, NULL);
@@ -921,10 +841,8 @@ test_daemon_folder_pause_mid_file (void)
   d = test_daemon_spawn (&fx, NULL);
   test_wait_acknowledged_part (&fx, 120);
 
-  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "pause", fx.tree, NULL), ==, 0);
-  display = g_filename_display_name (fx.tree);
-  expected = g_strdup_printf ("Pausing %s on request.", display);
-  test_daemon_wait_lines (d, expected, 1, 10);
+  reply = test_daemon_call (d, "Pause", g_variant_new ("(^ay)", fx.tree));
+  test_daemon_wait_folder (d, fx.tree, "paused", TRUE, 0);
   test_iterate_for (1 * G_USEC_PER_SEC);
   acked = test_acknowledged_parts (&fx);
   puts = count_part_puts (&fx);
@@ -935,8 +853,9 @@ test_daemon_folder_pause_mid_file (void)
   g_assert_cmpuint (count_part_puts (&fx), ==, puts);
   g_assert_cmpuint (posted_files (&fx), ==, 0);
 
-  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "resume", fx.tree, NULL), ==, 0);
-  test_daemon_wait_lines (d, "uploaded\t", 1, 120);
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = test_daemon_call (d, "Resume", g_variant_new ("(^ay)", fx.tree));
+  test_daemon_wait_counts (d, "uploaded", 1, 120);
   test_assert_parts_sent_once (&fx, acked);
   g_assert_cmpuint (posted_files (&fx), ==, 1);
   test_daemon_stop (d, SIGTERM, 30);
@@ -953,7 +872,6 @@ test_daemon_ten_thousand (void)
   TestFixture fx = { 0 };
   g_autoptr(TestDaemon) d = NULL;
   g_autofree char *burst = NULL;
-  g_autofree char *expected = NULL;
   const guint n = 10000;
 
   test_fixture_set_up (&fx, NULL);
@@ -962,9 +880,8 @@ test_daemon_ten_thousand (void)
   g_assert_cmpint (g_mkdir_with_parents (burst, 0755), ==, 0);
 
   d = test_daemon_spawn (&fx, NULL);
-  daemon_wait_ready (d, &fx);
-  expected = g_strdup_printf ("Eider is running (pid %d)", d->pid);
-  test_daemon_wait_lines (d, expected, 1, 30);
+  /* It answers once it watches. */
+  test_daemon_engine (d);
 
   /* Small JPEG-signed files, each with different bytes. */
   for (guint i = 0; i < n; i++)
@@ -980,7 +897,7 @@ test_daemon_ten_thousand (void)
       close (fd);
     }
 
-  test_daemon_wait_lines (d, "uploaded\t", n, 1800);
+  test_daemon_wait_counts (d, "uploaded", n, 1800);
   g_assert_cmpuint (posted_files (&fx), ==, n);
 
   /* Nothing more comes. */
@@ -1054,7 +971,7 @@ test_daemon_progress (void)
 {
   TestFixture fx = { 0 };
   g_autoptr(TestDaemon) d = NULL;
-  g_autoptr(EiderDBusEngine1) engine = NULL;
+  EiderDBusEngine1 *engine;
   g_autoptr(GError) error = NULL;
   g_autofree char *big = NULL;
   Watched w = { 0 };
@@ -1069,7 +986,7 @@ test_daemon_progress (void)
   g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "pause", NULL), ==, 0);
 
   d = test_daemon_spawn (&fx, NULL);
-  engine = daemon_connect (d, &fx);
+  engine = test_daemon_engine (d);
   g_assert_cmpstr (eider_dbus_engine1_get_state (engine), ==, "paused");
   g_assert_cmpstr (eider_dbus_engine1_get_state_action (engine), ==, "resume");
   g_assert_cmpstr (eider_dbus_engine1_get_account_email (engine), ==, fx.email);
@@ -1133,8 +1050,7 @@ test_daemon_socket_only (void)
   g_assert_cmpint (g_mkdir (other, 0700), ==, 0);
 
   d = test_daemon_spawn (&fx, NULL);
-  daemon_wait_ready (d, &fx);
-  test_daemon_wait_lines (d, "uploaded\t", 1, 60);
+  test_daemon_wait_counts (d, "uploaded", 1, 60);
 
   g_assert_cmpint (test_eiderctl (&fx, no_bus, &out, "pause", NULL), ==, 0);
   expected = g_strdup_printf ("Paused the backup; the running Eider (pid %d) applied it.\n", d->pid);
@@ -1168,11 +1084,9 @@ test_daemon_socket_only (void)
 
     for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
       {
-        g_autoptr(GSubprocess) proc = test_eiderctl_spawn (&fx, strace, commands[i]);
         g_autofree char *text = NULL;
 
-        g_subprocess_communicate_utf8 (proc, NULL, NULL, &text, NULL, NULL);
-        if (g_subprocess_get_exit_status (proc) != 0)
+        if (test_eiderctl_argv (&fx, strace, commands[i], &text) != 0)
           g_error ("eiderctl %s failed:\n%s", commands[i][0], text);
         g_assert_true (g_file_get_contents (trace, &trace_text, NULL, NULL));
         if (strstr (trace_text, "eider.db") != NULL)
@@ -1182,6 +1096,129 @@ test_daemon_socket_only (void)
   }
 
   g_assert_false (d->exited);
+  g_assert_cmpint (test_daemon_stop (d, SIGTERM, 30), <, 10 * G_USEC_PER_SEC);
+  test_fixture_tear_down (&fx);
+}
+
+/* What eiderctl printed, with only what must differ beside a running host
+ * made alike: who applied a change. */
+static char *
+normalise (const char *out)
+{
+  g_autoptr(GRegex) applied = g_regex_new ("(; the running Eider \\(pid [0-9]+\\) applied it"
+                                           "|\\. Eider is not running: this will apply when it next starts)\\.",
+                                           0, 0, NULL);
+
+  return g_regex_replace_literal (applied, out, -1, 0, " [applied].", 0, NULL);
+}
+
+/* The parts of "status --json" that are about the store: the files, the
+ * bytes left and the folders, less what only a running watcher knows
+ * (whether a folder is watched live, and how often it would be walked). */
+static char *
+status_parts (const char *json)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonNode) parts = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr(JsonObject) kept = json_object_new ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *root;
+  JsonArray *watches;
+
+  json_parser_load_from_data (parser, json, -1, &error);
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  watches = json_object_get_array_member (root, "watches");
+  for (guint i = 0; i < json_array_get_length (watches); i++)
+    {
+      json_object_remove_member (json_array_get_object_element (watches, i), "live");
+      json_object_remove_member (json_array_get_object_element (watches, i), "pollSeconds");
+    }
+  json_object_set_member (kept, "files", json_node_copy (json_object_get_member (root, "files")));
+  json_object_set_member (kept, "bytesLeft", json_node_copy (json_object_get_member (root, "bytesLeft")));
+  json_object_set_member (kept, "watches", json_node_copy (json_object_get_member (root, "watches")));
+  json_node_set_object (parts, kept);
+
+  return json_to_string (parts, TRUE);
+}
+
+/* Runs each command of @commands; what each printed (normalised), and
+ * how it exited. */
+static GPtrArray *
+run_commands (TestFixture       *fx,
+              const char * const commands[][6],
+              guint              n)
+{
+  GPtrArray *results = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *out = NULL;
+      g_autofree char *shown = NULL;
+      int status = test_eiderctl_argv (fx, NULL, commands[i], &out);
+
+      shown = g_str_equal (commands[i][0], "status") ? status_parts (out) : normalise (out);
+      g_ptr_array_add (results, g_strdup_printf ("eiderctl %s %s → %d\n%s", commands[i][0],
+                                                 commands[i][1] != NULL ? commands[i][1] : "", status, shown));
+    }
+
+  return results;
+}
+
+/* Every eiderctl command gives the same result with and without a
+ * running host, on the same store: one that backed up a small tree with
+ * one skipped (empty) file. */
+static void
+test_daemon_same_results (void)
+{
+  TestFixture fx = { 0 };
+  g_autoptr(TestDaemon) d = NULL;
+  g_autoptr(GPtrArray) alone = NULL;
+  g_autoptr(GPtrArray) hosted = NULL;
+  g_autofree char *other = NULL;
+
+  test_fixture_set_up (&fx, NULL);
+  test_write_photo (fx.tree, "a.jpg", 64, 64);
+  test_write_text (fx.tree, "2024/empty.jpg", "", 0);
+  other = g_build_filename (fx.home, "Other", NULL);
+  g_assert_cmpint (g_mkdir (other, 0700), ==, 0);
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
+  d = test_daemon_spawn (&fx, NULL);
+  test_daemon_wait_counts (d, "uploaded", 1, 60);
+  test_daemon_wait_counts (d, "skipped", 1, 60);
+  test_daemon_wait_state (d, "idle", "", 30);
+  g_assert_cmpint (test_daemon_stop (d, SIGTERM, 30), <, 10 * G_USEC_PER_SEC);
+  g_clear_pointer (&d, test_daemon_free);
+
+  {
+    const char * const commands[][6] = {
+      { "watch", "list", NULL },
+      { "status", "--json", NULL },
+      { "failures", "--skipped", NULL },
+      { "watch", "set", fx.tree, "--on-delete", "keep", NULL },
+      { "watch", "set", fx.tree, "--on-delete", "leave-album", NULL },
+      { "watch", "add", other, NULL },
+      { "watch", "list", NULL },
+      { "watch", "remove", other, NULL },
+      { "pause", fx.tree, NULL },
+      { "watch", "list", NULL },
+      { "resume", fx.tree, NULL },
+    };
+
+    alone = run_commands (&fx, commands, G_N_ELEMENTS (commands));
+    assert_contains (g_ptr_array_index (alone, 2), "empty.jpg");
+
+    d = test_daemon_spawn (&fx, NULL);
+    test_daemon_wait_state (d, "idle", "", 60);
+    hosted = run_commands (&fx, commands, G_N_ELEMENTS (commands));
+  }
+
+  for (guint i = 0; i < alone->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (hosted, i), ==, g_ptr_array_index (alone, i));
+  g_assert_cmpuint (test_daemon_count (d, "uploaded"), ==, 1);
+  g_assert_cmpuint (test_daemon_count (d, "skipped"), ==, 1);
+  g_assert_cmpuint (posted_files (&fx), ==, 1);
+
   g_assert_cmpint (test_daemon_stop (d, SIGTERM, 30), <, 10 * G_USEC_PER_SEC);
   test_fixture_tear_down (&fx);
 }
@@ -1307,6 +1344,7 @@ main (int   argc,
   g_test_add_func ("/daemon/progress", test_daemon_progress);
   g_test_add_func ("/daemon/socket-only", test_daemon_socket_only);
   g_test_add_func ("/daemon/activation", test_daemon_activation);
+  g_test_add_func ("/daemon/same-results", test_daemon_same_results);
   g_test_add_func ("/daemon/pause-resume", test_daemon_pause_resume);
   g_test_add_func ("/daemon/sigterm-mid-upload", test_daemon_sigterm_mid_upload);
   g_test_add_func ("/daemon/dedupe-stop", test_daemon_dedupe_stop);
