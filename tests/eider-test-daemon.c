@@ -12,6 +12,7 @@
 
 #include "eider-client.h"
 #include "eider-test-server-harness.h"
+#include "eider-reason.h"
 #include "eider-test-daemon.h"
 
 /* A file the daemon finished, or listed in a state. */
@@ -215,9 +216,11 @@ file_finished_cb (EiderDBusEngine1 *engine,
                   const char       *details,
                   TestDaemon       *d)
 {
+  g_autofree char *text = eider_reason_describe_nick (reason, details);
+
   if (g_test_verbose ())
-    g_printerr ("daemon %d finished: %s %s %s\n", d->pid, state, path, details);
-  finished_add (d, path, state, details);
+    g_printerr ("daemon %d finished: %s %s %s\n", d->pid, state, path, text);
+  finished_add (d, path, state, text);
 }
 
 /* Runs the main context until @result is set. */
@@ -423,17 +426,19 @@ find_listed (TestDaemon *d,
       g_autoptr(GVariant) files = NULL;
       g_autoptr(GError) error = NULL;
       GVariantIter iter;
-      const char *shown, *details;
+      const char *shown, *reason, *details;
       guint total;
 
       g_assert_true (eider_dbus_engine1_call_list_files_sync (test_daemon_engine (d), state, offset, page,
                                                               &files, &total, NULL, &error));
       g_assert_no_error (error);
       g_variant_iter_init (&iter, files);
-      while (g_variant_iter_next (&iter, "(x^&ay&sxu&s&s)", NULL, NULL, &shown, NULL, NULL, NULL, &details))
+      while (g_variant_iter_next (&iter, "(x^&ay&sxu&s&s)", NULL, NULL, &shown, NULL, NULL, &reason, &details))
         if (g_str_equal (shown, display))
           {
-            finished_add (d, display, state, details);
+            g_autofree char *text = eider_reason_describe_nick (reason, details);
+
+            finished_add (d, display, state, text);
             return;
           }
       if (offset + page >= (int) total)

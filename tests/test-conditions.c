@@ -647,7 +647,7 @@ test_conditions_inhibit (void)
   /* Paused: released within 5 s. */
   reply = test_daemon_call (d, "Pause", g_variant_new ("(^ay)", ""));
   wait_inhibitors (0, 5);
-  test_daemon_wait_state (d, "paused", "", 5);
+  test_daemon_wait_state (d, "paused", "Paused", 5);
 
   /* Resumed: taken again, and released when the backup is done. */
   g_clear_pointer (&reply, g_variant_unref);

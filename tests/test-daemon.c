@@ -338,7 +338,7 @@ test_daemon_pause_resume (void)
   g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "pause", NULL), ==, 0);
   expected = g_strdup_printf ("Paused the backup; the running Eider (pid %d) applied it.\n", d->pid);
   assert_contains (out, expected);
-  test_daemon_wait_state (d, "paused", "", 10);
+  test_daemon_wait_state (d, "paused", "Paused", 10);
   g_assert_true (eider_dbus_engine1_get_paused (test_daemon_engine (d)));
   g_assert_cmpstr (eider_dbus_engine1_get_state_action (test_daemon_engine (d)), ==, "resume");
   meta = test_store_meta (&fx, "paused");
@@ -362,7 +362,7 @@ test_daemon_pause_resume (void)
 
   d = test_daemon_spawn (&fx, NULL);
   g_assert_true (eider_dbus_engine1_get_paused (test_daemon_engine (d)));
-  test_daemon_wait_state (d, "paused", "", 10);
+  test_daemon_wait_state (d, "paused", "Paused", 10);
   test_daemon_wait_counts (d, "pending", 1, 30);
   test_iterate_for (2 * G_USEC_PER_SEC);
   g_assert_cmpuint (test_daemon_count (d, "pending"), ==, 1);

@@ -714,7 +714,7 @@ host_each_file (EiderDBusEngine1  *engine,
       while (g_variant_iter_next (&iter, "(x^&ay&sxu&s&s)", &id, NULL, &display, &size, &attempts,
                                   &reason, &details))
         {
-          g_autofree char *text = eiderctl_describe_reason (reason, details);
+          g_autofree char *text = eider_reason_describe_nick (reason, details);
 
           callback (display, text, attempts, user_data);
         }

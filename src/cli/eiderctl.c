@@ -17,7 +17,6 @@
 #include <sodium.h>
 #include <glib/gi18n.h>
 
-#include "eider-core-enums.h"
 #include "eider-crypto.h"
 #include "eider-reason.h"
 #include "eiderctl.h"
@@ -115,22 +114,6 @@ eiderctl_host_error (const char   *what,
   eiderctl_error ("%s: %s", what, copy->message);
 }
 
-char *
-eiderctl_describe_reason (const char *reason,
-                          const char *details)
-{
-  g_autoptr(GEnumClass) klass = g_type_class_ref (EIDER_TYPE_REASON);
-  GEnumValue *value = g_enum_get_value_by_nick (klass, reason);
-  char *text;
-
-  /* No reason: nothing to say; a code of a newer host: its details are
-   * the best we have. */
-  text = eider_reason_describe (value != NULL ? value->value
-                                : *reason == '\0' ? EIDER_REASON_NONE : EIDER_REASON_OTHER,
-                                details != NULL && *details != '\0' ? details : NULL);
-  return text != NULL ? text : g_strdup ("");
-}
-
 /* Progress */
 
 struct _EiderctlPrinter
@@ -185,7 +168,7 @@ printer_finished_cb (EiderDBusEngine1 *engine,
                      const char       *details,
                      EiderctlPrinter  *printer)
 {
-  g_autofree char *text = eiderctl_describe_reason (reason, details);
+  g_autofree char *text = eider_reason_describe_nick (reason, details);
 
   if (g_str_equal (state, "uploaded"))
     printer->n_uploaded++;

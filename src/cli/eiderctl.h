@@ -82,10 +82,6 @@ void          eiderctl_printer_finish  (EiderctlPrinter  *printer,
                                         guint            *skipped,
                                         guint            *failed);
 
-/* A file's reason for people, from the reason code and its details. */
-char         *eiderctl_describe_reason (const char    *reason,
-                                        const char    *details);
-
 /* config get|set|reset */
 int           eiderctl_config      (EiderctlGlobals *globals,
                                     int              argc,

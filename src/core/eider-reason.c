@@ -10,6 +10,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "eider-api.h"
+#include "eider-core-enums.h"
 #include "eider-reason.h"
 #include "eider-uploader.h"
 
@@ -153,4 +154,28 @@ eider_reason_for_error (const GError *error)
     return EIDER_REASON_IO_ERROR;
 
   return EIDER_REASON_ERROR;
+}
+
+/**
+ * eider_reason_describe_nick:
+ * @nick: a reason's nick as the host's interface sends it ("" for none)
+ * @details: (nullable): its details ("" for none)
+ *
+ * The same as eider_reason_describe(), for a reason that crossed D-Bus. A
+ * nick this Eider does not know (a newer host's) is said by its details.
+ *
+ * Returns: (transfer full): the text; "" when there is nothing to say
+ */
+char *
+eider_reason_describe_nick (const char *nick,
+                            const char *details)
+{
+  g_autoptr(GEnumClass) klass = g_type_class_ref (EIDER_TYPE_REASON);
+  GEnumValue *value = g_enum_get_value_by_nick (klass, nick);
+  char *text;
+
+  text = eider_reason_describe (value != NULL ? value->value
+                                : *nick == '\0' ? EIDER_REASON_NONE : EIDER_REASON_OTHER,
+                                details != NULL && *details != '\0' ? details : NULL);
+  return text != NULL ? text : g_strdup ("");
 }

@@ -66,5 +66,7 @@ char        *eider_reason_describe  (EiderReason   code,
                                      const char   *details);
 /* The code for an error that made a file fail (server, network, I/O…). */
 EiderReason  eider_reason_for_error (const GError *error);
+char        *eider_reason_describe_nick (const char *nick,
+                                         const char *details);
 
 G_END_DECLS
