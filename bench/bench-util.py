@@ -89,8 +89,10 @@ def cmd_latency(socket, folder, n):
     waiting = {}
 
     def as_path(value):
-        raw = bytes(value) if not isinstance(value, bytes) else value
-        return raw.rstrip(b"\0").decode("utf-8", "replace")
+        # PyGObject gives an "ay" as str, bytes or a list of numbers, by version.
+        if isinstance(value, str):
+            return value.rstrip("\0")
+        return bytes(value).rstrip(b"\0").decode("utf-8", "replace")
 
     def on_signal(_conn, _sender, _path, _iface, name, params):
         now = time.monotonic()
@@ -112,9 +114,17 @@ def cmd_latency(socket, folder, n):
         with open(path, "wb") as f:
             f.write(data)
         closed = time.monotonic()
-        timeout = GLib.timeout_add_seconds(60, loop.quit)
+        timed_out = []
+
+        def give_up():
+            timed_out.append(True)
+            loop.quit()
+            return GLib.SOURCE_REMOVE
+
+        timeout = GLib.timeout_add_seconds(60, give_up)
         loop.run()
-        GLib.source_remove(timeout)
+        if not timed_out:
+            GLib.source_remove(timeout)
         seen = events.get(path, {})
         started = seen.get("started")
         recorded = seen.get("finished:uploaded")
@@ -265,13 +275,14 @@ def cmd_table(path, quick=""):
         t.row(what, "time to up to date, s (restic: 2nd snapshot; other: find -printf)",
               [fmt(w) for w in walls], "%s× faster than restic" % fmt(ratio(walls[1], walls[0])),
               "≤ 1.0 s, ≥ 2.5× restic")
+        t.row(what, "server CPU-s (test server)", [fmt(t.med("r4.scpu")), "", "", ""])
         t.row(what, "bytes read by eiderctl (rchar); tree files opened",
               ["%s B; %s" % (fmt(t.med("r4.rchar"), 0), fmt(t.med("r4.opened"), 0)), "", "", ""],
               "", "0 bytes hashed")
 
     if t.med("r5.seconds", "corpus") is not None:
-        what = "5 · idle daemon, %s s, %s files watched" % (
-            fmt(t.med("r5.seconds", "corpus"), 0), format(int(t.med("r5.files", "corpus")), ","))
+        what = "5 · idle daemon, %d s, %s files watched" % (
+            t.med("r5.seconds", "corpus"), format(int(t.med("r5.files", "corpus")), ","))
         t.row(what, "CPU-s; wake-ups (poll calls, all threads); context switches",
               ["%s; %s; %s" % (fmt(t.med("r5.cpu"), 3), fmt(t.med("r5.polls"), 0),
                                fmt(t.med("r5.ctxsw"), 0)), "", "", ""], "", "0 wake-ups")
@@ -289,13 +300,16 @@ def cmd_table(path, quick=""):
         t.row(what, "peak RSS, MB (wall, s)",
               ["%s (%s)" % (fmt(t.med("r7.rss"), 1), fmt(t.med("r7.wall"))), "", "", ""],
               "", "≤ 64 MB")
+        t.row(what, "client, server CPU-s per GiB",
+              ["%s, %s" % (fmt(div(t.med("r7.cpu"), size / GiB)),
+                           fmt(div(t.med("r7.scpu"), size / GiB))), "", "", ""])
 
     lats = sorted({int(key.split(".")[1]) for key, _ in t.values if key.startswith("r8.")
                    and key.endswith(".wall")})
     photos = t.med("r8.files", "corpus")
     for lat in lats:
         k = "r8.%d" % lat
-        what = "8 · %s photos, %d ms server latency" % (fmt(photos, 0), lat)
+        what = "8 · %d photos, %d ms server latency" % (photos, lat)
         t.row(what, "files/s; requests, connections per file; server CPU-s",
               ["%s; %s, %s; %s" % (fmt(div(photos, t.med(k + ".wall"))),
                                    fmt(div(t.med(k + ".requests"), photos)),
