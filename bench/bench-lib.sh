@@ -187,39 +187,34 @@ seeded() {
     head -c "$2"
 }
 
-# video_files DIR N MIB: N distinct seeded files of MIB MiB that Eider takes as MP4 videos.
-video_files() {
-  local dir=$1 n=$2 mib=$3 i
+# make_corpus DIR MAKER ARGS…: DIR made by `MAKER DIR ARGS…` unless an earlier run finished it.
+make_corpus() {
+  local dir=$1 maker=$2
+  shift 2
   [ -f "$dir/.done" ] && return 0
-  log "making $n × $mib MiB in $dir"
+  log "making $dir ($maker $*)"
   rm -rf "$dir"
   mkdir -p "$dir"
-  for i in $(seq -w 1 "$n"); do
-    { printf '\x00\x00\x00\x20ftypisom'; seeded "eider-bench-$mib-$i" $((mib * 1048576 - 12)); } \
-      >"$dir/clip-$i.mp4"
+  "$maker" "$dir" "$@"
+  touch "$dir/.done"
+}
+
+# videos DIR N MIB: N distinct seeded files of MIB MiB that Eider takes as MP4 videos.
+videos() {
+  local i
+  for i in $(seq -w 1 "$2"); do
+    { printf '\x00\x00\x00\x20ftypisom'; seeded "eider-bench-$3-$i" $(($3 * 1048576 - 12)); } \
+      >"$1/clip-$i.mp4"
   done
-  touch "$dir/.done"
 }
 
-tiny_tree() {
-  local dir=$1 n=$2
-  [ -f "$dir/.done" ] && return 0
-  log "making $n tiny files in $dir"
-  rm -rf "$dir"
-  /usr/bin/python3 "$bench_dir/bench-util.py" tiny "$dir" "$n"
-  touch "$dir/.done"
-}
+# tiny DIR N: N distinct tiny JPEGs, 100 a folder.
+tiny() { /usr/bin/python3 "$bench_dir/bench-util.py" tiny "$1" "$2"; }
 
-# photos DIR N: N distinct 800 × 600 JPEG photos (ImageMagick plasma, seeded).
+# photos DIR N: N distinct 800 × 600 JPEG photos (ImageMagick plasma, seeded), ~100 KB each.
 photos() {
-  local dir=$1 n=$2
-  [ -f "$dir/.done" ] && return 0
-  log "making $n photos in $dir"
-  rm -rf "$dir"
-  mkdir -p "$dir"
-  seq -w 1 "$n" | xargs -P "$(nproc)" -I{} convert -seed 1{} -size 800x600 plasma: \
-    -quality 90 "$dir/IMG_{}.jpg"
-  touch "$dir/.done"
+  seq -w 1 "$2" | xargs -P "$(nproc)" -I{} convert -seed 1{} -size 800x600 plasma: \
+    -quality 90 "$1/IMG_{}.jpg"
 }
 
 # Start and end -----------------------------------------------------------------------------

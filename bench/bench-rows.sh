@@ -4,8 +4,8 @@
 # Row 1 (and 2): 1 GiB as many 5 MiB files and as a few 256 MiB files.
 row1() {
   local shape n mib dir r
-  video_files "$corpus/small-$small_n-$small_mib" "$small_n" "$small_mib"
-  video_files "$corpus/large-$large_n-$large_mib" "$large_n" "$large_mib"
+  make_corpus "$corpus/small-$small_n-$small_mib" videos "$small_n" "$small_mib"
+  make_corpus "$corpus/large-$large_n-$large_mib" videos "$large_n" "$large_mib"
   for shape in small large; do
     if [ "$shape" = small ]; then n=$small_n mib=$small_mib; else n=$large_n mib=$large_mib; fi
     record "r1.$shape.bytes" corpus $((n * mib * 1048576))
@@ -37,7 +37,7 @@ row3() {
   local sizes largest n r
   read -r -a sizes <<<"$tiny_sizes"
   largest=${sizes[-1]}
-  for n in "${sizes[@]}"; do tiny_tree "$corpus/tiny-$n" "$n"; done
+  for n in "${sizes[@]}"; do make_corpus "$corpus/tiny-$n" tiny "$n"; done
   for r in $(seq "$rounds"); do
     for n in "${sizes[@]}"; do
       [ "$n" = "$largest" ] && [ "$r" != 1 ] && continue
@@ -67,7 +67,7 @@ big_tree() {
   big_n=${sizes[-1]}
   big=$corpus/tiny-$big_n
   [ -d "$work/r3-big/data" ] && return 0
-  tiny_tree "$big" "$big_n"
+  make_corpus "$big" tiny "$big_n"
   log "backing up $big_n tiny files for rows 4–6 (not measured)"
   fresh_state r3-big "$big"
   server_start "$work/r3-big/server"
@@ -169,7 +169,7 @@ row6() {
 # Row 7: one big file.
 row7() {
   local dir=$corpus/big-$big_mib
-  video_files "$dir" 1 "$big_mib"
+  make_corpus "$dir" videos 1 "$big_mib"
   record r7.bytes corpus $((big_mib * 1048576))
   fresh_state r7-eider "$dir"
   log "row 7: one $big_mib MiB file"
@@ -180,7 +180,7 @@ row7() {
 # Row 8: small photos through a server answering after L ms.
 row8() {
   local dir=$corpus/photos-$photos_n r lat opts requests connections
-  photos "$dir" "$photos_n"
+  make_corpus "$dir" photos "$photos_n"
   record r8.files corpus "$photos_n"
   for r in $(seq "$rounds"); do
     for lat in $latencies; do
