@@ -186,6 +186,8 @@ class Table:
 def fmt(x, digits=2):
     if x is None:
         return "n/a"
+    if digits == 0:
+        return "%.0f" % x
     if abs(x) >= 100:
         return "%.0f" % x
     if abs(x) >= 10:
@@ -193,7 +195,12 @@ def fmt(x, digits=2):
     return "%.*f" % (digits, x)
 
 
-def ratio(a, b, digits=2):
+def times(x, what):
+    """A ratio as "1.23× WHAT", or n/a."""
+    return "n/a" if x is None else "%s× %s" % (fmt(x), what)
+
+
+def ratio(a, b):
     if a is None or b is None or b == 0:
         return None
     return a / b
@@ -223,11 +230,11 @@ def cmd_table(path, quick=""):
         r_restic = ratio(mbs[0], mbs[1])
         r_rclone = ratio(mbs[0], mbs[2])
         t.row(what, "throughput, MB/s", [fmt(x) for x in mbs],
-              "%s× restic, %s× rclone" % (fmt(r_restic), fmt(r_rclone)),
+              "%s, %s" % (times(r_restic, "restic"), times(r_rclone, "rclone")),
               "≥ 1.5× restic, ≥ 1.2× rclone")
         cpus = [div(t.med(k + ".cpu", tool), size / GiB) for tool in TOOLS]
         t.row(what, "client CPU-s per GiB", [fmt(x) for x in cpus],
-              "%s× floor" % fmt(ratio(cpus[0], cpus[3])), "≤ 1.3× floor")
+              times(ratio(cpus[0], cpus[3]), "floor"), "≤ 1.3× floor")
         t.row(what, "server CPU-s per GiB (test server)",
               [fmt(div(t.med(k + ".scpu"), size / GiB)), "", "", ""])
         t.row(what, "peak RSS, MB", [fmt(t.med(k + ".rss", tool), 1) for tool in TOOLS])
@@ -255,7 +262,7 @@ def cmd_table(path, quick=""):
         rounds = t.count(k + ".wall")
         t.row(what, "files/s (wall, s)%s" % ("" if rounds != 1 else "; 1 run"),
               ["%s (%s)" % (fmt(div(n, w)), fmt(w)) for w in walls] + ["", ""],
-              "%s× restic's time" % fmt(ratio(walls[0], walls[1])),
+              times(ratio(walls[0], walls[1]), "restic's time"),
               "≤ 5× restic's time at 10,000" if n == 10000 else "")
         t.row(what, "store: transactions, page writes per file",
               ["%s, %s" % (fmt(div(t.med(k + ".txns"), n)), fmt(div(t.med(k + ".pages"), n))),
@@ -270,10 +277,10 @@ def cmd_table(path, quick=""):
     n = t.med("r4.files", "corpus")
     if n is not None:
         what = "4 · rescan of %s unchanged files" % format(int(n), ",")
-        walls = [t.med("r4.wall", tool) for tool in ("eider", "restic")] + [None,
-                                                                              t.med("r4.wall", "find")]
-        t.row(what, "time to up to date, s (restic: 2nd snapshot; other: find -printf)",
-              [fmt(w) for w in walls], "%s× faster than restic" % fmt(ratio(walls[1], walls[0])),
+        walls = [t.med("r4.wall", tool) for tool in ("eider", "restic", "find")]
+        t.row(what, "time to up to date, s (restic: next snapshot; other: find -printf)",
+              [fmt(walls[0]), fmt(walls[1]), "", fmt(walls[2])],
+              times(ratio(walls[1], walls[0]), "faster than restic"),
               "≤ 1.0 s, ≥ 2.5× restic")
         t.row(what, "server CPU-s (test server)", [fmt(t.med("r4.scpu")), "", "", ""])
         t.row(what, "bytes read by eiderctl (rchar); tree files opened",
