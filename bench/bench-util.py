@@ -12,8 +12,8 @@
 #                                           daemon whose D-Bus socket is SOCKET watches it; prints
 #                                           for each "START_MS RECORD_MS": close → FileStarted and
 #                                           close → FileFinished (uploaded)
-#   bench-util.py table RESULTS [QUICK]     the markdown table: medians of every figure in
-#                                           RESULTS (lines "key<TAB>tool<TAB>value")
+#   bench-util.py table RESULTS [NOTE]      the markdown table: medians of every figure in
+#                                           RESULTS (lines "key<TAB>tool<TAB>value"), under NOTE
 #
 # Run with Debian's python (/usr/bin/python3): the latency command needs python3-gi.
 import os
@@ -210,7 +210,7 @@ def div(a, b):
     return None if a is None or b is None or b == 0 else a / b
 
 
-def cmd_table(path, quick=""):
+def cmd_table(path, note=""):
     t = Table(load(path))
     GiB = 1024 ** 3
 
@@ -324,8 +324,8 @@ def cmd_table(path, quick=""):
                                    fmt(t.med(k + ".scpu"))), "", "", ""],
               "", "≥ 40 files/s at 50 ms" if lat == 50 else "")
 
-    if quick:
-        print("*Quick development run (`bench/run --quick`): small sizes, 1 round.*\n")
+    if note:
+        print("*%s*\n" % note)
     print(t.render())
 
 
