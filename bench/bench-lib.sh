@@ -141,7 +141,8 @@ eider_backup() {
   server_start "$work/$state/server" "$@"
   procio=$work/procio
   rm -f "$procio"
-  G_MESSAGES_DEBUG=${BENCH_DEBUG_DOMAINS:-eider-store} \
+  # The store's closing line is a debug message; not the engine's per-file ones.
+  G_MESSAGES_DEBUG=${BENCH_DEBUG_DOMAINS:-eider-store eiderctl eider-service} \
     EIDER_CONFIG_DIR="$work/$state/config" EIDER_DATA_DIR="$work/$state/data" \
     measure "$key" eider "$ctl" backup --once || { procio=; server_stop; return 1; }
   procio=

@@ -26,6 +26,8 @@ row1() {
       rclone_copy "r1.$shape" "$dir"
       if [ -n "$floor" ]; then
         measure "r1.$shape" floor "$floor" "$dir"/*
+        grep -q "^floor: $((n * mib * 1048576)) bytes" "$work/last.out" ||
+          log "  bench-floor did not say it went through $((n * mib * 1048576)) bytes: $(head -c 200 "$work/last.out")"
       fi
     done
   done
