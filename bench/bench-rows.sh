@@ -108,9 +108,12 @@ daemon_start() {
   EIDER_CONFIG_DIR="$work/r3-big/config" EIDER_DATA_DIR="$work/r3-big/data" \
     "$ctl" daemon >"$work/daemon.log" 2>&1 &
   dpid=$!
-  # Wait until it runs and has nothing left.
+  # Wait until it runs, has walked the tree and has nothing left: its State is "idle".
   for _ in $(seq 1200); do
     if grep -q 'Eider is running' "$work/daemon.log" &&
+      dbus-send --peer="unix:path=$work/r3-big/data/eider.sock" --print-reply \
+        /io/github/eiderapp/Eider/Engine org.freedesktop.DBus.Properties.Get \
+        string:io.github.eiderapp.Eider.Engine1 string:State 2>/dev/null | grep -q '"idle"' &&
       eider r3-big status --json 2>/dev/null | grep -q '"pending" : 0'; then
       return 0
     fi
