@@ -133,10 +133,10 @@ fresh_state() {
 drop_state() { [ -n "$keep" ] || rm -rf "${work:?}/$1"; }
 
 # eider_backup KEY STATE [SERVER OPTIONS…]: a measured `eiderctl backup --once`; also records
-# KEY.scpu (the server's CPU), KEY.rchar and KEY.read_bytes (/proc/PID/io at exit), and the
-# store's KEY.txns and KEY.pages when eiderctl prints them.
+# KEY.scpu (the server's CPU), KEY.rchar, .read_bytes, .wchar, .write_bytes (/proc/PID/io at
+# exit), and the store's KEY.txns and KEY.pages when eiderctl prints them.
 eider_backup() {
-  local key=$1 state=$2 rchar read_bytes txns pages
+  local key=$1 state=$2 rchar read_bytes wchar write_bytes txns pages
   shift 2
   server_start "$work/$state/server" "$@"
   procio=$work/procio
@@ -148,9 +148,12 @@ eider_backup() {
   procio=
   record "$key.scpu" eider "$(server_cpu)"
   server_stop
-  read -r rchar read_bytes < <(/usr/bin/python3 "$bench_dir/bench-util.py" procio "$work/procio")
+  read -r rchar read_bytes wchar write_bytes < <(/usr/bin/python3 "$bench_dir/bench-util.py" \
+    procio "$work/procio")
   record "$key.rchar" eider "$rchar"
   record "$key.read_bytes" eider "$read_bytes"
+  record "$key.wchar" eider "$wchar"
+  record "$key.write_bytes" eider "$write_bytes"
   read -r txns pages < <(/usr/bin/python3 "$bench_dir/bench-util.py" storeline \
     "$work/last.out" "$work/last.err")
   record "$key.txns" eider "$txns"

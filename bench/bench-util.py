@@ -4,7 +4,8 @@
 #   bench-util.py tiny DIR N [PER_FOLDER]   N distinct tiny JPEGs (a few hundred bytes each,
 #                                           a seeded comment makes each one unique), PER_FOLDER
 #                                           (default 100) to a folder: d0000/t000000.jpg …
-#   bench-util.py procio FILE               "rchar read_bytes" from a copy of /proc/PID/io
+#   bench-util.py procio FILE               "rchar read_bytes wchar write_bytes" from a copy of
+#                                           /proc/PID/io
 #   bench-util.py storeline FILE…           "transactions pages" from eiderctl's debug line
 #                                           "store closed: N transactions, M pages written"
 #                                           ("n/a n/a" when no file has it)
@@ -59,7 +60,7 @@ def cmd_procio(path):
                 fields[key.strip()] = value.strip()
     except OSError:
         pass
-    print(fields.get("rchar", "n/a"), fields.get("read_bytes", "n/a"))
+    print(*(fields.get(k, "n/a") for k in ("rchar", "read_bytes", "wchar", "write_bytes")))
 
 
 def cmd_storeline(*paths):
@@ -267,6 +268,8 @@ def cmd_table(path, note=""):
         t.row(what, "store: transactions, page writes per file",
               ["%s, %s" % (fmt(div(t.med(k + ".txns"), n)), fmt(div(t.med(k + ".pages"), n))),
                "", "", ""], "", "≤ 2, ≈ 20")
+        t.row(what, "written to disk by eiderctl per file, KB (write_bytes)",
+              [fmt(div(t.med(k + ".write_bytes"), n * 1000)), "", "", ""])
         t.row(what, "server CPU-s per 1,000 files",
               [fmt(div(t.med(k + ".scpu"), n / 1000)), "", "", ""])
     if len(sizes) >= 2:
@@ -286,6 +289,10 @@ def cmd_table(path, note=""):
         t.row(what, "bytes read by eiderctl (rchar); tree files opened",
               ["%s B; %s" % (fmt(t.med("r4.rchar"), 0), fmt(t.med("r4.opened"), 0)), "", "", ""],
               "", "0 bytes hashed")
+        t.row(what,
+              "written to disk by eiderctl, MB (write_bytes); store transactions, page writes",
+              ["%s; %s, %s" % (fmt(div(t.med("r4.write_bytes"), 1e6)), fmt(t.med("r4.txns"), 0),
+                               fmt(t.med("r4.pages"), 0)), "", "", ""])
 
     if t.med("r5.seconds", "corpus") is not None:
         what = "5 · idle daemon, %d s, %s files watched" % (
