@@ -29,9 +29,11 @@ measure() {
   local key=$1 tool=$2 start wall user sys rss
   shift 2
   local pre=()
-  [ -n "${procio:-}" ] && pre=(env "LD_PRELOAD=$build/bench/bench-procio.so" "EIDER_BENCH_PROCIO=$procio")
+  [ -n "${procio:-}" ] &&
+    pre=(env "LD_PRELOAD=$build/bench/bench-procio.so" "EIDER_BENCH_PROCIO=$procio")
   start=$(now_ns)
-  if ! /usr/bin/time -f '%U %S %M' -o "$work/time.out" "${pre[@]}" "$@" >"$work/last.out" 2>"$work/last.err"; then
+  if ! /usr/bin/time -f '%U %S %M' -o "$work/time.out" "${pre[@]}" "$@" \
+    >"$work/last.out" 2>"$work/last.err"; then
     log "FAILED ($key, $tool): $*"
     tail -n 5 "$work/last.err" "$work/last.out" >&2
     return 1
@@ -240,7 +242,8 @@ bench_init() {
   server_has stats-file && has_stats=1
   has_latency=
   server_has latency-ms && has_latency=1
-  [ -n "$has_stats" ] || log "the test server has no --stats-file: requests counted from --log-requests, connections n/a"
+  [ -n "$has_stats" ] ||
+    log "the test server has no --stats-file: requests counted from --log-requests, connections n/a"
   [ -n "$has_latency" ] || log "the test server has no --latency-ms: row 8 runs at 0 ms only"
   clk_tck=$(getconf CLK_TCK)
 
@@ -263,7 +266,10 @@ bench_init() {
 }
 
 bench_cleanup() {
-  [ -n "${dpid:-}" ] && { kill -TERM "$dpid" 2>/dev/null || true; wait "$dpid" 2>/dev/null || true; }
+  if [ -n "${dpid:-}" ]; then
+    kill -TERM "$dpid" 2>/dev/null || true
+    wait "$dpid" 2>/dev/null || true
+  fi
   server_stop
   if [ -z "$keep" ]; then
     rm -rf "${work:?}/template" "$work/restic-cache" "$work/rclone-dest"

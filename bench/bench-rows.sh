@@ -3,7 +3,7 @@
 
 # Row 1 (and 2): 1 GiB as many 5 MiB files and as a few 256 MiB files.
 row1() {
-  local shape n mib dir r
+  local shape n mib dir r bytes
   make_corpus "$corpus/small-$small_n-$small_mib" videos "$small_n" "$small_mib"
   make_corpus "$corpus/large-$large_n-$large_mib" videos "$large_n" "$large_mib"
   for shape in small large; do
@@ -26,8 +26,9 @@ row1() {
       rclone_copy "r1.$shape" "$dir"
       if [ -n "$floor" ]; then
         measure "r1.$shape" floor "$floor" "$dir"/*
-        grep -q "^floor: $((n * mib * 1048576)) bytes" "$work/last.out" ||
-          log "  bench-floor did not say it went through $((n * mib * 1048576)) bytes: $(head -c 200 "$work/last.out")"
+        bytes=$((n * mib * 1048576))
+        grep -q "^floor: $bytes bytes" "$work/last.out" ||
+          log "  bench-floor did not say 'floor: $bytes bytes': $(head -c 200 "$work/last.out")"
       fi
     done
   done
@@ -77,8 +78,9 @@ big_tree() {
   server_stop
   if [ -n "$restic" ]; then
     rm -rf "$work/restic-big"
-    RESTIC_PASSWORD=bench-password RESTIC_CACHE_DIR=$work/restic-cache RESTIC_REPOSITORY=$work/restic-big \
-      sh -c '"$1" init -q && "$1" backup -q --host bench "$2"' sh "$restic" "$big" >/dev/null
+    export RESTIC_PASSWORD=bench-password RESTIC_CACHE_DIR=$work/restic-cache
+    RESTIC_REPOSITORY=$work/restic-big "$restic" init -q >/dev/null
+    RESTIC_REPOSITORY=$work/restic-big "$restic" backup -q --host bench "$big" >/dev/null
   fi
 }
 
@@ -149,7 +151,8 @@ row5() {
   cpu0=$(proc_cpu "$dpid")
   sw0=$(ctxsw "$dpid")
   # Every main-loop iteration of every thread polls: count those.
-  timeout "$idle_s" strace -f -qq -e trace=poll,ppoll -o "$work/polls" -p "$dpid" 2>/dev/null || true
+  timeout "$idle_s" strace -f -qq -e trace=poll,ppoll -o "$work/polls" -p "$dpid" \
+    2>/dev/null || true
   record r5.cpu eider "$(calc "$(proc_cpu "$dpid") - $cpu0")"
   record r5.ctxsw eider $(($(ctxsw "$dpid") - sw0))
   record r5.polls eider "$(grep -c -E 'poll\(' "$work/polls" || true)"

@@ -274,7 +274,8 @@ def cmd_table(path, note=""):
               [fmt(div(t.med(k + ".scpu"), n / 1000)), "", "", ""])
     if len(sizes) >= 2:
         lo, hi = sizes[0], sizes[-1]
-        t.row("3 · flatness", "files/s at %s ÷ files/s at %s" % (format(hi, ","), format(lo, ",")),
+        t.row("3 · flatness",
+              "files/s at %s ÷ files/s at %s" % (format(hi, ","), format(lo, ",")),
               [fmt(ratio(rates[hi], rates[lo])), "", "", ""], "", "≥ 0.8")
 
     n = t.med("r4.files", "corpus")
