@@ -949,7 +949,7 @@ static void
 test_content_md5 (void)
 {
   g_autoptr(GBytes) black = read_fixture ("black-placeholder.jpg");
-  g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
+  g_autoptr(EiderMd5) md5 = eider_md5_new ();
   g_autofree char *empty = eider_content_md5 ((const guint8 *) "", 0);
   g_autofree char *whole = NULL;
   g_autofree char *parts = NULL;
@@ -962,10 +962,20 @@ test_content_md5 (void)
   whole = eider_content_md5 (data, len);
   g_assert_cmpstr (whole, ==, "k2Wwys+nsA0VckGFej4qcQ==");
 
-  g_checksum_update (md5, data, 1000);
-  g_checksum_update (md5, data + 1000, len - 1000);
-  parts = eider_checksum_md5_base64 (md5);
+  eider_md5_update (md5, data, 1000);
+  eider_md5_update (md5, data + 1000, len - 1000);
+  parts = eider_md5_finish_base64 (md5);
   g_assert_cmpstr (parts, ==, whole);
+
+  /* Finishing starts the next digest afresh (one EiderMd5 serves every
+   * part of an upload). */
+  g_clear_pointer (&parts, g_free);
+  eider_md5_update (md5, data, len);
+  parts = eider_md5_finish_base64 (md5);
+  g_assert_cmpstr (parts, ==, whole);
+  g_clear_pointer (&parts, g_free);
+  parts = eider_md5_finish_base64 (md5);
+  g_assert_cmpstr (parts, ==, empty);
 }
 
 /* Key derivation (ente-auth.md Appendix A.2, A.3) */

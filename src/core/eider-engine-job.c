@@ -374,7 +374,7 @@ prepare_worker (GTask        *task,
                                          job->replace != NULL ? job->replace->id : 0,
                                          job->collection_id, job->collection_key, job->file_key,
                                          &job->upload, &job->hash, &job->content,
-                                         NULL, NULL, cancellable, &error))
+                                         &job->body, NULL, NULL, cancellable, &error))
     {
       g_task_return_error (task, error);
       return;
@@ -770,6 +770,8 @@ blobs_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
 
   g_debug ("%s: thumbnail and metadata ready", job->record->path);
+  /* The plaintext served the thumbnail; only its ciphertext is sent. */
+  g_clear_pointer (&job->content, g_bytes_unref);
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       _eider_engine_job_error (job, error);
@@ -795,7 +797,7 @@ job_upload (Job *job)
 
   /* A live photo's body is its zip. */
   eider_uploader_upload_async (self->uploader, job->upload,
-                               job->paired ? job->zip_path : job->record->path, job->content,
+                               job->paired ? job->zip_path : job->record->path, job->body,
                                job->collection_key, job->cancellable, upload_cb, job);
 }
 
@@ -1093,6 +1095,7 @@ job_free (Job *job)
   g_clear_pointer (&job->collection_key, eider_secret_free);
   g_clear_pointer (&job->upload, eider_upload_record_free);
   g_clear_pointer (&job->content, g_bytes_unref);
+  g_clear_pointer (&job->body, g_bytes_unref);
   g_free (job->hash);
   g_free (job->dedupe_key);
   g_clear_pointer (&job->replace, eider_remote_file_record_free);

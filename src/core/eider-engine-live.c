@@ -576,7 +576,7 @@ _eider_engine_prepare_live_photo (Job           *job,
   if (!eider_upload_prepare_replacement (job->zip_path, &zip_stat, job->record->id,
                                          job->replace != NULL ? job->replace->id : 0,
                                          job->collection_id, job->collection_key, job->file_key,
-                                         &job->upload, &zip_hash, &job->content,
+                                         &job->upload, &zip_hash, NULL, &job->body,
                                          NULL, NULL, cancellable, error))
     return FALSE;
 

@@ -84,7 +84,8 @@ typedef struct
   gint64             collection_id;
   EiderSecret       *collection_key;
   EiderUploadRecord *upload;
-  GBytes            *content;
+  GBytes            *content;      /* the plaintext (≤ 16 MiB), until described */
+  GBytes            *body;         /* its ciphertext, sent as it is */
   char              *hash;
   gint               file_type;
   char              *dedupe_key;

@@ -291,12 +291,16 @@ strv_of_empty (guint n)
  * @hash_out: (out) (optional): the BLAKE2b-512 hash, base64
  * @content_out: (out) (optional) (nullable): the plaintext when it is at
  *   most 16 MiB, else %NULL
+ * @body_out: (out) (optional) (nullable): the ciphertext, the object as it
+ *   is sent, when the plaintext is at most 16 MiB (one PUT), else %NULL
  *
  * Reads @path once: hash of the plaintext, secretstream encryption with a
  * new file key and header, Content-MD5 of each S3 part. Memory stays flat
- * for larger files (a 4 MiB read buffer and a 4 MiB + 17 output buffer).
- * The ciphertext itself is not kept: EiderUploader encrypts again (same key
- * and header, same bytes) as it sends.
+ * for larger files (a 4 MiB read buffer and a few 4 MiB + 17 output
+ * buffers); their ciphertext is not kept: EiderUploader encrypts again
+ * (same key and header, same bytes) as it sends. A small file's ciphertext
+ * (@body_out) is sent as it is, so a small file is read, hashed, encrypted
+ * and MD5'd exactly once.
  *
  * Returns: %FALSE with %EIDER_UPLOAD_ERROR_CHANGED when the file changed
  *   (before or while reading), %EIDER_UPLOAD_ERROR_NOT_REGULAR,
@@ -312,6 +316,7 @@ eider_upload_prepare (const char         *path,
                       EiderUploadRecord **record_out,
                       char              **hash_out,
                       GBytes            **content_out,
+                      GBytes            **body_out,
                       EiderCryptoProgress progress,
                       gpointer            progress_data,
                       GCancellable       *cancellable,
@@ -319,9 +324,100 @@ eider_upload_prepare (const char         *path,
 {
   return eider_upload_prepare_replacement (path, expected, file_id, 0, collection_id,
                                            collection_key, NULL, record_out, hash_out,
-                                           content_out, progress, progress_data, cancellable,
-                                           error);
+                                           content_out, body_out, progress, progress_data,
+                                           cancellable, error);
 }
+
+/* MD5 of the ciphertext, beside the encryption: a file that is a
+ * multipart upload is MD5'd in a thread of its own while the next chunk
+ * is read, hashed and encrypted, so a big file keeps two cores busy. The
+ * chunks go through a ring of RING_SLOTS output buffers. (A plain GThread,
+ * not a pool task: a pool worker waiting for another task of the same
+ * pool could wait for ever when the pool is full.) */
+
+#define RING_SLOTS 2
+
+typedef struct
+{
+  guint8   *data;
+  gsize     len;
+  gboolean  part_end;
+} RingSlot;
+
+typedef struct
+{
+  GAsyncQueue *full;         /* RingSlot *: to be MD5'd; the ring itself to stop */
+  GAsyncQueue *free;         /* RingSlot *: MD5'd, to be filled again */
+  RingSlot     slots[RING_SLOTS];
+  GPtrArray   *md5s;         /* the parts' Content-MD5, written by the thread */
+  GThread     *thread;
+} Md5Ring;
+
+static gpointer
+md5_ring_worker (gpointer data)
+{
+  Md5Ring *ring = data;
+  g_autoptr(EiderMd5) md5 = eider_md5_new ();
+  gpointer item;
+
+  while ((item = g_async_queue_pop (ring->full)) != ring)
+    {
+      RingSlot *slot = item;
+
+      eider_md5_update (md5, slot->data, slot->len);
+      if (slot->part_end)
+        g_ptr_array_add (ring->md5s, eider_md5_finish_base64 (md5));
+      g_async_queue_push (ring->free, slot);
+    }
+
+  return NULL;
+}
+
+static Md5Ring *
+md5_ring_new (void)
+{
+  Md5Ring *ring = g_new0 (Md5Ring, 1);
+
+  ring->full = g_async_queue_new ();
+  ring->free = g_async_queue_new ();
+  for (guint i = 0; i < RING_SLOTS; i++)
+    {
+      ring->slots[i].data = g_malloc (EIDER_STREAM_BLOCK_SIZE);
+      g_async_queue_push (ring->free, &ring->slots[i]);
+    }
+  ring->md5s = g_ptr_array_new_with_free_func (g_free);
+  ring->thread = g_thread_new ("eider-md5", md5_ring_worker, ring);
+
+  return ring;
+}
+
+/* Waits for every chunk pushed so far to be MD5'd. */
+static void
+md5_ring_drain (Md5Ring *ring)
+{
+  if (ring->thread == NULL)
+    return;
+
+  g_async_queue_push (ring->full, ring);
+  g_thread_join (g_steal_pointer (&ring->thread));
+}
+
+static void
+md5_ring_free (Md5Ring *ring)
+{
+  if (ring == NULL)
+    return;
+
+  md5_ring_drain (ring);
+  for (guint i = 0; i < RING_SLOTS; i++)
+    g_free (ring->slots[i].data);
+  g_async_queue_unref (ring->full);
+  g_async_queue_unref (ring->free);
+  g_clear_pointer (&ring->md5s, g_ptr_array_unref);
+  g_free (ring);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Md5Ring, md5_ring_free)
 
 /**
  * eider_upload_prepare_replacement:
@@ -343,6 +439,7 @@ eider_upload_prepare_replacement (const char         *path,
                                   EiderUploadRecord **record_out,
                                   char              **hash_out,
                                   GBytes            **content_out,
+                                  GBytes            **body_out,
                                   EiderCryptoProgress progress,
                                   gpointer            progress_data,
                                   GCancellable       *cancellable,
@@ -352,18 +449,19 @@ eider_upload_prepare_replacement (const char         *path,
   g_autoptr(EiderSecret) file_key = NULL;
   g_autoptr(EiderHash) hash = NULL;
   g_autoptr(PushState) state = NULL;
-  g_autoptr(GChecksum) md5 = NULL;
+  g_autoptr(EiderMd5) md5 = NULL;
+  g_autoptr(Md5Ring) ring = NULL;
   g_autoptr(GPtrArray) md5s = NULL;
   g_autoptr(EiderUploadRecord) record = NULL;
   g_autofree guint8 *plain = NULL;
-  g_autofree guint8 *inbuf = NULL;
   g_autofree guint8 *ct = NULL;
   g_autofree char *name = NULL;
   guint8 header[EIDER_STREAM_HEADER_BYTES];
   struct stat st;
   gint64 size, encrypted_size, part_size, done, part_bytes;
+  gsize plain_len;
   guint n_parts, n_chunks;
-  gboolean keep;
+  gboolean keep_plain, keep_body;
   int fd;
 
   g_return_val_if_fail (path != NULL, FALSE);
@@ -400,28 +498,35 @@ eider_upload_prepare_replacement (const char         *path,
 
   eider_upload_plan_parts (size, &encrypted_size, &part_size, &n_parts);
   n_chunks = (guint) ((size + EIDER_STREAM_CHUNK_SIZE - 1) / EIDER_STREAM_CHUNK_SIZE);
-  keep = size <= EIDER_UPLOAD_SINGLE_MAX_PLAIN;
+  keep_plain = content_out != NULL && size <= EIDER_UPLOAD_SINGLE_MAX_PLAIN;
+  keep_body = body_out != NULL && size <= EIDER_UPLOAD_SINGLE_MAX_PLAIN;
 
   g_return_val_if_fail ((replaces_id > 0) == (file_key_in != NULL), FALSE);
   file_key = file_key_in != NULL ? eider_secret_copy (file_key_in)
                                  : eider_secret_new_random (EIDER_KEY_BYTES);
   state = push_state_new (file_key, header, FALSE);
   hash = eider_hash_new ();
-  md5 = g_checksum_new (G_CHECKSUM_MD5);
-  md5s = g_ptr_array_new_with_free_func (g_free);
 
-  if (keep)
-    plain = g_malloc (size);
+  /* One PUT: one MD5, here. Multipart: the parts' MD5s beside, in the
+   * ring's thread. */
+  if (part_size > 0)
+    ring = md5_ring_new ();
   else
-    inbuf = g_malloc (EIDER_STREAM_CHUNK_SIZE);
-  ct = g_malloc (EIDER_STREAM_BLOCK_SIZE);
+    {
+      md5 = eider_md5_new ();
+      ct = g_malloc (keep_body ? (gsize) encrypted_size : EIDER_STREAM_BLOCK_SIZE);
+    }
+  plain_len = keep_plain ? (gsize) size : (gsize) MIN (size, (gint64) EIDER_STREAM_CHUNK_SIZE);
+  plain = g_malloc (plain_len);
 
   done = 0;
   part_bytes = 0;
   for (guint i = 0; i < n_chunks; i++)
     {
       gsize len = (gsize) MIN ((gint64) EIDER_STREAM_CHUNK_SIZE, size - done);
-      guint8 *buf = keep ? plain + done : inbuf;
+      guint8 *buf = keep_plain ? plain + done : plain;
+      RingSlot *slot = NULL;
+      guint8 *out;
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
@@ -430,24 +535,42 @@ eider_upload_prepare_replacement (const char         *path,
         return FALSE;
 
       eider_hash_update (hash, buf, len);
-      push_chunk (state, buf, len, i + 1 == n_chunks, ct);
-      g_checksum_update (md5, ct, len + EIDER_STREAM_ABYTES);
+      if (ring != NULL)
+        {
+          slot = g_async_queue_pop (ring->free);
+          out = slot->data;
+        }
+      else
+        out = keep_body ? ct + done + (gint64) i * EIDER_STREAM_ABYTES : ct;
+      push_chunk (state, buf, len, i + 1 == n_chunks, out);
       part_bytes += len + EIDER_STREAM_ABYTES;
       done += len;
 
-      if (part_size > 0 && part_bytes == part_size)
+      if (slot != NULL)
         {
-          g_ptr_array_add (md5s, eider_checksum_md5_base64 (md5));
-          g_checksum_reset (md5);
-          part_bytes = 0;
+          slot->len = len + EIDER_STREAM_ABYTES;
+          slot->part_end = part_bytes == part_size || i + 1 == n_chunks;
+          if (slot->part_end)
+            part_bytes = 0;
+          g_async_queue_push (ring->full, slot);
         }
+      else
+        eider_md5_update (md5, out, len + EIDER_STREAM_ABYTES);
 
       if (progress != NULL)
         progress ((guint64) done, progress_data);
     }
 
-  if (part_bytes > 0)
-    g_ptr_array_add (md5s, eider_checksum_md5_base64 (md5));
+  if (ring != NULL)
+    {
+      md5_ring_drain (ring);
+      md5s = g_steal_pointer (&ring->md5s);
+    }
+  else
+    {
+      md5s = g_ptr_array_new_with_free_func (g_free);
+      g_ptr_array_add (md5s, eider_md5_finish_base64 (md5));
+    }
   g_assert (md5s->len == n_parts);
 
   if (!check_at_end (in, path, cancellable, error))
@@ -477,11 +600,11 @@ eider_upload_prepare_replacement (const char         *path,
   if (hash_out != NULL)
     *hash_out = g_strdup (record->hash);
   if (content_out != NULL)
-    *content_out = keep ? g_bytes_new_take (g_steal_pointer (&plain), size) : NULL;
+    *content_out = keep_plain ? g_bytes_new_take (g_steal_pointer (&plain), size) : NULL;
+  if (body_out != NULL)
+    *body_out = keep_body ? g_bytes_new_take (g_steal_pointer (&ct), encrypted_size) : NULL;
   if (plain != NULL)
-    sodium_memzero (plain, size);
-  if (inbuf != NULL)
-    sodium_memzero (inbuf, EIDER_STREAM_CHUNK_SIZE);
+    sodium_memzero (plain, plain_len);
 
   *record_out = g_steal_pointer (&record);
 
@@ -644,15 +767,24 @@ eider_upload_record_to_json (const EiderUploadRecord *record)
   return json_builder_get_root (builder);
 }
 
-/* Re-encryption, part by part (worker threads, one at a time). The first
- * part opens the file (or takes the plaintext kept in memory) and checks it
- * is still the content the record describes; every part's MD5 must equal
- * the recorded one, else the file changed. */
+/* The object's bytes, part by part (worker threads, one at a time).
+ *
+ * A small file's ciphertext, made by prepare, is sent as it is. Otherwise
+ * the file is read and encrypted again (same key and header, same bytes);
+ * the first part opens it and checks it is still the content the record
+ * describes (size and modification time).
+ *
+ * A part that is sent is not MD5'd again: it goes with the recorded
+ * Content-MD5, which the object store checks, so a part whose bytes
+ * changed since prepare is refused (BadDigest), and that is a changed
+ * file. A part acknowledged before (a resumed upload) is not sent, so its
+ * MD5 is checked here instead: a mismatch means the file changed. */
 
 typedef struct
 {
   char         *path;
-  GBytes       *content;
+  GBytes       *body;      /* the whole object, from prepare, or NULL */
+  gboolean      opened;
   GInputStream *in;
   int           fd;
   EiderSecret  *file_key;
@@ -672,7 +804,7 @@ part_source_free (PartSource *src)
     return;
 
   g_clear_object (&src->in);
-  g_clear_pointer (&src->content, g_bytes_unref);
+  g_clear_pointer (&src->body, g_bytes_unref);
   g_clear_pointer (&src->file_key, eider_secret_free);
   g_clear_pointer (&src->state, push_state_free);
   g_clear_pointer (&src->partbuf, g_bytes_unref);
@@ -692,14 +824,13 @@ part_source_open (PartSource    *src,
 {
   struct stat st;
 
-  if (src->content != NULL)
+  if (src->body != NULL)
     {
       /* The bytes are the ones that were hashed; the file must still be
        * them too, or what is uploaded would be recorded against content
        * that no longer exists. */
       if (lstat (src->path, &st) != 0 || !S_ISREG (st.st_mode) ||
-          !stat_same (&st, src->plain_size, src->mtime_ns, 0, 0) ||
-          (gint64) g_bytes_get_size (src->content) != src->plain_size)
+          !stat_same (&st, src->plain_size, src->mtime_ns, 0, 0))
         {
           set_changed_error (error, src->path);
           return FALSE;
@@ -717,26 +848,40 @@ part_source_open (PartSource    *src,
           return FALSE;
         }
       src->inbuf = g_malloc (EIDER_STREAM_CHUNK_SIZE);
+      src->state = push_state_new (src->file_key, src->header, TRUE);
     }
 
-  src->state = push_state_new (src->file_key, src->header, TRUE);
+  src->opened = TRUE;
 
   return TRUE;
 }
 
+/* The next @part_len bytes of the object; @check_md5 (nullable): the
+ * part is not sent, so its bytes are checked against it. */
 static GBytes *
 part_source_next (PartSource    *src,
                   gint64         part_len,
-                  const char    *expected_md5,
+                  const char    *check_md5,
                   GCancellable  *cancellable,
                   GError       **error)
 {
-  g_autofree char *md5 = NULL;
   gint64 produced = 0;
   guint8 *buf;
 
-  if (src->state == NULL && !part_source_open (src, cancellable, error))
+  if (!src->opened && !part_source_open (src, cancellable, error))
     return NULL;
+
+  if (src->body != NULL)
+    {
+      if ((gint64) g_bytes_get_size (src->body) != part_len)
+        {
+          g_set_error (error, EIDER_UPLOAD_ERROR, EIDER_UPLOAD_ERROR_FAILED,
+                       "The upload's ciphertext does not fit its plan (%" G_GSIZE_FORMAT
+                       " bytes for %" G_GINT64_FORMAT ")", g_bytes_get_size (src->body), part_len);
+          return NULL;
+        }
+      return g_bytes_ref (src->body);
+    }
 
   /* Parts are produced one after the other, and each is sent before the
    * next is made: one buffer (allocated in whichever thread comes first)
@@ -753,7 +898,6 @@ part_source_next (PartSource    *src,
     {
       gsize len = (gsize) MIN ((gint64) EIDER_STREAM_CHUNK_SIZE, src->plain_size - src->plain_done);
       gboolean final = src->plain_done + (gint64) len == src->plain_size;
-      const guint8 *chunk;
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return NULL;
@@ -766,21 +910,15 @@ part_source_next (PartSource    *src,
           return NULL;
         }
 
-      if (src->content != NULL)
-        chunk = (const guint8 *) g_bytes_get_data (src->content, NULL) + src->plain_done;
-      else
-        {
-          if (!read_exact (src->in, src->inbuf, len, src->path, cancellable, error))
-            return NULL;
-          chunk = src->inbuf;
-        }
+      if (!read_exact (src->in, src->inbuf, len, src->path, cancellable, error))
+        return NULL;
 
-      push_chunk (src->state, chunk, len, final, buf + produced);
+      push_chunk (src->state, src->inbuf, len, final, buf + produced);
       produced += len + EIDER_STREAM_ABYTES;
       src->plain_done += len;
     }
 
-  if (src->plain_done == src->plain_size && src->in != NULL)
+  if (src->plain_done == src->plain_size)
     {
       struct stat st;
 
@@ -793,11 +931,15 @@ part_source_next (PartSource    *src,
         }
     }
 
-  md5 = eider_content_md5 (buf, part_len);
-  if (g_strcmp0 (md5, expected_md5) != 0)
+  if (check_md5 != NULL)
     {
-      set_changed_error (error, src->path);
-      return NULL;
+      g_autofree char *md5 = eider_content_md5 (buf, part_len);
+
+      if (g_strcmp0 (md5, check_md5) != 0)
+        {
+          set_changed_error (error, src->path);
+          return NULL;
+        }
     }
 
   return g_bytes_new_from_bytes (src->partbuf, 0, part_len);
@@ -1075,7 +1217,7 @@ typedef struct
   EiderUploader     *self;
   EiderUploadRecord *record;
   char              *path;
-  GBytes            *content;
+  GBytes            *ciphertext;     /* the object, when prepare kept it */
   EiderSecret       *collection_key;
   PartSource        *source;
   guint              n_parts;
@@ -1118,7 +1260,7 @@ upload_job_free (UploadJob *job)
   g_clear_pointer (&job->body, g_bytes_unref);
   g_clear_pointer (&job->source, part_source_free);
   g_clear_pointer (&job->record, eider_upload_record_free);
-  g_clear_pointer (&job->content, g_bytes_unref);
+  g_clear_pointer (&job->ciphertext, g_bytes_unref);
   g_clear_pointer (&job->collection_key, eider_secret_free);
   g_free (job->path);
   g_free (job->thumb_url);
@@ -1748,7 +1890,7 @@ produce_part (GTask *task)
       job->source = g_new0 (PartSource, 1);
       job->source->fd = -1;
       job->source->path = g_strdup (job->path);
-      job->source->content = job->content != NULL ? g_bytes_ref (job->content) : NULL;
+      job->source->body = job->ciphertext != NULL ? g_bytes_ref (job->ciphertext) : NULL;
       job->source->file_key = g_steal_pointer (&file_key);
       job->source->plain_size = r->plain_size;
       job->source->mtime_ns = r->mtime_ns;
@@ -1763,7 +1905,8 @@ produce_part (GTask *task)
   req = g_new0 (PartRequest, 1);
   req->source = job->source;
   req->part_len = eider_upload_part_length (r->encrypted_size, r->part_size, job->part);
-  req->md5 = g_strdup (r->part_md5s[job->part]);
+  /* Only a part that is not sent is checked here (see part_source_next). */
+  req->md5 = r->etags[job->part][0] != '\0' ? g_strdup (r->part_md5s[job->part]) : NULL;
 
   worker = g_task_new (NULL, g_task_get_cancellable (task), produce_part_cb, g_object_ref (task));
   g_task_set_source_tag (worker, produce_part);
@@ -2116,8 +2259,9 @@ record_is_valid (const EiderUploadRecord *r,
  * eider_uploader_upload_async:
  * @record: the upload, as eider_upload_prepare() and
  *   eider_upload_record_set_blobs() made it, or as the store kept it
- * @path: the file (re-read for parts unless @content is given)
- * @content: (nullable): the plaintext eider_upload_prepare() kept
+ * @path: the file (read and encrypted again unless @body is given)
+ * @body: (nullable): the ciphertext eider_upload_prepare() kept, sent as
+ *   it is
  * @collection_key: the key @record's file key is wrapped with
  *
  * Stores @record (so it survives a crash from here on; progress the store
@@ -2130,7 +2274,7 @@ void
 eider_uploader_upload_async (EiderUploader           *self,
                              const EiderUploadRecord *record,
                              const char              *path,
-                             GBytes                  *content,
+                             GBytes                  *body,
                              const EiderSecret       *collection_key,
                              GCancellable            *cancellable,
                              GAsyncReadyCallback      callback,
@@ -2151,7 +2295,7 @@ eider_uploader_upload_async (EiderUploader           *self,
   job->self = g_object_ref (self);
   job->record = eider_upload_record_copy (record);
   job->path = g_strdup (path);
-  job->content = content != NULL ? g_bytes_ref (content) : NULL;
+  job->ciphertext = body != NULL ? g_bytes_ref (body) : NULL;
   job->collection_key = eider_secret_copy (collection_key);
   g_task_set_task_data (task, job, (GDestroyNotify) upload_job_free);
 

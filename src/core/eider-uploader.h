@@ -20,11 +20,12 @@ G_BEGIN_DECLS
  *
  * 1. eider_upload_prepare() (any thread, no GObject): one read of the file
  *    gives the BLAKE2b hash, the secretstream ciphertext's size and the
- *    Content-MD5 of every S3 part; files up to 16 MiB stay in memory.
+ *    Content-MD5 of every S3 part; files up to 16 MiB stay in memory, as
+ *    plaintext (for thumbnails) and as the ciphertext that is sent.
  * 2. eider_upload_record_set_blobs() (any thread): metadata, public magic
  *    metadata and thumbnail, encrypted with the file key.
- * 3. EiderUploader (main thread): upload URLs, PUT (single, or multipart
- *    with the file re-encrypted part by part: same key and header, same
+ * 3. EiderUploader (main thread): upload URLs, PUT (the kept ciphertext,
+ *    or the file re-encrypted part by part: same key and header, same
  *    bytes), completion, thumbnail, POST /files. Each step is saved in the
  *    store before the next begins, so a crash anywhere resumes without
  *    re-sending an acknowledged part and without a second file record.
@@ -77,6 +78,7 @@ gboolean  eider_upload_prepare           (const char                *path,
                                           EiderUploadRecord        **record_out,
                                           char                     **hash_out,
                                           GBytes                   **content_out,
+                                          GBytes                   **body_out,
                                           EiderCryptoProgress        progress,
                                           gpointer                   progress_data,
                                           GCancellable              *cancellable,
@@ -92,6 +94,7 @@ gboolean  eider_upload_prepare_replacement (const char              *path,
                                             EiderUploadRecord      **record_out,
                                             char                   **hash_out,
                                             GBytes                 **content_out,
+                                            GBytes                 **body_out,
                                             EiderCryptoProgress      progress,
                                             gpointer                 progress_data,
                                             GCancellable            *cancellable,
@@ -124,7 +127,7 @@ void           eider_uploader_set_retry_delay_ms (EiderUploader       *self,
 void           eider_uploader_upload_async  (EiderUploader            *self,
                                              const EiderUploadRecord  *record,
                                              const char               *path,
-                                             GBytes                   *content,
+                                             GBytes                   *body,
                                              const EiderSecret        *collection_key,
                                              GCancellable             *cancellable,
                                              GAsyncReadyCallback       callback,
