@@ -1767,6 +1767,76 @@ test_files_in_dir (Fixture       *fixture,
   g_assert_cmpuint (found->len, ==, 0);
 }
 
+/* The write counters: a transaction of 100 inserts is one, reads and
+ * writes that change nothing are none. */
+static void
+test_write_counts (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EiderWatch) watch = add_watch (fixture->store, "/p");
+  g_autoptr(GPtrArray) files = NULL;
+  guint64 tx0, pages0, tx, pages;
+  gboolean changed = TRUE;
+  gint64 first = 0;
+
+  eider_store_get_write_counts (fixture->store, &tx0, &pages0);
+  g_assert_cmpuint (tx0, >=, 1);   /* the watch, at least */
+  g_assert_cmpuint (pages0, >=, 1);
+
+  files = eider_store_list_files (fixture->store, watch->id, &error);
+  g_assert_no_error (error);
+  eider_store_get_write_counts (fixture->store, &tx, &pages);
+  g_assert_cmpuint (tx, ==, tx0);
+  g_assert_cmpuint (pages, ==, pages0);
+
+  g_assert_true (eider_store_begin (fixture->store, &error));
+  for (guint i = 0; i < 100; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/p/IMG_%04u.jpg", i);
+      EiderStat stat = { 1, 1000 + i, 200, 1700000000000000000 + i, 1700000000000000000 + i };
+      gint64 id = eider_store_note_file (fixture->store, watch->id, path, "p", &stat, &changed, &error);
+
+      g_assert_no_error (error);
+      g_assert_true (changed);
+      if (first == 0)
+        first = id;
+    }
+  g_assert_true (eider_store_commit (fixture->store, &error));
+  eider_store_get_write_counts (fixture->store, &tx, &pages);
+  g_assert_cmpuint (tx, ==, tx0 + 1);
+  /* A few pages of the table and of each index, not one per row. */
+  g_assert_cmpuint (pages, >, pages0);
+  g_assert_cmpuint (pages, <=, pages0 + 40);
+  tx0 = tx;
+  pages0 = pages;
+
+  /* Noting a file whose stat is unchanged writes nothing. */
+  {
+    EiderStat stat = { 1, 1000, 200, 1700000000000000000, 1700000000000000000 };
+
+    g_assert_cmpint (eider_store_note_file (fixture->store, watch->id, "/p/IMG_0000.jpg", "p", &stat,
+                                            &changed, &error), ==, first);
+    g_assert_no_error (error);
+    g_assert_false (changed);
+  }
+  /* Nor does a refused change. */
+  g_assert_false (eider_store_set_file_uploaded (fixture->store, first, 5, 6, EIDER_REASON_NONE, NULL,
+                                                 &error));
+  g_assert_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_INVALID_TRANSITION);
+  g_clear_error (&error);
+  eider_store_get_write_counts (fixture->store, &tx, &pages);
+  g_assert_cmpuint (tx, ==, tx0);
+  g_assert_cmpuint (pages, ==, pages0);
+
+  /* One statement on its own is one transaction. */
+  g_assert_true (eider_store_set_file_hash (fixture->store, first, "aGFzaA==", 0, &error));
+  g_assert_no_error (error);
+  eider_store_get_write_counts (fixture->store, &tx, &pages);
+  g_assert_cmpuint (tx, ==, tx0 + 1);
+  g_assert_cmpuint (pages, >, pages0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1802,6 +1872,7 @@ main (int   argc,
   ADD ("busy-writer", test_busy_writer);
   ADD ("remove-watch", test_remove_watch);
   ADD ("files-in-dir", test_files_in_dir);
+  ADD ("write-counts", test_write_counts);
 
 #undef ADD
 
