@@ -164,6 +164,14 @@ struct _EiderStore
   guint       tx_depth;
   gboolean    tx_failed;   /* an inner transaction rolled back */
 
+  /* Grouped commits (eider_store_set_commit_delay()): writes outside a
+   * transaction join one open transaction, committed by a timer, by a
+   * write that must be durable, or at close. */
+  guint       commit_delay_ms;   /* 0: each write commits at once */
+  gboolean    group_open;        /* the group's BEGIN is open */
+  gboolean    group_durable;     /* commit the group once the transaction inside ends */
+  GSource    *group_source;      /* the timer that commits it */
+
   guint64     n_commits;       /* transactions that wrote to the WAL (its hook) */
   guint64     n_checkpointed;  /* pages copied from the WAL to the database */
 };
@@ -242,13 +250,20 @@ store_prepare (EiderStore  *self,
 }
 
 /* Runs a statement that returns no rows. */
+static void store_group_join (EiderStore *self);
+
 static gboolean
 store_step_done (EiderStore    *self,
                  sqlite3_stmt  *stmt,
                  const char    *what,
                  GError       **error)
 {
-  int rc = sqlite3_step (stmt);
+  int rc;
+
+  if (!sqlite3_stmt_readonly (stmt))
+    store_group_join (self);
+
+  rc = sqlite3_step (stmt);
 
   if (rc != SQLITE_DONE)
     return set_sqlite_error (self, error, what);
@@ -563,6 +578,18 @@ eider_store_finalize (GObject *object)
 
   if (self->tx_depth > 0)
     g_warning ("Store closed inside a transaction: it is rolled back");
+  else if (self->group_open)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!eider_store_flush (self, &error))
+        g_warning ("%s", error->message);
+    }
+  if (self->group_source != NULL)
+    {
+      g_source_destroy (self->group_source);
+      g_clear_pointer (&self->group_source, g_source_unref);
+    }
 
   /* One line the benchmarks read (G_MESSAGES_DEBUG=eider-store): keep its form. */
   if (self->db != NULL)
@@ -859,6 +886,146 @@ eider_store_get_schema_version (EiderStore *self)
 
 /* Transactions */
 
+/* Grouped commits. A write outside a transaction opens the group (BEGIN
+ * IMMEDIATE) when there is none; an explicit transaction inside it is a
+ * SAVEPOINT, so that its rollback undoes only its own writes. The group
+ * is committed commit_delay_ms after it opened, when a write must be
+ * durable (eider_store_flush(): an upload's record before its bytes go),
+ * and when the store is closed. A crash loses at most the group's
+ * writes, which are those resumption does not depend on. */
+
+static gboolean
+group_timeout_cb (gpointer user_data)
+{
+  EiderStore *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_clear_pointer (&self->group_source, g_source_unref);
+  if (self->tx_depth > 0)
+    self->group_durable = TRUE;   /* when the transaction inside it ends */
+  else if (!eider_store_flush (self, &error))
+    g_warning ("%s", error->message);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+store_group_join (EiderStore *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (self->commit_delay_ms == 0 || self->tx_depth > 0)
+    return;
+
+  /* SQLite may have rolled the group back on its own (a full disk, an
+   * I/O error): its writes are lost, as after a crash. */
+  if (self->group_open && sqlite3_get_autocommit (self->db))
+    {
+      g_warning ("The store's last writes were rolled back: %s", sqlite3_errmsg (self->db));
+      self->group_open = FALSE;
+    }
+  if (self->group_open)
+    return;
+
+  /* When it cannot open (another writer past the busy timeout), each
+   * write commits on its own. */
+  if (!store_exec (self, "BEGIN IMMEDIATE", "Could not start a transaction", &error))
+    {
+      g_debug ("%s", error->message);
+      return;
+    }
+  self->group_open = TRUE;
+  self->group_durable = FALSE;
+  if (self->group_source == NULL)
+    {
+      self->group_source = g_timeout_source_new (self->commit_delay_ms);
+      g_source_set_callback (self->group_source, group_timeout_cb, self, NULL);
+      g_source_attach (self->group_source, g_main_context_get_thread_default ());
+    }
+}
+
+/**
+ * eider_store_set_commit_delay:
+ * @self: a store
+ * @delay_ms: how long a write outside a transaction may wait for its
+ *   commit; 0 commits each at once (the default)
+ *
+ * Groups the writes made outside a transaction into one transaction,
+ * committed at most @delay_ms later (from a timer on the thread-default
+ * main context), when eider_store_flush() is called (the store does so
+ * itself for the record of an upload in flight with its URLs, and for
+ * each acknowledged part: those are durable before any byte is sent, as
+ * without grouping), and when the store is closed. Transactions begun
+ * meanwhile are part of the group. Other connections see the writes once
+ * they are committed.
+ *
+ * A crash loses at most the writes of the last @delay_ms that no durable
+ * write followed; with synchronous=NORMAL a power cut could always lose
+ * the last commits, and every step of a file's life is redone from its
+ * last durable state.
+ */
+void
+eider_store_set_commit_delay (EiderStore *self,
+                              guint       delay_ms)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail (EIDER_IS_STORE (self));
+
+  if (delay_ms == 0 && self->group_open && self->tx_depth == 0 && !eider_store_flush (self, &error))
+    g_warning ("%s", error->message);
+  self->commit_delay_ms = delay_ms;
+}
+
+/**
+ * eider_store_flush:
+ * @self: a store
+ * @error: return location for an error
+ *
+ * Commits the grouped writes now (see eider_store_set_commit_delay());
+ * inside a transaction, as soon as the outermost one ends.
+ *
+ * Returns: %TRUE on success (also when there was nothing to commit)
+ */
+gboolean
+eider_store_flush (EiderStore  *self,
+                   GError     **error)
+{
+  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
+
+  if (!self->group_open)
+    return TRUE;
+  if (self->tx_depth > 0)
+    {
+      self->group_durable = TRUE;
+      return TRUE;
+    }
+
+  self->group_open = FALSE;
+  self->group_durable = FALSE;
+  if (self->group_source != NULL)
+    {
+      g_source_destroy (self->group_source);
+      g_clear_pointer (&self->group_source, g_source_unref);
+    }
+
+  if (sqlite3_get_autocommit (self->db))
+    {
+      g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_FAILED,
+                   "Could not commit: the last writes were rolled back (%s)",
+                   sqlite3_errmsg (self->db));
+      return FALSE;
+    }
+  if (!store_exec (self, "COMMIT", "Could not commit", error))
+    {
+      if (!sqlite3_get_autocommit (self->db))
+        store_exec (self, "ROLLBACK", "Could not roll back", NULL);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 /**
  * eider_store_begin:
  * @self: a store
@@ -879,7 +1046,9 @@ eider_store_begin (EiderStore  *self,
 
   if (self->tx_depth == 0)
     {
-      if (!store_exec (self, "BEGIN IMMEDIATE", "Could not start a transaction", error))
+      store_group_join (self);
+      if (!store_exec (self, self->group_open ? "SAVEPOINT eider_tx" : "BEGIN IMMEDIATE",
+                       "Could not start a transaction", error))
         return FALSE;
       self->tx_failed = FALSE;
     }
@@ -887,6 +1056,22 @@ eider_store_begin (EiderStore  *self,
   self->tx_depth++;
 
   return TRUE;
+}
+
+/* Undoes the outermost transaction: its savepoint inside the group, or
+ * the whole transaction. */
+static gboolean
+store_undo (EiderStore  *self,
+            GError     **error)
+{
+  /* SQLite may already have rolled back on its own (e.g. SQLITE_FULL). */
+  if (sqlite3_get_autocommit (self->db))
+    return TRUE;
+
+  if (self->group_open)
+    return store_exec (self, "ROLLBACK TO eider_tx; RELEASE eider_tx", "Could not roll back", error);
+
+  return store_exec (self, "ROLLBACK", "Could not roll back", error);
 }
 
 gboolean
@@ -902,11 +1087,21 @@ eider_store_commit (EiderStore  *self,
 
   if (self->tx_failed)
     {
-      store_exec (self, "ROLLBACK", "Could not roll back", NULL);
+      store_undo (self, NULL);
       self->tx_failed = FALSE;
       g_set_error_literal (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_FAILED,
                            "Could not commit: a nested transaction was rolled back");
       return FALSE;
+    }
+
+  if (self->group_open)
+    {
+      if (!store_exec (self, "RELEASE eider_tx", "Could not commit", error))
+        {
+          store_undo (self, NULL);
+          return FALSE;
+        }
+      return !self->group_durable || eider_store_flush (self, error);
     }
 
   if (!store_exec (self, "COMMIT", "Could not commit", error))
@@ -936,9 +1131,7 @@ eider_store_rollback (EiderStore *self)
     }
 
   self->tx_failed = FALSE;
-  /* SQLite may already have rolled back on its own (e.g. SQLITE_FULL). */
-  if (!sqlite3_get_autocommit (self->db) &&
-      !store_exec (self, "ROLLBACK", "Could not roll back", &error))
+  if (!store_undo (self, &error))
     g_warning ("%s", error->message);
 }
 
@@ -2221,6 +2414,29 @@ eider_store_get_counts (EiderStore        *self,
   "etags, file_done, thumb_data, thumb_object_key, thumb_header, thumb_size, thumb_done, " \
   "metadata_data, metadata_header, pubmm_data, pubmm_header, pubmm_count, replaces_id"
 
+/* Every column but the key and updated_at: an unchanged record is not
+ * written again. */
+#define UPLOAD_DATA_COLUMNS \
+  "uploads.collection_id, uploads.hash, uploads.plain_size, " \
+  "uploads.mtime_ns, uploads.encrypted_key, uploads.key_nonce, " \
+  "uploads.file_header, uploads.encrypted_size, uploads.object_key, " \
+  "uploads.part_size, uploads.part_md5s, uploads.part_urls, " \
+  "uploads.complete_url, uploads.urls_expire_us, uploads.etags, " \
+  "uploads.file_done, uploads.thumb_data, uploads.thumb_object_key, " \
+  "uploads.thumb_header, uploads.thumb_size, uploads.thumb_done, " \
+  "uploads.metadata_data, uploads.metadata_header, uploads.pubmm_data, " \
+  "uploads.pubmm_header, uploads.pubmm_count, uploads.replaces_id"
+#define UPLOAD_EXCLUDED_COLUMNS \
+  "excluded.collection_id, excluded.hash, excluded.plain_size, " \
+  "excluded.mtime_ns, excluded.encrypted_key, excluded.key_nonce, " \
+  "excluded.file_header, excluded.encrypted_size, excluded.object_key, " \
+  "excluded.part_size, excluded.part_md5s, excluded.part_urls, " \
+  "excluded.complete_url, excluded.urls_expire_us, excluded.etags, " \
+  "excluded.file_done, excluded.thumb_data, excluded.thumb_object_key, " \
+  "excluded.thumb_header, excluded.thumb_size, excluded.thumb_done, " \
+  "excluded.metadata_data, excluded.metadata_header, excluded.pubmm_data, " \
+  "excluded.pubmm_header, excluded.pubmm_count, excluded.replaces_id"
+
 /**
  * eider_store_save_upload:
  * @self: a store
@@ -2244,9 +2460,32 @@ eider_store_save_upload (EiderStore               *self,
   g_return_val_if_fail (record != NULL, FALSE);
 
   what = g_strdup_printf ("Could not save the upload of file %" G_GINT64_FORMAT, record->file_id);
+  /* A record saved again unchanged (the engine saves it, then the
+   * uploader) writes nothing: no page, no commit. */
   stmt = store_prepare (self,
-                        "INSERT OR REPLACE INTO uploads (" UPLOAD_COLUMNS ", updated_at) VALUES "
-                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO uploads (" UPLOAD_COLUMNS ", updated_at) VALUES "
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                        "ON CONFLICT (file_id) DO UPDATE SET "
+                        "collection_id = excluded.collection_id, hash = excluded.hash, "
+                        "plain_size = excluded.plain_size, mtime_ns = excluded.mtime_ns, "
+                        "encrypted_key = excluded.encrypted_key, key_nonce = excluded.key_nonce, "
+                        "file_header = excluded.file_header, "
+                        "encrypted_size = excluded.encrypted_size, "
+                        "object_key = excluded.object_key, part_size = excluded.part_size, "
+                        "part_md5s = excluded.part_md5s, part_urls = excluded.part_urls, "
+                        "complete_url = excluded.complete_url, "
+                        "urls_expire_us = excluded.urls_expire_us, etags = excluded.etags, "
+                        "file_done = excluded.file_done, thumb_data = excluded.thumb_data, "
+                        "thumb_object_key = excluded.thumb_object_key, "
+                        "thumb_header = excluded.thumb_header, thumb_size = excluded.thumb_size, "
+                        "thumb_done = excluded.thumb_done, "
+                        "metadata_data = excluded.metadata_data, "
+                        "metadata_header = excluded.metadata_header, "
+                        "pubmm_data = excluded.pubmm_data, pubmm_header = excluded.pubmm_header, "
+                        "pubmm_count = excluded.pubmm_count, replaces_id = excluded.replaces_id, "
+                        "updated_at = excluded.updated_at "
+                        "WHERE (" UPLOAD_DATA_COLUMNS ") IS NOT "
+                        "(" UPLOAD_EXCLUDED_COLUMNS ")",
                         what, error);
   if (stmt == NULL)
     return FALSE;
@@ -2288,7 +2527,15 @@ eider_store_save_upload (EiderStore               *self,
   sqlite3_bind_int64 (stmt, i++, g_get_real_time ());
   g_assert (i - 1 == sqlite3_bind_parameter_count (stmt));
 
-  return store_step_done (self, stmt, what, error);
+  if (!store_step_done (self, stmt, what, error))
+    return FALSE;
+
+  /* Durable before any byte is sent: once it has its URLs (before that,
+   * nothing was sent and a crash only means preparing it again). */
+  if (record->object_key != NULL && sqlite3_changes (self->db) > 0)
+    return eider_store_flush (self, error);
+
+  return TRUE;
 }
 
 static EiderUploadRecord *
@@ -2466,7 +2713,8 @@ eider_store_set_part_etag (EiderStore  *self,
   sqlite3_bind_int64 (stmt, 1, file_id);
   bind_strv (stmt, 2, (const char * const *) record->etags);
   sqlite3_bind_int64 (stmt, 3, g_get_real_time ());
-  if (!store_step_done (self, stmt, what, error))
+  /* An acknowledged part stays acknowledged: durable at once. */
+  if (!store_step_done (self, stmt, what, error) || !eider_store_flush (self, error))
     goto fail;
 
   return eider_store_commit (self, error);

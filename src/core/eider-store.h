@@ -200,6 +200,11 @@ void        eider_store_get_write_counts     (EiderStore             *self,
 /* Transactions group writes; they nest (inner ones are no-ops). */
 gboolean    eider_store_begin                (EiderStore             *self,
                                               GError                **error);
+/* Grouped commits of the writes outside transactions (see the .c). */
+void        eider_store_set_commit_delay     (EiderStore             *self,
+                                              guint                   delay_ms);
+gboolean    eider_store_flush                (EiderStore             *self,
+                                              GError                **error);
 gboolean    eider_store_commit               (EiderStore             *self,
                                               GError                **error);
 void        eider_store_rollback             (EiderStore             *self);
