@@ -1837,6 +1837,111 @@ test_write_counts (Fixture       *fixture,
   g_assert_cmpuint (pages, >, pages0);
 }
 
+/* The store's counts equal what the table holds, read afresh by another
+ * connection, whatever changed them: inserts, state and size changes, a
+ * rollback, another connection's commit, a removed watch's files. */
+static void
+assert_counts_match (Fixture *fixture)
+{
+  g_autoptr(GError) error = NULL;
+  EiderStoreCounts counts;
+  sqlite3 *db = raw_open (fixture->path);
+  gint64 bytes_left;
+
+  g_assert_true (eider_store_get_counts (fixture->store, &counts, &error));
+  g_assert_no_error (error);
+  for (EiderFileState s = EIDER_FILE_PENDING; s <= EIDER_FILE_FAILED; s++)
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT COUNT(*) FROM files WHERE state = %d", s);
+
+      g_assert_cmpint (counts.n_by_state[s], ==, raw_int (db, sql));
+    }
+  bytes_left = raw_int (db, "SELECT TOTAL(size) FROM files WHERE state IN (0, 1, 4)");
+  g_assert_cmpint (counts.bytes_left, ==, bytes_left);
+  sqlite3_close (db);
+}
+
+static void
+test_counts_follow (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EiderWatch) watch = add_watch (fixture->store, "/p");
+  EiderStoreCounts counts;
+  gint64 ids[10];
+  sqlite3 *db;
+
+  assert_counts_match (fixture);
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/p/%u.jpg", i);
+
+      ids[i] = note (fixture->store, watch->id, path, 100 * (i + 1));
+    }
+  assert_counts_match (fixture);
+
+  start (fixture->store, ids[0]);
+  g_assert_true (eider_store_set_file_uploaded (fixture->store, ids[0], 7, 8, EIDER_REASON_NONE, NULL, &error));
+  start (fixture->store, ids[1]);
+  g_assert_true (eider_store_set_file_failed (fixture->store, ids[1], EIDER_REASON_OTHER, "x", 0, &error));
+  g_assert_true (eider_store_set_file_state (fixture->store, ids[2], EIDER_FILE_SKIPPED, EIDER_REASON_EMPTY,
+                                             NULL, &error));
+  start (fixture->store, ids[3]);
+  g_assert_no_error (error);
+  assert_counts_match (fixture);
+  g_assert_true (eider_store_get_counts (fixture->store, &counts, &error));
+  g_assert_cmpuint (counts.n_by_state[EIDER_FILE_PENDING], ==, 6);
+  g_assert_cmpuint (counts.n_by_state[EIDER_FILE_UPLOADED], ==, 1);
+  g_assert_cmpint (counts.bytes_left, ==, 5500 - 100 - 300);
+
+  /* New content: a new size, pending again. */
+  {
+    EiderStat stat = { 1, 2, 12345, 3, 4 };
+    gboolean changed = FALSE;
+
+    eider_store_note_file (fixture->store, watch->id, "/p/0.jpg", NULL, &stat, &changed, &error);
+    g_assert_no_error (error);
+    g_assert_true (changed);
+  }
+  assert_counts_match (fixture);
+
+  /* A transaction rolled back leaves the counts as they were. */
+  g_assert_true (eider_store_begin (fixture->store, &error));
+  note (fixture->store, watch->id, "/p/rolled-back.jpg", 999);
+  g_assert_true (eider_store_delete_file (fixture->store, ids[4], &error));
+  eider_store_rollback (fixture->store);
+  assert_counts_match (fixture);
+
+  /* Grouped writes count as soon as they are made, and after a rollback
+   * inside the group. */
+  eider_store_set_commit_delay (fixture->store, 60000);
+  g_assert_true (eider_store_delete_file (fixture->store, ids[5], &error));
+  g_assert_true (eider_store_get_counts (fixture->store, &counts, &error));
+  g_assert_cmpuint (counts.n_by_state[EIDER_FILE_PENDING], ==, 6);
+  g_assert_true (eider_store_begin (fixture->store, &error));
+  g_assert_true (eider_store_delete_file (fixture->store, ids[6], &error));
+  eider_store_rollback (fixture->store);
+  g_assert_true (eider_store_get_counts (fixture->store, &counts, &error));
+  g_assert_cmpuint (counts.n_by_state[EIDER_FILE_PENDING], ==, 6);
+  g_assert_true (eider_store_flush (fixture->store, &error));
+  eider_store_set_commit_delay (fixture->store, 0);
+  assert_counts_match (fixture);
+
+  /* Another connection's commit. */
+  db = raw_open (fixture->path);
+  raw_exec (db, "UPDATE files SET state = 3 WHERE path = CAST('/p/7.jpg' AS BLOB)");
+  sqlite3_close (db);
+  assert_counts_match (fixture);
+
+  /* A removed watch's files go by ON DELETE CASCADE. */
+  g_assert_true (eider_store_remove_watch (fixture->store, watch->id, &error));
+  g_assert_no_error (error);
+  assert_counts_match (fixture);
+  g_assert_true (eider_store_get_counts (fixture->store, &counts, &error));
+  for (EiderFileState s = EIDER_FILE_PENDING; s <= EIDER_FILE_FAILED; s++)
+    g_assert_cmpuint (counts.n_by_state[s], ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1873,6 +1978,7 @@ main (int   argc,
   ADD ("remove-watch", test_remove_watch);
   ADD ("files-in-dir", test_files_in_dir);
   ADD ("write-counts", test_write_counts);
+  ADD ("counts-follow", test_counts_follow);
 
 #undef ADD
 

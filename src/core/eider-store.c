@@ -172,6 +172,13 @@ struct _EiderStore
   gboolean    group_durable;     /* commit the group once the transaction inside ends */
   GSource    *group_source;      /* the timer that commits it */
 
+  /* Files and bytes per state, kept by temporary triggers (see
+   * store_counts_*), so that counting does not read every file. */
+  gboolean    counts_valid;
+  gint64      counts_version;    /* PRAGMA data_version when they were read */
+  gint64      n_files[EIDER_FILE_FAILED + 1];
+  gint64      n_bytes[EIDER_FILE_FAILED + 1];
+
   guint64     n_commits;       /* transactions that wrote to the WAL (its hook) */
   guint64     n_checkpointed;  /* pages copied from the WAL to the database */
 };
@@ -266,7 +273,11 @@ store_step_done (EiderStore    *self,
   rc = sqlite3_step (stmt);
 
   if (rc != SQLITE_DONE)
-    return set_sqlite_error (self, error, what);
+    {
+      /* What the failed statement did is undone: count again. */
+      self->counts_valid = FALSE;
+      return set_sqlite_error (self, error, what);
+    }
 
   return TRUE;
 }
@@ -281,6 +292,7 @@ store_exec (EiderStore  *self,
 
   if (sqlite3_exec (self->db, sql, NULL, NULL, &errmsg) != SQLITE_OK)
     {
+      self->counts_valid = FALSE;
       g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_FAILED,
                    "%s: %s", what, errmsg != NULL ? errmsg : sqlite3_errmsg (self->db));
       sqlite3_free (errmsg);
@@ -685,6 +697,119 @@ eider_store_get_write_counts (EiderStore *self,
     }
 }
 
+/* Counts per state. Temporary triggers (this connection's only; nothing
+ * is written to the database) call eider_count() for every file inserted,
+ * deleted, or whose state or size changed, and it keeps the tally. Any
+ * rollback makes the tally be read again from the table, as does a commit
+ * by another connection (PRAGMA data_version). */
+
+static void
+store_count_add (EiderStore     *self,
+                 sqlite3_value  *state,
+                 sqlite3_value  *size,
+                 gint64          sign)
+{
+  int s;
+
+  if (sqlite3_value_type (state) == SQLITE_NULL)
+    return;
+  s = sqlite3_value_int (state);
+  if (s < EIDER_FILE_PENDING || s > EIDER_FILE_FAILED)
+    return;
+  self->n_files[s] += sign;
+  self->n_bytes[s] += sign * sqlite3_value_int64 (size);
+}
+
+/* eider_count (old_state, old_size, new_state, new_size) */
+static void
+store_count_func (sqlite3_context  *context,
+                  int               argc,
+                  sqlite3_value   **argv)
+{
+  EiderStore *self = sqlite3_user_data (context);
+
+  g_assert (argc == 4);
+  if (self->counts_valid)
+    {
+      store_count_add (self, argv[0], argv[1], -1);
+      store_count_add (self, argv[2], argv[3], 1);
+    }
+  sqlite3_result_null (context);
+}
+
+static void
+store_rollback_hook_cb (void *user_data)
+{
+  EiderStore *self = user_data;
+
+  self->counts_valid = FALSE;
+}
+
+static gboolean
+store_counts_install (EiderStore  *self,
+                      GError     **error)
+{
+  if (sqlite3_create_function_v2 (self->db, "eider_count", 4, SQLITE_UTF8 | SQLITE_DIRECTONLY,
+                                  self, store_count_func, NULL, NULL, NULL) != SQLITE_OK)
+    return set_sqlite_error (self, error, "setting it up");
+  sqlite3_rollback_hook (self->db, store_rollback_hook_cb, self);
+
+  return store_exec (self,
+                     "PRAGMA temp_store = MEMORY;"
+                     "CREATE TEMP TRIGGER eider_count_insert AFTER INSERT ON main.files "
+                     "BEGIN SELECT eider_count (NULL, NULL, new.state, new.size); END;"
+                     "CREATE TEMP TRIGGER eider_count_delete AFTER DELETE ON main.files "
+                     "BEGIN SELECT eider_count (old.state, old.size, NULL, NULL); END;"
+                     "CREATE TEMP TRIGGER eider_count_update AFTER UPDATE OF state, size ON main.files "
+                     "BEGIN SELECT eider_count (old.state, old.size, new.state, new.size); END;",
+                     "setting it up", error);
+}
+
+/* The tally, read again from the table when it may be stale. */
+static gboolean
+store_counts_refresh (EiderStore  *self,
+                      GError     **error)
+{
+  g_autoptr(StoreStatement) stmt = NULL;
+  gint64 version;
+  int rc;
+
+  stmt = store_prepare (self, "PRAGMA data_version", "Could not count the files", error);
+  if (stmt == NULL)
+    return FALSE;
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    return set_sqlite_error (self, error, "Could not count the files");
+  version = sqlite3_column_int64 (stmt, 0);
+  g_clear_pointer (&stmt, store_statement_release);
+
+  if (self->counts_valid && version == self->counts_version)
+    return TRUE;
+
+  memset (self->n_files, 0, sizeof self->n_files);
+  memset (self->n_bytes, 0, sizeof self->n_bytes);
+  self->counts_valid = FALSE;
+  stmt = store_prepare (self, "SELECT state, COUNT(*), TOTAL(size) FROM files GROUP BY state",
+                        "Could not count the files", error);
+  if (stmt == NULL)
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      int state = sqlite3_column_int (stmt, 0);
+
+      if (state < EIDER_FILE_PENDING || state > EIDER_FILE_FAILED)
+        continue;
+      self->n_files[state] = sqlite3_column_int64 (stmt, 1);
+      self->n_bytes[state] = (gint64) sqlite3_column_double (stmt, 2);
+    }
+  if (rc != SQLITE_DONE)
+    return set_sqlite_error (self, error, "Could not count the files");
+
+  self->counts_valid = TRUE;
+  self->counts_version = version;
+
+  return TRUE;
+}
+
 /* Opening and migrations */
 
 static gboolean
@@ -854,7 +979,8 @@ eider_store_open (const char  *path,
       return NULL;
     }
 
-  if (!store_configure (self, error) || !store_migrate (self, error))
+  if (!store_configure (self, error) || !store_migrate (self, error) ||
+      !store_counts_install (self, error))
     {
       if (error != NULL && *error != NULL && (*error)->code == EIDER_STORE_ERROR_FAILED)
         {
@@ -1068,6 +1194,7 @@ store_undo (EiderStore  *self,
   if (sqlite3_get_autocommit (self->db))
     return TRUE;
 
+  self->counts_valid = FALSE;
   if (self->group_open)
     return store_exec (self, "ROLLBACK TO eider_tx; RELEASE eider_tx", "Could not roll back", error);
 
@@ -2373,35 +2500,19 @@ eider_store_get_counts (EiderStore        *self,
                         EiderStoreCounts  *counts,
                         GError           **error)
 {
-  g_autoptr(StoreStatement) stmt = NULL;
-  int rc;
-
   g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
   g_return_val_if_fail (counts != NULL, FALSE);
 
   memset (counts, 0, sizeof *counts);
 
-  stmt = store_prepare (self, "SELECT state, COUNT(*), SUM(size) FROM files GROUP BY state",
-                        "Could not count the files", error);
-  if (stmt == NULL)
+  /* Called on every file's start and end: the tally, not a scan. */
+  if (!store_counts_refresh (self, error))
     return FALSE;
 
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      int state = sqlite3_column_int (stmt, 0);
-      gint64 n = sqlite3_column_int64 (stmt, 1);
-
-      if (state < 0 || state > EIDER_FILE_FAILED)
-        continue;
-      counts->n_by_state[state] = (guint) n;
-      if (state == EIDER_FILE_PENDING || state == EIDER_FILE_WORKING || state == EIDER_FILE_FAILED)
-        counts->bytes_left += sqlite3_column_int64 (stmt, 2);
-    }
-  if (rc != SQLITE_DONE)
-    {
-      memset (counts, 0, sizeof *counts);
-      return set_sqlite_error (self, error, "Could not count the files");
-    }
+  for (guint state = EIDER_FILE_PENDING; state <= EIDER_FILE_FAILED; state++)
+    counts->n_by_state[state] = (guint) self->n_files[state];
+  counts->bytes_left = self->n_bytes[EIDER_FILE_PENDING] + self->n_bytes[EIDER_FILE_WORKING] +
+                       self->n_bytes[EIDER_FILE_FAILED];
 
   return TRUE;
 }
