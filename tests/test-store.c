@@ -191,16 +191,16 @@ test_open_schema (Fixture       *fixture,
   g_autofree char *mode = NULL;
 
   g_assert_cmpstr (eider_store_get_path (fixture->store), ==, fixture->path);
-  g_assert_cmpint (eider_store_get_schema_version (fixture->store), ==, 3);
+  g_assert_cmpint (eider_store_get_schema_version (fixture->store), ==, 4);
 
   db = raw_open (fixture->path);
-  g_assert_cmpint (raw_int (db, "PRAGMA user_version"), ==, 3);
+  g_assert_cmpint (raw_int (db, "PRAGMA user_version"), ==, 4);
   mode = raw_text (db, "PRAGMA journal_mode");
   g_assert_cmpstr (mode, ==, "wal");
   g_assert_cmpint (raw_int (db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN "
                                 "('meta', 'watches', 'files', 'uploads', 'collections', 'remote_files')"), ==, 6);
   g_assert_cmpint (raw_int (db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN "
-                                "('files_path', 'files_state_retry', 'remote_files_dedupe')"), ==, 3);
+                                "('files_path', 'files_retry', 'files_remote', 'remote_files_dedupe')"), ==, 4);
   sqlite3_close (db);
 }
 
@@ -220,7 +220,7 @@ test_reopen_keeps_data (Fixture       *fixture,
   id = note (fixture->store, watch->id, "/photos/a.jpg", 10);
 
   fixture_reopen (fixture);
-  g_assert_cmpint (eider_store_get_schema_version (fixture->store), ==, 3);
+  g_assert_cmpint (eider_store_get_schema_version (fixture->store), ==, 4);
   value = eider_store_get_meta (fixture->store, "cursor");
   g_assert_cmpstr (value, ==, "42");
   found = eider_store_find_watch (fixture->store, "/photos");
@@ -256,9 +256,14 @@ test_migrate_reasons (Fixture       *fixture,
   g_assert_no_error (error);
   g_clear_object (&fixture->store);
 
-  /* The files table as version 2 had it, with reasons as text. */
+  /* The files table as version 2 had it, with reasons as text (and the
+   * indexes of before version 4). */
   db = raw_open (fixture->path);
   raw_exec (db,
+            "DROP INDEX files_retry;"
+            "DROP INDEX files_remote;"
+            "CREATE INDEX files_state_retry ON files (state, next_retry);"
+            "CREATE INDEX files_remote ON files (remote_file_id);"
             "ALTER TABLE files ADD COLUMN reason TEXT;"
             "ALTER TABLE files DROP COLUMN reason_code;"
             "ALTER TABLE files DROP COLUMN reason_details;"
@@ -269,7 +274,7 @@ test_migrate_reasons (Fixture       *fixture,
 
   fixture->store = eider_store_open (fixture->path, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (eider_store_get_schema_version (fixture->store), ==, 3);
+  g_assert_cmpint (eider_store_get_schema_version (fixture->store), ==, 4);
 
   skipped = eider_store_get_file (fixture->store, a);
   g_assert_cmpint (skipped->state, ==, EIDER_FILE_SKIPPED);

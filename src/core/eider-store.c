@@ -25,9 +25,28 @@ G_DEFINE_QUARK (eider-store-error-quark, eider_store_error)
 
 #define BUSY_TIMEOUT_MS 5000
 
-/* WAL size (in pages) at which a commit checkpoints (PASSIVE: it never
- * waits for readers). SQLite's default is 1000 (4 MiB). */
-#define WAL_CHECKPOINT_PAGES 1000
+/* How the store writes (see store_configure()):
+ *
+ * - journal_mode WAL, synchronous NORMAL: a commit appends its pages to
+ *   the WAL with no fsync; the store stays consistent after a crash or a
+ *   power cut, which may lose the last commits. Resumption redoes them
+ *   (an upload's record is committed before its bytes are sent; POST
+ *   /files replays give the same file), so no fsync per file is needed.
+ * - WAL_CHECKPOINT_PAGES: a commit that leaves this many pages in the WAL
+ *   copies them to the database (PASSIVE: it never waits for readers),
+ *   with the only fsyncs. SQLite's default is 1000 pages (4 MiB): at about
+ *   20 pages per uploaded file that was a checkpoint (two fsyncs, and the
+ *   same hot pages of the files table and its indexes copied again) every
+ *   50 files. 4000 pages (16 MiB) does it every 200 or so.
+ * - journal_size_limit: a WAL that grew past this (one large transaction,
+ *   e.g. the first scan of a big library) is cut back to it when it
+ *   restarts, instead of keeping its size on disk for good.
+ * - cache_size stays SQLite's 2 MiB: what a file's steps touch (the
+ *   B-trees' inner pages and a few leaves) fits, the kernel's page cache
+ *   holds the rest, and a larger cache would only grow the daemon's
+ *   resident memory after a rescan. */
+#define WAL_CHECKPOINT_PAGES 4000
+#define WAL_SIZE_LIMIT       16777216   /* bytes: 16 MiB */
 
 /* The schema, one step per version. Step N (1-based) takes a database at
  * user_version N-1 to N; each step runs in its own transaction together
@@ -148,7 +167,19 @@ static const char * const migrations[] = {
   "ALTER TABLE files ADD COLUMN reason_details TEXT;"
   "UPDATE files SET reason_code = 1, reason_details = reason WHERE reason IS NOT NULL;"
   "ALTER TABLE files DROP COLUMN reason;",
+  /* 4: indexes that pay for themselves. Each file's state changes a few
+   * times on its way to Ente, and (state, next_retry) beside (state)
+   * was a second index entry moved each time, for the one query of the
+   * failed files due; remote_file_id 0 (not uploaded yet) was an entry
+   * of every new file that no query looks up. 4 is EIDER_FILE_FAILED. */
+  "DROP INDEX IF EXISTS files_state_retry;"
+  "CREATE INDEX files_retry ON files (next_retry) WHERE state = 4;"
+  "DROP INDEX IF EXISTS files_remote;"
+  "CREATE INDEX files_remote ON files (remote_file_id) WHERE remote_file_id != 0;",
 };
+
+/* The partial index files_retry names the failed state by its number. */
+G_STATIC_ASSERT (EIDER_FILE_FAILED == 4);
 
 #define SCHEMA_VERSION ((gint) G_N_ELEMENTS (migrations))
 
@@ -922,7 +953,8 @@ store_configure (EiderStore  *self,
 
   return store_exec (self,
                      "PRAGMA synchronous = NORMAL;"
-                     "PRAGMA foreign_keys = ON;",
+                     "PRAGMA foreign_keys = ON;"
+                     "PRAGMA journal_size_limit = " G_STRINGIFY (WAL_SIZE_LIMIT) ";",
                      "configuring it", error);
 }
 
@@ -1081,7 +1113,8 @@ store_group_join (EiderStore *self)
  * main context), when eider_store_flush() is called (the store does so
  * itself for the record of an upload in flight with its URLs, and for
  * each acknowledged part: those are durable before any byte is sent, as
- * without grouping), and when the store is closed. Transactions begun
+ * without grouping; and for settings and watched folders, the user's
+ * word), and when the store is closed. Transactions begun
  * meanwhile are part of the group. Other connections see the writes once
  * they are committed.
  *
@@ -1335,7 +1368,8 @@ eider_store_set_meta (EiderStore  *self,
   if (value != NULL)
     bind_text (stmt, 2, value);
 
-  return store_step_done (self, stmt, what, error);
+  /* Settings are the user's word: committed at once, not grouped. */
+  return store_step_done (self, stmt, what, error) && eider_store_flush (self, error);
 }
 
 /* Watches */
@@ -1522,7 +1556,7 @@ eider_store_add_watch (EiderStore    *self,
   watch->album_name = g_strdup (album_name);
   watch->paused = FALSE;
 
-  if (!eider_store_commit (self, error))
+  if (!eider_store_commit (self, error) || !eider_store_flush (self, error))
     {
       eider_watch_free (watch);
       return NULL;
@@ -1625,7 +1659,8 @@ eider_store_remove_watch (EiderStore  *self,
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, watch_id);
 
-  return store_change_one (self, stmt, "Could not remove the watched folder", "watch", watch_id, error);
+  return store_change_one (self, stmt, "Could not remove the watched folder", "watch", watch_id, error) &&
+         eider_store_flush (self, error);
 }
 
 gboolean
@@ -1645,7 +1680,7 @@ eider_store_set_watch_paused (EiderStore  *self,
   sqlite3_bind_int64 (stmt, 1, watch_id);
   sqlite3_bind_int (stmt, 2, paused ? 1 : 0);
 
-  return store_change_one (self, stmt, what, "watch", watch_id, error);
+  return store_change_one (self, stmt, what, "watch", watch_id, error) && eider_store_flush (self, error);
 }
 
 gboolean
@@ -1668,7 +1703,7 @@ eider_store_set_watch_options (EiderStore  *self,
   sqlite3_bind_int (stmt, 2, keep_edits ? 1 : 0);
   sqlite3_bind_int (stmt, 3, keep_deleted ? 1 : 0);
 
-  return store_change_one (self, stmt, what, "watch", watch_id, error);
+  return store_change_one (self, stmt, what, "watch", watch_id, error) && eider_store_flush (self, error);
 }
 
 /* Local files */
@@ -2327,7 +2362,7 @@ eider_store_list_due_files (EiderStore  *self,
                         "SELECT " FILE_COLUMNS " FROM files f WHERE f.id IN ("
                         DUE_IN_STATE ("?1", "") " UNION ALL "
                         DUE_IN_STATE ("?2", "") " UNION ALL "
-                        DUE_IN_STATE ("?3", " AND f.next_retry <= ?4") ") "
+                        DUE_IN_STATE ("4", " AND f.next_retry <= ?4") ") "
                         "ORDER BY f.id LIMIT ?5",
                         "Could not list the files to work on", error);
 #undef DUE_IN_STATE
@@ -2335,7 +2370,6 @@ eider_store_list_due_files (EiderStore  *self,
     return NULL;
   sqlite3_bind_int (stmt, 1, EIDER_FILE_PENDING);
   sqlite3_bind_int (stmt, 2, EIDER_FILE_WORKING);
-  sqlite3_bind_int (stmt, 3, EIDER_FILE_FAILED);
   sqlite3_bind_int64 (stmt, 4, now_us);
   sqlite3_bind_int64 (stmt, 5, limit > 0 ? (gint64) limit : -1);
 
@@ -2459,6 +2493,7 @@ eider_store_retry_failed (EiderStore  *self,
                           GError     **error)
 {
   g_autoptr(StoreStatement) stmt = NULL;
+  guint n;
 
   g_return_val_if_fail (EIDER_IS_STORE (self), 0);
 
@@ -2480,8 +2515,11 @@ eider_store_retry_failed (EiderStore  *self,
   sqlite3_bind_int64 (stmt, 3, g_get_real_time ());
   if (!store_step_done (self, stmt, "Could not retry the failed files", error))
     return 0;
+  n = (guint) sqlite3_changes (self->db);
+  if (!eider_store_flush (self, error))
+    return 0;
 
-  return (guint) sqlite3_changes (self->db);
+  return n;
 }
 
 /**
@@ -3290,12 +3328,13 @@ eider_store_remote_file_in_use (EiderStore *self,
    * index instead (every uploaded file). */
   if (collection_id != 0)
     stmt = store_prepare (self,
-                          "SELECT 1 FROM files WHERE remote_file_id = ?1 AND +collection_id = ?2 "
+                          "SELECT 1 FROM files WHERE remote_file_id = ?1 AND remote_file_id != 0 "
+                          "AND +collection_id = ?2 "
                           "AND id != ?3 AND +state = ?4 LIMIT 1",
                           "Could not look up the local files", &error);
   else
     stmt = store_prepare (self,
-                          "SELECT 1 FROM files WHERE remote_file_id = ?1 "
+                          "SELECT 1 FROM files WHERE remote_file_id = ?1 AND remote_file_id != 0 "
                           "AND id != ?3 AND +state = ?4 LIMIT 1",
                           "Could not look up the local files", &error);
   if (stmt == NULL)
