@@ -3164,9 +3164,25 @@ eider_store_upsert_remote_file (EiderStore                   *self,
 
   what = g_strdup_printf ("Could not save remote file %" G_GINT64_FORMAT " of collection %"
                           G_GINT64_FORMAT, record->id, record->collection_id);
+  /* An entry the server describes as the store holds it already (the
+   * first diff after an upload repeats every file it recorded) is not
+   * written again. */
   stmt = store_prepare (self,
-                        "INSERT OR REPLACE INTO remote_files (" REMOTE_FILE_COLUMNS ") "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                        "INSERT INTO remote_files (" REMOTE_FILE_COLUMNS ") "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+                        "ON CONFLICT (id, collection_id) DO UPDATE SET "
+                        "title = excluded.title, file_type = excluded.file_type, "
+                        "hash = excluded.hash, encrypted_key = excluded.encrypted_key, "
+                        "key_nonce = excluded.key_nonce, file_header = excluded.file_header, "
+                        "file_size = excluded.file_size, creation_time = excluded.creation_time, "
+                        "updation_time = excluded.updation_time, "
+                        "pubmm_version = excluded.pubmm_version, pubmm_json = excluded.pubmm_json "
+                        "WHERE (title, file_type, hash, encrypted_key, key_nonce, file_header, "
+                        "file_size, creation_time, updation_time, pubmm_version, pubmm_json) IS NOT "
+                        "(excluded.title, excluded.file_type, excluded.hash, excluded.encrypted_key, "
+                        "excluded.key_nonce, excluded.file_header, excluded.file_size, "
+                        "excluded.creation_time, excluded.updation_time, excluded.pubmm_version, "
+                        "excluded.pubmm_json)",
                         what, error);
   if (stmt == NULL)
     return FALSE;
