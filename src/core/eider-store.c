@@ -805,14 +805,8 @@ store_counts_refresh (EiderStore  *self,
   gint64 version;
   int rc;
 
-  stmt = store_prepare (self, "PRAGMA data_version", "Could not count the files", error);
-  if (stmt == NULL)
+  if (!store_pragma_int (self, "PRAGMA data_version", &version, error))
     return FALSE;
-  if (sqlite3_step (stmt) != SQLITE_ROW)
-    return set_sqlite_error (self, error, "Could not count the files");
-  version = sqlite3_column_int64 (stmt, 0);
-  g_clear_pointer (&stmt, store_statement_release);
-
   if (self->counts_valid && version == self->counts_version)
     return TRUE;
 
