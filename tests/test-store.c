@@ -191,16 +191,16 @@ test_open_schema (Fixture       *fixture,
   g_autofree char *mode = NULL;
 
   g_assert_cmpstr (eider_store_get_path (fixture->store), ==, fixture->path);
-  g_assert_cmpint (eider_store_get_schema_version (fixture->store), ==, 3);
+  g_assert_cmpint (eider_store_get_schema_version (fixture->store), ==, 4);
 
   db = raw_open (fixture->path);
-  g_assert_cmpint (raw_int (db, "PRAGMA user_version"), ==, 3);
+  g_assert_cmpint (raw_int (db, "PRAGMA user_version"), ==, 4);
   mode = raw_text (db, "PRAGMA journal_mode");
   g_assert_cmpstr (mode, ==, "wal");
   g_assert_cmpint (raw_int (db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN "
                                 "('meta', 'watches', 'files', 'uploads', 'collections', 'remote_files')"), ==, 6);
   g_assert_cmpint (raw_int (db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN "
-                                "('files_path', 'files_state_retry', 'remote_files_dedupe')"), ==, 3);
+                                "('files_path', 'files_retry', 'files_remote', 'remote_files_dedupe')"), ==, 4);
   sqlite3_close (db);
 }
 
@@ -220,7 +220,7 @@ test_reopen_keeps_data (Fixture       *fixture,
   id = note (fixture->store, watch->id, "/photos/a.jpg", 10);
 
   fixture_reopen (fixture);
-  g_assert_cmpint (eider_store_get_schema_version (fixture->store), ==, 3);
+  g_assert_cmpint (eider_store_get_schema_version (fixture->store), ==, 4);
   value = eider_store_get_meta (fixture->store, "cursor");
   g_assert_cmpstr (value, ==, "42");
   found = eider_store_find_watch (fixture->store, "/photos");
@@ -256,9 +256,14 @@ test_migrate_reasons (Fixture       *fixture,
   g_assert_no_error (error);
   g_clear_object (&fixture->store);
 
-  /* The files table as version 2 had it, with reasons as text. */
+  /* The files table as version 2 had it, with reasons as text (and the
+   * indexes of before version 4). */
   db = raw_open (fixture->path);
   raw_exec (db,
+            "DROP INDEX files_retry;"
+            "DROP INDEX files_remote;"
+            "CREATE INDEX files_state_retry ON files (state, next_retry);"
+            "CREATE INDEX files_remote ON files (remote_file_id);"
             "ALTER TABLE files ADD COLUMN reason TEXT;"
             "ALTER TABLE files DROP COLUMN reason_code;"
             "ALTER TABLE files DROP COLUMN reason_details;"
@@ -269,7 +274,7 @@ test_migrate_reasons (Fixture       *fixture,
 
   fixture->store = eider_store_open (fixture->path, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (eider_store_get_schema_version (fixture->store), ==, 3);
+  g_assert_cmpint (eider_store_get_schema_version (fixture->store), ==, 4);
 
   skipped = eider_store_get_file (fixture->store, a);
   g_assert_cmpint (skipped->state, ==, EIDER_FILE_SKIPPED);
@@ -1767,6 +1772,181 @@ test_files_in_dir (Fixture       *fixture,
   g_assert_cmpuint (found->len, ==, 0);
 }
 
+/* The write counters: a transaction of 100 inserts is one, reads and
+ * writes that change nothing are none. */
+static void
+test_write_counts (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EiderWatch) watch = add_watch (fixture->store, "/p");
+  g_autoptr(GPtrArray) files = NULL;
+  guint64 tx0, pages0, tx, pages;
+  gboolean changed = TRUE;
+  gint64 first = 0;
+
+  eider_store_get_write_counts (fixture->store, &tx0, &pages0);
+  g_assert_cmpuint (tx0, >=, 1);   /* the watch, at least */
+  g_assert_cmpuint (pages0, >=, 1);
+
+  files = eider_store_list_files (fixture->store, watch->id, &error);
+  g_assert_no_error (error);
+  eider_store_get_write_counts (fixture->store, &tx, &pages);
+  g_assert_cmpuint (tx, ==, tx0);
+  g_assert_cmpuint (pages, ==, pages0);
+
+  g_assert_true (eider_store_begin (fixture->store, &error));
+  for (guint i = 0; i < 100; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/p/IMG_%04u.jpg", i);
+      EiderStat stat = { 1, 1000 + i, 200, 1700000000000000000 + i, 1700000000000000000 + i };
+      gint64 id = eider_store_note_file (fixture->store, watch->id, path, "p", &stat, &changed, &error);
+
+      g_assert_no_error (error);
+      g_assert_true (changed);
+      if (first == 0)
+        first = id;
+    }
+  g_assert_true (eider_store_commit (fixture->store, &error));
+  eider_store_get_write_counts (fixture->store, &tx, &pages);
+  g_assert_cmpuint (tx, ==, tx0 + 1);
+  /* A few pages of the table and of each index, not one per row. */
+  g_assert_cmpuint (pages, >, pages0);
+  g_assert_cmpuint (pages, <=, pages0 + 40);
+  tx0 = tx;
+  pages0 = pages;
+
+  /* Noting a file whose stat is unchanged writes nothing. */
+  {
+    EiderStat stat = { 1, 1000, 200, 1700000000000000000, 1700000000000000000 };
+
+    g_assert_cmpint (eider_store_note_file (fixture->store, watch->id, "/p/IMG_0000.jpg", "p", &stat,
+                                            &changed, &error), ==, first);
+    g_assert_no_error (error);
+    g_assert_false (changed);
+  }
+  /* Nor does a refused change. */
+  g_assert_false (eider_store_set_file_uploaded (fixture->store, first, 5, 6, EIDER_REASON_NONE, NULL,
+                                                 &error));
+  g_assert_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_INVALID_TRANSITION);
+  g_clear_error (&error);
+  eider_store_get_write_counts (fixture->store, &tx, &pages);
+  g_assert_cmpuint (tx, ==, tx0);
+  g_assert_cmpuint (pages, ==, pages0);
+
+  /* One statement on its own is one transaction. */
+  g_assert_true (eider_store_set_file_hash (fixture->store, first, "aGFzaA==", 0, &error));
+  g_assert_no_error (error);
+  eider_store_get_write_counts (fixture->store, &tx, &pages);
+  g_assert_cmpuint (tx, ==, tx0 + 1);
+  g_assert_cmpuint (pages, >, pages0);
+}
+
+/* The store's counts equal what the table holds, read afresh by another
+ * connection, whatever changed them: inserts, state and size changes, a
+ * rollback, another connection's commit, a removed watch's files. */
+static void
+assert_counts_match (Fixture *fixture)
+{
+  g_autoptr(GError) error = NULL;
+  EiderStoreCounts counts;
+  sqlite3 *db = raw_open (fixture->path);
+  gint64 bytes_left;
+
+  g_assert_true (eider_store_get_counts (fixture->store, &counts, &error));
+  g_assert_no_error (error);
+  for (EiderFileState s = EIDER_FILE_PENDING; s <= EIDER_FILE_FAILED; s++)
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT COUNT(*) FROM files WHERE state = %d", s);
+
+      g_assert_cmpint (counts.n_by_state[s], ==, raw_int (db, sql));
+    }
+  bytes_left = raw_int (db, "SELECT TOTAL(size) FROM files WHERE state IN (0, 1, 4)");
+  g_assert_cmpint (counts.bytes_left, ==, bytes_left);
+  sqlite3_close (db);
+}
+
+static void
+test_counts_follow (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EiderWatch) watch = add_watch (fixture->store, "/p");
+  EiderStoreCounts counts;
+  gint64 ids[10];
+  sqlite3 *db;
+
+  assert_counts_match (fixture);
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/p/%u.jpg", i);
+
+      ids[i] = note (fixture->store, watch->id, path, 100 * (i + 1));
+    }
+  assert_counts_match (fixture);
+
+  start (fixture->store, ids[0]);
+  g_assert_true (eider_store_set_file_uploaded (fixture->store, ids[0], 7, 8, EIDER_REASON_NONE, NULL, &error));
+  start (fixture->store, ids[1]);
+  g_assert_true (eider_store_set_file_failed (fixture->store, ids[1], EIDER_REASON_OTHER, "x", 0, &error));
+  g_assert_true (eider_store_set_file_state (fixture->store, ids[2], EIDER_FILE_SKIPPED, EIDER_REASON_EMPTY,
+                                             NULL, &error));
+  start (fixture->store, ids[3]);
+  g_assert_no_error (error);
+  assert_counts_match (fixture);
+  g_assert_true (eider_store_get_counts (fixture->store, &counts, &error));
+  g_assert_cmpuint (counts.n_by_state[EIDER_FILE_PENDING], ==, 6);
+  g_assert_cmpuint (counts.n_by_state[EIDER_FILE_UPLOADED], ==, 1);
+  g_assert_cmpint (counts.bytes_left, ==, 5500 - 100 - 300);
+
+  /* New content: a new size, pending again. */
+  {
+    EiderStat stat = { 1, 2, 12345, 3, 4 };
+    gboolean changed = FALSE;
+
+    eider_store_note_file (fixture->store, watch->id, "/p/0.jpg", NULL, &stat, &changed, &error);
+    g_assert_no_error (error);
+    g_assert_true (changed);
+  }
+  assert_counts_match (fixture);
+
+  /* A transaction rolled back leaves the counts as they were. */
+  g_assert_true (eider_store_begin (fixture->store, &error));
+  note (fixture->store, watch->id, "/p/rolled-back.jpg", 999);
+  g_assert_true (eider_store_delete_file (fixture->store, ids[4], &error));
+  eider_store_rollback (fixture->store);
+  assert_counts_match (fixture);
+
+  /* Grouped writes count as soon as they are made, and after a rollback
+   * inside the group. */
+  eider_store_set_commit_delay (fixture->store, 60000);
+  g_assert_true (eider_store_delete_file (fixture->store, ids[5], &error));
+  g_assert_true (eider_store_get_counts (fixture->store, &counts, &error));
+  g_assert_cmpuint (counts.n_by_state[EIDER_FILE_PENDING], ==, 6);
+  g_assert_true (eider_store_begin (fixture->store, &error));
+  g_assert_true (eider_store_delete_file (fixture->store, ids[6], &error));
+  eider_store_rollback (fixture->store);
+  g_assert_true (eider_store_get_counts (fixture->store, &counts, &error));
+  g_assert_cmpuint (counts.n_by_state[EIDER_FILE_PENDING], ==, 6);
+  g_assert_true (eider_store_flush (fixture->store, &error));
+  eider_store_set_commit_delay (fixture->store, 0);
+  assert_counts_match (fixture);
+
+  /* Another connection's commit. */
+  db = raw_open (fixture->path);
+  raw_exec (db, "UPDATE files SET state = 3 WHERE path = CAST('/p/7.jpg' AS BLOB)");
+  sqlite3_close (db);
+  assert_counts_match (fixture);
+
+  /* A removed watch's files go by ON DELETE CASCADE. */
+  g_assert_true (eider_store_remove_watch (fixture->store, watch->id, &error));
+  g_assert_no_error (error);
+  assert_counts_match (fixture);
+  g_assert_true (eider_store_get_counts (fixture->store, &counts, &error));
+  for (EiderFileState s = EIDER_FILE_PENDING; s <= EIDER_FILE_FAILED; s++)
+    g_assert_cmpuint (counts.n_by_state[s], ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1802,6 +1982,8 @@ main (int   argc,
   ADD ("busy-writer", test_busy_writer);
   ADD ("remove-watch", test_remove_watch);
   ADD ("files-in-dir", test_files_in_dir);
+  ADD ("write-counts", test_write_counts);
+  ADD ("counts-follow", test_counts_follow);
 
 #undef ADD
 

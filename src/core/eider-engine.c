@@ -22,6 +22,9 @@ G_DEFINE_QUARK (eider-engine-error-quark, eider_engine_error)
 #define MAX_RETRY_DELAY_MS    (5 * 60 * 1000)
 /* How long a run waits for a failed file's retry before giving up on it. */
 #define MAX_RUN_WAIT_MS       (2 * 60 * 1000)
+/* How long the store may hold writes resumption does not need before it
+ * commits them (eider_store_set_commit_delay()). */
+#define STORE_COMMIT_DELAY_MS 500
 
 G_DEFINE_FINAL_TYPE (EiderEngine, eider_engine, G_TYPE_OBJECT)
 
@@ -55,6 +58,9 @@ eider_engine_dispose (GObject *object)
   g_clear_handle_id (&self->gone_source, g_source_remove);
   g_clear_object (&self->uploader);
   g_clear_object (&self->remote);
+  /* The store may outlive the engine: its grouped writes go now. */
+  if (self->store != NULL)
+    eider_store_set_commit_delay (self->store, 0);
   g_clear_object (&self->store);
   g_clear_object (&self->account);
   g_clear_object (&self->cancellable);
@@ -251,6 +257,10 @@ eider_engine_new (EiderAccount *account,
   self = g_object_new (EIDER_TYPE_ENGINE, NULL);
   self->account = g_object_ref (account);
   self->store = g_object_ref (store);
+  /* A file's steps (working, its hash, uploaded, the remote index) are
+   * committed in groups, not one transaction each; the store still makes
+   * an upload's record durable before its bytes are sent. */
+  eider_store_set_commit_delay (store, STORE_COMMIT_DELAY_MS);
 
   return self;
 }

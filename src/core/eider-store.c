@@ -25,6 +25,29 @@ G_DEFINE_QUARK (eider-store-error-quark, eider_store_error)
 
 #define BUSY_TIMEOUT_MS 5000
 
+/* How the store writes (see store_configure()):
+ *
+ * - journal_mode WAL, synchronous NORMAL: a commit appends its pages to
+ *   the WAL with no fsync; the store stays consistent after a crash or a
+ *   power cut, which may lose the last commits. Resumption redoes them
+ *   (an upload's record is committed before its bytes are sent; POST
+ *   /files replays give the same file), so no fsync per file is needed.
+ * - WAL_CHECKPOINT_PAGES: a commit that leaves this many pages in the WAL
+ *   copies them to the database (PASSIVE: it never waits for readers),
+ *   with the only fsyncs. SQLite's default is 1000 pages (4 MiB): at about
+ *   20 pages per uploaded file that was a checkpoint (two fsyncs, and the
+ *   same hot pages of the files table and its indexes copied again) every
+ *   50 files. 4000 pages (16 MiB) does it every 200 or so.
+ * - journal_size_limit: a WAL that grew past this (one large transaction,
+ *   e.g. the first scan of a big library) is cut back to it when it
+ *   restarts, instead of keeping its size on disk for good.
+ * - cache_size stays SQLite's 2 MiB: what a file's steps touch (the
+ *   B-trees' inner pages and a few leaves) fits, the kernel's page cache
+ *   holds the rest, and a larger cache would only grow the daemon's
+ *   resident memory after a rescan. */
+#define WAL_CHECKPOINT_PAGES 4000
+#define WAL_SIZE_LIMIT       16777216   /* bytes: 16 MiB */
+
 /* The schema, one step per version. Step N (1-based) takes a database at
  * user_version N-1 to N; each step runs in its own transaction together
  * with the user_version bump. Never edit a released step: append one.
@@ -144,7 +167,19 @@ static const char * const migrations[] = {
   "ALTER TABLE files ADD COLUMN reason_details TEXT;"
   "UPDATE files SET reason_code = 1, reason_details = reason WHERE reason IS NOT NULL;"
   "ALTER TABLE files DROP COLUMN reason;",
+  /* 4: indexes that pay for themselves. Each file's state changes a few
+   * times on its way to Ente, and (state, next_retry) beside (state)
+   * was a second index entry moved each time, for the one query of the
+   * failed files due; remote_file_id 0 (not uploaded yet) was an entry
+   * of every new file that no query looks up. 4 is EIDER_FILE_FAILED. */
+  "DROP INDEX IF EXISTS files_state_retry;"
+  "CREATE INDEX files_retry ON files (next_retry) WHERE state = 4;"
+  "DROP INDEX IF EXISTS files_remote;"
+  "CREATE INDEX files_remote ON files (remote_file_id) WHERE remote_file_id != 0;",
 };
+
+/* The partial index files_retry names the failed state by its number. */
+G_STATIC_ASSERT (EIDER_FILE_FAILED == 4);
 
 #define SCHEMA_VERSION ((gint) G_N_ELEMENTS (migrations))
 
@@ -159,6 +194,24 @@ struct _EiderStore
 
   guint       tx_depth;
   gboolean    tx_failed;   /* an inner transaction rolled back */
+
+  /* Grouped commits (eider_store_set_commit_delay()): writes outside a
+   * transaction join one open transaction, committed by a timer, by a
+   * write that must be durable, or at close. */
+  guint       commit_delay_ms;   /* 0: each write commits at once */
+  gboolean    group_open;        /* the group's BEGIN is open */
+  gboolean    group_durable;     /* commit the group once the transaction inside ends */
+  GSource    *group_source;      /* the timer that commits it */
+
+  /* Files and bytes per state, kept by temporary triggers (see
+   * store_counts_*), so that counting does not read every file. */
+  gboolean    counts_valid;
+  gint64      counts_version;    /* PRAGMA data_version when they were read */
+  gint64      n_files[EIDER_FILE_FAILED + 1];
+  gint64      n_bytes[EIDER_FILE_FAILED + 1];
+
+  guint64     n_commits;       /* transactions that wrote to the WAL (its hook) */
+  guint64     n_checkpointed;  /* pages copied from the WAL to the database */
 };
 
 G_DEFINE_FINAL_TYPE (EiderStore, eider_store, G_TYPE_OBJECT)
@@ -235,16 +288,27 @@ store_prepare (EiderStore  *self,
 }
 
 /* Runs a statement that returns no rows. */
+static void store_group_join (EiderStore *self);
+
 static gboolean
 store_step_done (EiderStore    *self,
                  sqlite3_stmt  *stmt,
                  const char    *what,
                  GError       **error)
 {
-  int rc = sqlite3_step (stmt);
+  int rc;
+
+  if (!sqlite3_stmt_readonly (stmt))
+    store_group_join (self);
+
+  rc = sqlite3_step (stmt);
 
   if (rc != SQLITE_DONE)
-    return set_sqlite_error (self, error, what);
+    {
+      /* What the failed statement did is undone: count again. */
+      self->counts_valid = FALSE;
+      return set_sqlite_error (self, error, what);
+    }
 
   return TRUE;
 }
@@ -259,6 +323,7 @@ store_exec (EiderStore  *self,
 
   if (sqlite3_exec (self->db, sql, NULL, NULL, &errmsg) != SQLITE_OK)
     {
+      self->counts_valid = FALSE;
       g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_FAILED,
                    "%s: %s", what, errmsg != NULL ? errmsg : sqlite3_errmsg (self->db));
       sqlite3_free (errmsg);
@@ -556,6 +621,28 @@ eider_store_finalize (GObject *object)
 
   if (self->tx_depth > 0)
     g_warning ("Store closed inside a transaction: it is rolled back");
+  else if (self->group_open)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!eider_store_flush (self, &error))
+        g_warning ("%s", error->message);
+    }
+  if (self->group_source != NULL)
+    {
+      g_source_destroy (self->group_source);
+      g_clear_pointer (&self->group_source, g_source_unref);
+    }
+
+  /* One line the benchmarks read (G_MESSAGES_DEBUG=eider-store): keep its form. */
+  if (self->db != NULL)
+    {
+      guint64 transactions = 0, pages = 0;
+
+      eider_store_get_write_counts (self, &transactions, &pages);
+      g_debug ("store closed: %" G_GUINT64_FORMAT " transactions, %" G_GUINT64_FORMAT
+               " pages written", transactions, pages);
+    }
 
   /* Every other statement is finalised where it was prepared. */
   g_clear_pointer (&self->statements, g_hash_table_unref);
@@ -589,6 +676,163 @@ static void
 eider_store_init (EiderStore *self)
 {
   self->statements = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, statement_finalize);
+}
+
+/* Runs after every transaction that wrote pages to the WAL (explicit or a
+ * single statement; not a read, nor a write that changed nothing): it
+ * counts them, and checkpoints as SQLite's own wal_autocheckpoint hook
+ * would (this hook replaces that one), counting the pages copied. */
+static int
+store_wal_hook_cb (void       *user_data,
+                   sqlite3    *db,
+                   const char *name,
+                   int         n_frames)
+{
+  EiderStore *self = user_data;
+  int n_log = 0, n_done = 0;
+
+  self->n_commits++;
+  if (n_frames >= WAL_CHECKPOINT_PAGES &&
+      sqlite3_wal_checkpoint_v2 (db, name, SQLITE_CHECKPOINT_PASSIVE, &n_log, &n_done) == SQLITE_OK)
+    self->n_checkpointed += (guint64) MAX (n_done, 0);
+
+  return SQLITE_OK;
+}
+
+/**
+ * eider_store_get_write_counts:
+ * @self: a store
+ * @transactions: (out) (optional): write transactions committed since the
+ *   store was opened (explicit ones and single statements alike)
+ * @pages_written: (out) (optional): database pages this connection wrote
+ *   (to the WAL), SQLITE_DBSTATUS_CACHE_WRITE; checkpoints copy them again
+ *
+ * What the store cost in writes, for benchmarks and tests.
+ */
+void
+eider_store_get_write_counts (EiderStore *self,
+                              guint64    *transactions,
+                              guint64    *pages_written)
+{
+  int current = 0, highwater = 0;
+
+  g_return_if_fail (EIDER_IS_STORE (self));
+
+  if (transactions != NULL)
+    *transactions = self->n_commits;
+  if (pages_written != NULL)
+    {
+      if (sqlite3_db_status (self->db, SQLITE_DBSTATUS_CACHE_WRITE, &current, &highwater, 0) != SQLITE_OK)
+        current = 0;
+      *pages_written = (guint64) MAX (current, 0);
+    }
+}
+
+/* Counts per state. Temporary triggers (this connection's only; nothing
+ * is written to the database) call eider_count() for every file inserted,
+ * deleted, or whose state or size changed, and it keeps the tally. Any
+ * rollback makes the tally be read again from the table, as does a commit
+ * by another connection (PRAGMA data_version). */
+
+static void
+store_count_add (EiderStore     *self,
+                 sqlite3_value  *state,
+                 sqlite3_value  *size,
+                 gint64          sign)
+{
+  int s;
+
+  if (sqlite3_value_type (state) == SQLITE_NULL)
+    return;
+  s = sqlite3_value_int (state);
+  if (s < EIDER_FILE_PENDING || s > EIDER_FILE_FAILED)
+    return;
+  self->n_files[s] += sign;
+  self->n_bytes[s] += sign * sqlite3_value_int64 (size);
+}
+
+/* eider_count (old_state, old_size, new_state, new_size) */
+static void
+store_count_func (sqlite3_context  *context,
+                  int               argc,
+                  sqlite3_value   **argv)
+{
+  EiderStore *self = sqlite3_user_data (context);
+
+  g_assert (argc == 4);
+  if (self->counts_valid)
+    {
+      store_count_add (self, argv[0], argv[1], -1);
+      store_count_add (self, argv[2], argv[3], 1);
+    }
+  sqlite3_result_null (context);
+}
+
+static void
+store_rollback_hook_cb (void *user_data)
+{
+  EiderStore *self = user_data;
+
+  self->counts_valid = FALSE;
+}
+
+static gboolean
+store_counts_install (EiderStore  *self,
+                      GError     **error)
+{
+  if (sqlite3_create_function_v2 (self->db, "eider_count", 4, SQLITE_UTF8 | SQLITE_DIRECTONLY,
+                                  self, store_count_func, NULL, NULL, NULL) != SQLITE_OK)
+    return set_sqlite_error (self, error, "setting it up");
+  sqlite3_rollback_hook (self->db, store_rollback_hook_cb, self);
+
+  return store_exec (self,
+                     "PRAGMA temp_store = MEMORY;"
+                     "CREATE TEMP TRIGGER eider_count_insert AFTER INSERT ON main.files "
+                     "BEGIN SELECT eider_count (NULL, NULL, new.state, new.size); END;"
+                     "CREATE TEMP TRIGGER eider_count_delete AFTER DELETE ON main.files "
+                     "BEGIN SELECT eider_count (old.state, old.size, NULL, NULL); END;"
+                     "CREATE TEMP TRIGGER eider_count_update AFTER UPDATE OF state, size ON main.files "
+                     "BEGIN SELECT eider_count (old.state, old.size, new.state, new.size); END;",
+                     "setting it up", error);
+}
+
+/* The tally, read again from the table when it may be stale. */
+static gboolean
+store_counts_refresh (EiderStore  *self,
+                      GError     **error)
+{
+  g_autoptr(StoreStatement) stmt = NULL;
+  gint64 version;
+  int rc;
+
+  if (!store_pragma_int (self, "PRAGMA data_version", &version, error))
+    return FALSE;
+  if (self->counts_valid && version == self->counts_version)
+    return TRUE;
+
+  memset (self->n_files, 0, sizeof self->n_files);
+  memset (self->n_bytes, 0, sizeof self->n_bytes);
+  self->counts_valid = FALSE;
+  stmt = store_prepare (self, "SELECT state, COUNT(*), TOTAL(size) FROM files GROUP BY state",
+                        "Could not count the files", error);
+  if (stmt == NULL)
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      int state = sqlite3_column_int (stmt, 0);
+
+      if (state < EIDER_FILE_PENDING || state > EIDER_FILE_FAILED)
+        continue;
+      self->n_files[state] = sqlite3_column_int64 (stmt, 1);
+      self->n_bytes[state] = (gint64) sqlite3_column_double (stmt, 2);
+    }
+  if (rc != SQLITE_DONE)
+    return set_sqlite_error (self, error, "Could not count the files");
+
+  self->counts_valid = TRUE;
+  self->counts_version = version;
+
+  return TRUE;
 }
 
 /* Opening and migrations */
@@ -673,6 +917,7 @@ store_configure (EiderStore  *self,
 
   sqlite3_extended_result_codes (self->db, 1);
   sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
+  sqlite3_wal_hook (self->db, store_wal_hook_cb, self);
 
   /* This is the first read: a file that is not a database fails here. */
   if (!store_pragma_int (self, "PRAGMA application_id", &app_id, error))
@@ -702,7 +947,8 @@ store_configure (EiderStore  *self,
 
   return store_exec (self,
                      "PRAGMA synchronous = NORMAL;"
-                     "PRAGMA foreign_keys = ON;",
+                     "PRAGMA foreign_keys = ON;"
+                     "PRAGMA journal_size_limit = " G_STRINGIFY (WAL_SIZE_LIMIT) ";",
                      "configuring it", error);
 }
 
@@ -759,7 +1005,8 @@ eider_store_open (const char  *path,
       return NULL;
     }
 
-  if (!store_configure (self, error) || !store_migrate (self, error))
+  if (!store_configure (self, error) || !store_migrate (self, error) ||
+      !store_counts_install (self, error))
     {
       if (error != NULL && *error != NULL && (*error)->code == EIDER_STORE_ERROR_FAILED)
         {
@@ -791,6 +1038,147 @@ eider_store_get_schema_version (EiderStore *self)
 
 /* Transactions */
 
+/* Grouped commits. A write outside a transaction opens the group (BEGIN
+ * IMMEDIATE) when there is none; an explicit transaction inside it is a
+ * SAVEPOINT, so that its rollback undoes only its own writes. The group
+ * is committed commit_delay_ms after it opened, when a write must be
+ * durable (eider_store_flush(): an upload's record before its bytes go),
+ * and when the store is closed. A crash loses at most the group's
+ * writes, which are those resumption does not depend on. */
+
+static gboolean
+group_timeout_cb (gpointer user_data)
+{
+  EiderStore *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_clear_pointer (&self->group_source, g_source_unref);
+  if (self->tx_depth > 0)
+    self->group_durable = TRUE;   /* when the transaction inside it ends */
+  else if (!eider_store_flush (self, &error))
+    g_warning ("%s", error->message);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+store_group_join (EiderStore *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (self->commit_delay_ms == 0 || self->tx_depth > 0)
+    return;
+
+  /* SQLite may have rolled the group back on its own (a full disk, an
+   * I/O error): its writes are lost, as after a crash. */
+  if (self->group_open && sqlite3_get_autocommit (self->db))
+    {
+      g_warning ("The store's last writes were rolled back: %s", sqlite3_errmsg (self->db));
+      self->group_open = FALSE;
+    }
+  if (self->group_open)
+    return;
+
+  /* When it cannot open (another writer past the busy timeout), each
+   * write commits on its own. */
+  if (!store_exec (self, "BEGIN IMMEDIATE", "Could not start a transaction", &error))
+    {
+      g_debug ("%s", error->message);
+      return;
+    }
+  self->group_open = TRUE;
+  self->group_durable = FALSE;
+  if (self->group_source == NULL)
+    {
+      self->group_source = g_timeout_source_new (self->commit_delay_ms);
+      g_source_set_callback (self->group_source, group_timeout_cb, self, NULL);
+      g_source_attach (self->group_source, g_main_context_get_thread_default ());
+    }
+}
+
+/**
+ * eider_store_set_commit_delay:
+ * @self: a store
+ * @delay_ms: how long a write outside a transaction may wait for its
+ *   commit; 0 commits each at once (the default)
+ *
+ * Groups the writes made outside a transaction into one transaction,
+ * committed at most @delay_ms later (from a timer on the thread-default
+ * main context), when eider_store_flush() is called (the store does so
+ * itself for the record of an upload in flight with its URLs, and for
+ * each acknowledged part: those are durable before any byte is sent, as
+ * without grouping; and for settings and watched folders, the user's
+ * word), and when the store is closed. Transactions begun
+ * meanwhile are part of the group. Other connections see the writes once
+ * they are committed.
+ *
+ * A crash loses at most the writes of the last @delay_ms that no durable
+ * write followed; with synchronous=NORMAL a power cut could always lose
+ * the last commits, and every step of a file's life is redone from its
+ * last durable state.
+ */
+void
+eider_store_set_commit_delay (EiderStore *self,
+                              guint       delay_ms)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail (EIDER_IS_STORE (self));
+
+  if (delay_ms == 0 && self->group_open && self->tx_depth == 0 && !eider_store_flush (self, &error))
+    g_warning ("%s", error->message);
+  self->commit_delay_ms = delay_ms;
+}
+
+/**
+ * eider_store_flush:
+ * @self: a store
+ * @error: return location for an error
+ *
+ * Commits the grouped writes now (see eider_store_set_commit_delay());
+ * inside a transaction, as soon as the outermost one ends.
+ *
+ * Returns: %TRUE on success (also when there was nothing to commit)
+ */
+gboolean
+eider_store_flush (EiderStore  *self,
+                   GError     **error)
+{
+  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
+
+  if (!self->group_open)
+    return TRUE;
+  if (self->tx_depth > 0)
+    {
+      self->group_durable = TRUE;
+      return TRUE;
+    }
+
+  self->group_open = FALSE;
+  self->group_durable = FALSE;
+  if (self->group_source != NULL)
+    {
+      g_source_destroy (self->group_source);
+      g_clear_pointer (&self->group_source, g_source_unref);
+    }
+
+  if (sqlite3_get_autocommit (self->db))
+    {
+      g_set_error (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_FAILED,
+                   "Could not commit: the last writes were rolled back (%s)",
+                   sqlite3_errmsg (self->db));
+      return FALSE;
+    }
+  if (!store_exec (self, "COMMIT", "Could not commit", error))
+    {
+      if (!sqlite3_get_autocommit (self->db))
+        store_exec (self, "ROLLBACK", "Could not roll back", NULL);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 /**
  * eider_store_begin:
  * @self: a store
@@ -811,7 +1199,9 @@ eider_store_begin (EiderStore  *self,
 
   if (self->tx_depth == 0)
     {
-      if (!store_exec (self, "BEGIN IMMEDIATE", "Could not start a transaction", error))
+      store_group_join (self);
+      if (!store_exec (self, self->group_open ? "SAVEPOINT eider_tx" : "BEGIN IMMEDIATE",
+                       "Could not start a transaction", error))
         return FALSE;
       self->tx_failed = FALSE;
     }
@@ -819,6 +1209,23 @@ eider_store_begin (EiderStore  *self,
   self->tx_depth++;
 
   return TRUE;
+}
+
+/* Undoes the outermost transaction: its savepoint inside the group, or
+ * the whole transaction. */
+static gboolean
+store_undo (EiderStore  *self,
+            GError     **error)
+{
+  /* SQLite may already have rolled back on its own (e.g. SQLITE_FULL). */
+  if (sqlite3_get_autocommit (self->db))
+    return TRUE;
+
+  self->counts_valid = FALSE;
+  if (self->group_open)
+    return store_exec (self, "ROLLBACK TO eider_tx; RELEASE eider_tx", "Could not roll back", error);
+
+  return store_exec (self, "ROLLBACK", "Could not roll back", error);
 }
 
 gboolean
@@ -834,11 +1241,21 @@ eider_store_commit (EiderStore  *self,
 
   if (self->tx_failed)
     {
-      store_exec (self, "ROLLBACK", "Could not roll back", NULL);
+      store_undo (self, NULL);
       self->tx_failed = FALSE;
       g_set_error_literal (error, EIDER_STORE_ERROR, EIDER_STORE_ERROR_FAILED,
                            "Could not commit: a nested transaction was rolled back");
       return FALSE;
+    }
+
+  if (self->group_open)
+    {
+      if (!store_exec (self, "RELEASE eider_tx", "Could not commit", error))
+        {
+          store_undo (self, NULL);
+          return FALSE;
+        }
+      return !self->group_durable || eider_store_flush (self, error);
     }
 
   if (!store_exec (self, "COMMIT", "Could not commit", error))
@@ -868,9 +1285,7 @@ eider_store_rollback (EiderStore *self)
     }
 
   self->tx_failed = FALSE;
-  /* SQLite may already have rolled back on its own (e.g. SQLITE_FULL). */
-  if (!sqlite3_get_autocommit (self->db) &&
-      !store_exec (self, "ROLLBACK", "Could not roll back", &error))
+  if (!store_undo (self, &error))
     g_warning ("%s", error->message);
 }
 
@@ -947,7 +1362,8 @@ eider_store_set_meta (EiderStore  *self,
   if (value != NULL)
     bind_text (stmt, 2, value);
 
-  return store_step_done (self, stmt, what, error);
+  /* Settings are the user's word: committed at once, not grouped. */
+  return store_step_done (self, stmt, what, error) && eider_store_flush (self, error);
 }
 
 /* Watches */
@@ -1134,7 +1550,7 @@ eider_store_add_watch (EiderStore    *self,
   watch->album_name = g_strdup (album_name);
   watch->paused = FALSE;
 
-  if (!eider_store_commit (self, error))
+  if (!eider_store_commit (self, error) || !eider_store_flush (self, error))
     {
       eider_watch_free (watch);
       return NULL;
@@ -1237,7 +1653,8 @@ eider_store_remove_watch (EiderStore  *self,
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, watch_id);
 
-  return store_change_one (self, stmt, "Could not remove the watched folder", "watch", watch_id, error);
+  return store_change_one (self, stmt, "Could not remove the watched folder", "watch", watch_id, error) &&
+         eider_store_flush (self, error);
 }
 
 gboolean
@@ -1257,7 +1674,7 @@ eider_store_set_watch_paused (EiderStore  *self,
   sqlite3_bind_int64 (stmt, 1, watch_id);
   sqlite3_bind_int (stmt, 2, paused ? 1 : 0);
 
-  return store_change_one (self, stmt, what, "watch", watch_id, error);
+  return store_change_one (self, stmt, what, "watch", watch_id, error) && eider_store_flush (self, error);
 }
 
 gboolean
@@ -1280,7 +1697,7 @@ eider_store_set_watch_options (EiderStore  *self,
   sqlite3_bind_int (stmt, 2, keep_edits ? 1 : 0);
   sqlite3_bind_int (stmt, 3, keep_deleted ? 1 : 0);
 
-  return store_change_one (self, stmt, what, "watch", watch_id, error);
+  return store_change_one (self, stmt, what, "watch", watch_id, error) && eider_store_flush (self, error);
 }
 
 /* Local files */
@@ -1872,15 +2289,23 @@ eider_store_list_files_in_dir (EiderStore  *self,
   if (high_len > 0)
     high[high_len - 1] = (char) ((guint8) high[high_len - 1] + 1);
 
-  stmt = store_prepare (self,
-                        "SELECT " FILE_COLUMNS " FROM files f "
-                        "WHERE f.path >= ?1 AND (?3 = 0 OR f.path < ?2) ORDER BY f.path",
-                        "Could not list the files", error);
+  /* Two statements, not one with "(no bound OR path < ?)": SQLite uses a
+   * range's upper bound on the index only when it is a plain term, and
+   * without it this walked the index from @low to the end of the table. */
+  if (high_len > 0)
+    stmt = store_prepare (self,
+                          "SELECT " FILE_COLUMNS " FROM files f "
+                          "WHERE f.path >= ?1 AND f.path < ?2 ORDER BY f.path",
+                          "Could not list the files", error);
+  else
+    stmt = store_prepare (self,
+                          "SELECT " FILE_COLUMNS " FROM files f WHERE f.path >= ?1 ORDER BY f.path",
+                          "Could not list the files", error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_blob (stmt, 1, low, low_len, SQLITE_TRANSIENT);
-  sqlite3_bind_blob (stmt, 2, high, high_len, SQLITE_TRANSIENT);
-  sqlite3_bind_int (stmt, 3, high_len > 0);
+  if (high_len > 0)
+    sqlite3_bind_blob (stmt, 2, high, high_len, SQLITE_TRANSIENT);
 
   files = collect_files (self, stmt, "Could not list the files", error);
   if (files == NULL)
@@ -1923,15 +2348,18 @@ eider_store_list_due_files (EiderStore  *self,
   g_return_val_if_fail (EIDER_IS_STORE (self), NULL);
 
   /* Each state through its index, in id order, stopping at the limit: the
-   * cost does not grow with the files already uploaded. */
-#define DUE_IN_STATE(state, extra) \
-  "SELECT * FROM (SELECT f.id FROM files f JOIN watches w ON w.id = f.watch_id " \
+   * cost does not grow with the files already uploaded. Failed files
+   * through their retry times (files_retry, named: SQLite would rather
+   * walk every failed file in id order), so that those waiting for a
+   * later retry are not read. */
+#define DUE_IN_STATE(index, state, extra) \
+  "SELECT * FROM (SELECT f.id FROM files f " index " JOIN watches w ON w.id = f.watch_id " \
   "WHERE w.paused = 0 AND f.state = " state extra " ORDER BY f.id LIMIT ?5)"
   stmt = store_prepare (self,
                         "SELECT " FILE_COLUMNS " FROM files f WHERE f.id IN ("
-                        DUE_IN_STATE ("?1", "") " UNION ALL "
-                        DUE_IN_STATE ("?2", "") " UNION ALL "
-                        DUE_IN_STATE ("?3", " AND f.next_retry <= ?4") ") "
+                        DUE_IN_STATE ("", "?1", "") " UNION ALL "
+                        DUE_IN_STATE ("", "?2", "") " UNION ALL "
+                        DUE_IN_STATE ("INDEXED BY files_retry", "4", " AND f.next_retry <= ?4") ") "
                         "ORDER BY f.id LIMIT ?5",
                         "Could not list the files to work on", error);
 #undef DUE_IN_STATE
@@ -1939,7 +2367,6 @@ eider_store_list_due_files (EiderStore  *self,
     return NULL;
   sqlite3_bind_int (stmt, 1, EIDER_FILE_PENDING);
   sqlite3_bind_int (stmt, 2, EIDER_FILE_WORKING);
-  sqlite3_bind_int (stmt, 3, EIDER_FILE_FAILED);
   sqlite3_bind_int64 (stmt, 4, now_us);
   sqlite3_bind_int64 (stmt, 5, limit > 0 ? (gint64) limit : -1);
 
@@ -2035,8 +2462,10 @@ eider_store_list_uploading_files (EiderStore  *self,
   g_return_val_if_fail (EIDER_IS_STORE (self), NULL);
   g_return_val_if_fail (hash != NULL, NULL);
 
+  /* From the uploads in flight (few) to their files: CROSS JOIN keeps
+   * SQLite from walking every file in id order to save the sort. */
   stmt = store_prepare (self,
-                        "SELECT " FILE_COLUMNS " FROM files f JOIN uploads u ON u.file_id = f.id "
+                        "SELECT " FILE_COLUMNS " FROM uploads u CROSS JOIN files f ON f.id = u.file_id "
                         "WHERE u.hash = ?1 AND u.replaces_id = 0 ORDER BY f.id",
                         "Could not list the uploads in flight", error);
   if (stmt == NULL)
@@ -2061,6 +2490,7 @@ eider_store_retry_failed (EiderStore  *self,
                           GError     **error)
 {
   g_autoptr(StoreStatement) stmt = NULL;
+  guint n;
 
   g_return_val_if_fail (EIDER_IS_STORE (self), 0);
 
@@ -2082,8 +2512,11 @@ eider_store_retry_failed (EiderStore  *self,
   sqlite3_bind_int64 (stmt, 3, g_get_real_time ());
   if (!store_step_done (self, stmt, "Could not retry the failed files", error))
     return 0;
+  n = (guint) sqlite3_changes (self->db);
+  if (!eider_store_flush (self, error))
+    return 0;
 
-  return (guint) sqlite3_changes (self->db);
+  return n;
 }
 
 /**
@@ -2102,35 +2535,19 @@ eider_store_get_counts (EiderStore        *self,
                         EiderStoreCounts  *counts,
                         GError           **error)
 {
-  g_autoptr(StoreStatement) stmt = NULL;
-  int rc;
-
   g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
   g_return_val_if_fail (counts != NULL, FALSE);
 
   memset (counts, 0, sizeof *counts);
 
-  stmt = store_prepare (self, "SELECT state, COUNT(*), SUM(size) FROM files GROUP BY state",
-                        "Could not count the files", error);
-  if (stmt == NULL)
+  /* Called on every file's start and end: the tally, not a scan. */
+  if (!store_counts_refresh (self, error))
     return FALSE;
 
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      int state = sqlite3_column_int (stmt, 0);
-      gint64 n = sqlite3_column_int64 (stmt, 1);
-
-      if (state < 0 || state > EIDER_FILE_FAILED)
-        continue;
-      counts->n_by_state[state] = (guint) n;
-      if (state == EIDER_FILE_PENDING || state == EIDER_FILE_WORKING || state == EIDER_FILE_FAILED)
-        counts->bytes_left += sqlite3_column_int64 (stmt, 2);
-    }
-  if (rc != SQLITE_DONE)
-    {
-      memset (counts, 0, sizeof *counts);
-      return set_sqlite_error (self, error, "Could not count the files");
-    }
+  for (guint state = EIDER_FILE_PENDING; state <= EIDER_FILE_FAILED; state++)
+    counts->n_by_state[state] = (guint) self->n_files[state];
+  counts->bytes_left = self->n_bytes[EIDER_FILE_PENDING] + self->n_bytes[EIDER_FILE_WORKING] +
+                       self->n_bytes[EIDER_FILE_FAILED];
 
   return TRUE;
 }
@@ -2142,6 +2559,29 @@ eider_store_get_counts (EiderStore        *self,
   "encrypted_size, object_key, part_size, part_md5s, part_urls, complete_url, urls_expire_us, " \
   "etags, file_done, thumb_data, thumb_object_key, thumb_header, thumb_size, thumb_done, " \
   "metadata_data, metadata_header, pubmm_data, pubmm_header, pubmm_count, replaces_id"
+
+/* Every column but the key and updated_at: an unchanged record is not
+ * written again. */
+#define UPLOAD_DATA_COLUMNS \
+  "uploads.collection_id, uploads.hash, uploads.plain_size, " \
+  "uploads.mtime_ns, uploads.encrypted_key, uploads.key_nonce, " \
+  "uploads.file_header, uploads.encrypted_size, uploads.object_key, " \
+  "uploads.part_size, uploads.part_md5s, uploads.part_urls, " \
+  "uploads.complete_url, uploads.urls_expire_us, uploads.etags, " \
+  "uploads.file_done, uploads.thumb_data, uploads.thumb_object_key, " \
+  "uploads.thumb_header, uploads.thumb_size, uploads.thumb_done, " \
+  "uploads.metadata_data, uploads.metadata_header, uploads.pubmm_data, " \
+  "uploads.pubmm_header, uploads.pubmm_count, uploads.replaces_id"
+#define UPLOAD_EXCLUDED_COLUMNS \
+  "excluded.collection_id, excluded.hash, excluded.plain_size, " \
+  "excluded.mtime_ns, excluded.encrypted_key, excluded.key_nonce, " \
+  "excluded.file_header, excluded.encrypted_size, excluded.object_key, " \
+  "excluded.part_size, excluded.part_md5s, excluded.part_urls, " \
+  "excluded.complete_url, excluded.urls_expire_us, excluded.etags, " \
+  "excluded.file_done, excluded.thumb_data, excluded.thumb_object_key, " \
+  "excluded.thumb_header, excluded.thumb_size, excluded.thumb_done, " \
+  "excluded.metadata_data, excluded.metadata_header, excluded.pubmm_data, " \
+  "excluded.pubmm_header, excluded.pubmm_count, excluded.replaces_id"
 
 /**
  * eider_store_save_upload:
@@ -2166,9 +2606,32 @@ eider_store_save_upload (EiderStore               *self,
   g_return_val_if_fail (record != NULL, FALSE);
 
   what = g_strdup_printf ("Could not save the upload of file %" G_GINT64_FORMAT, record->file_id);
+  /* A record saved again unchanged (the engine saves it, then the
+   * uploader) writes nothing: no page, no commit. */
   stmt = store_prepare (self,
-                        "INSERT OR REPLACE INTO uploads (" UPLOAD_COLUMNS ", updated_at) VALUES "
-                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO uploads (" UPLOAD_COLUMNS ", updated_at) VALUES "
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                        "ON CONFLICT (file_id) DO UPDATE SET "
+                        "collection_id = excluded.collection_id, hash = excluded.hash, "
+                        "plain_size = excluded.plain_size, mtime_ns = excluded.mtime_ns, "
+                        "encrypted_key = excluded.encrypted_key, key_nonce = excluded.key_nonce, "
+                        "file_header = excluded.file_header, "
+                        "encrypted_size = excluded.encrypted_size, "
+                        "object_key = excluded.object_key, part_size = excluded.part_size, "
+                        "part_md5s = excluded.part_md5s, part_urls = excluded.part_urls, "
+                        "complete_url = excluded.complete_url, "
+                        "urls_expire_us = excluded.urls_expire_us, etags = excluded.etags, "
+                        "file_done = excluded.file_done, thumb_data = excluded.thumb_data, "
+                        "thumb_object_key = excluded.thumb_object_key, "
+                        "thumb_header = excluded.thumb_header, thumb_size = excluded.thumb_size, "
+                        "thumb_done = excluded.thumb_done, "
+                        "metadata_data = excluded.metadata_data, "
+                        "metadata_header = excluded.metadata_header, "
+                        "pubmm_data = excluded.pubmm_data, pubmm_header = excluded.pubmm_header, "
+                        "pubmm_count = excluded.pubmm_count, replaces_id = excluded.replaces_id, "
+                        "updated_at = excluded.updated_at "
+                        "WHERE (" UPLOAD_DATA_COLUMNS ") IS NOT "
+                        "(" UPLOAD_EXCLUDED_COLUMNS ")",
                         what, error);
   if (stmt == NULL)
     return FALSE;
@@ -2210,7 +2673,15 @@ eider_store_save_upload (EiderStore               *self,
   sqlite3_bind_int64 (stmt, i++, g_get_real_time ());
   g_assert (i - 1 == sqlite3_bind_parameter_count (stmt));
 
-  return store_step_done (self, stmt, what, error);
+  if (!store_step_done (self, stmt, what, error))
+    return FALSE;
+
+  /* Durable before any byte is sent: once it has its URLs (before that,
+   * nothing was sent and a crash only means preparing it again). */
+  if (record->object_key != NULL && sqlite3_changes (self->db) > 0)
+    return eider_store_flush (self, error);
+
+  return TRUE;
 }
 
 static EiderUploadRecord *
@@ -2388,7 +2859,8 @@ eider_store_set_part_etag (EiderStore  *self,
   sqlite3_bind_int64 (stmt, 1, file_id);
   bind_strv (stmt, 2, (const char * const *) record->etags);
   sqlite3_bind_int64 (stmt, 3, g_get_real_time ());
-  if (!store_step_done (self, stmt, what, error))
+  /* An acknowledged part stays acknowledged: durable at once. */
+  if (!store_step_done (self, stmt, what, error) || !eider_store_flush (self, error))
     goto fail;
 
   return eider_store_commit (self, error);
@@ -2689,9 +3161,25 @@ eider_store_upsert_remote_file (EiderStore                   *self,
 
   what = g_strdup_printf ("Could not save remote file %" G_GINT64_FORMAT " of collection %"
                           G_GINT64_FORMAT, record->id, record->collection_id);
+  /* An entry the server describes as the store holds it already (the
+   * first diff after an upload repeats every file it recorded) is not
+   * written again. */
   stmt = store_prepare (self,
-                        "INSERT OR REPLACE INTO remote_files (" REMOTE_FILE_COLUMNS ") "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                        "INSERT INTO remote_files (" REMOTE_FILE_COLUMNS ") "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+                        "ON CONFLICT (id, collection_id) DO UPDATE SET "
+                        "title = excluded.title, file_type = excluded.file_type, "
+                        "hash = excluded.hash, encrypted_key = excluded.encrypted_key, "
+                        "key_nonce = excluded.key_nonce, file_header = excluded.file_header, "
+                        "file_size = excluded.file_size, creation_time = excluded.creation_time, "
+                        "updation_time = excluded.updation_time, "
+                        "pubmm_version = excluded.pubmm_version, pubmm_json = excluded.pubmm_json "
+                        "WHERE (title, file_type, hash, encrypted_key, key_nonce, file_header, "
+                        "file_size, creation_time, updation_time, pubmm_version, pubmm_json) IS NOT "
+                        "(excluded.title, excluded.file_type, excluded.hash, excluded.encrypted_key, "
+                        "excluded.key_nonce, excluded.file_header, excluded.file_size, "
+                        "excluded.creation_time, excluded.updation_time, excluded.pubmm_version, "
+                        "excluded.pubmm_json)",
                         what, error);
   if (stmt == NULL)
     return FALSE;
@@ -2843,14 +3331,30 @@ eider_store_remote_file_in_use (EiderStore *self,
 
   g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
 
-  stmt = store_prepare (self,
-                        "SELECT 1 FROM files WHERE remote_file_id = ?1 AND (?2 = 0 OR collection_id = ?2) "
-                        "AND id != ?3 AND state = ?4 LIMIT 1",
-                        "Could not look up the local files", &error);
+  /* No Ente file (a file not uploaded yet): nothing stands for it, and
+   * remote_file_id 0 is every such file, the whole table at the start. */
+  if (remote_file_id <= 0)
+    return FALSE;
+
+  /* Through files_remote: one statement per form (an "(?2 = 0 OR …)"
+   * hides the plan), and "+state" so that SQLite does not walk the state
+   * index instead (every uploaded file). */
+  if (collection_id != 0)
+    stmt = store_prepare (self,
+                          "SELECT 1 FROM files WHERE remote_file_id = ?1 AND remote_file_id != 0 "
+                          "AND +collection_id = ?2 "
+                          "AND id != ?3 AND +state = ?4 LIMIT 1",
+                          "Could not look up the local files", &error);
+  else
+    stmt = store_prepare (self,
+                          "SELECT 1 FROM files WHERE remote_file_id = ?1 AND remote_file_id != 0 "
+                          "AND id != ?3 AND +state = ?4 LIMIT 1",
+                          "Could not look up the local files", &error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, remote_file_id);
-  sqlite3_bind_int64 (stmt, 2, collection_id);
+  if (collection_id != 0)
+    sqlite3_bind_int64 (stmt, 2, collection_id);
   sqlite3_bind_int64 (stmt, 3, except_file_id);
   sqlite3_bind_int (stmt, 4, EIDER_FILE_UPLOADED);
 

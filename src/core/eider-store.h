@@ -190,9 +190,20 @@ EiderStore *eider_store_open                 (const char             *path,
                                               GError                **error);
 const char *eider_store_get_path             (EiderStore             *self);
 gint        eider_store_get_schema_version   (EiderStore             *self);
+/* Write transactions committed and pages written since opening; closing
+ * the store logs both (g_debug, "store closed: N transactions, M pages
+ * written"). */
+void        eider_store_get_write_counts     (EiderStore             *self,
+                                              guint64                *transactions,
+                                              guint64                *pages_written);
 
 /* Transactions group writes; they nest (inner ones are no-ops). */
 gboolean    eider_store_begin                (EiderStore             *self,
+                                              GError                **error);
+/* Grouped commits of the writes outside transactions (see the .c). */
+void        eider_store_set_commit_delay     (EiderStore             *self,
+                                              guint                   delay_ms);
+gboolean    eider_store_flush                (EiderStore             *self,
                                               GError                **error);
 gboolean    eider_store_commit               (EiderStore             *self,
                                               GError                **error);
