@@ -933,10 +933,27 @@ eider_uploader_set_property (GObject      *object,
 }
 
 static void
+eider_uploader_constructed (GObject *object)
+{
+  EiderUploader *self = (EiderUploader *) object;
+
+  G_OBJECT_CLASS (eider_uploader_parent_class)->constructed (object);
+
+  /* Object PUTs share the API's session: its kept-alive connections serve
+   * the next file's requests (against a server that answers the API and
+   * the objects on one host, both kinds of request). */
+  if (self->api != NULL)
+    self->session = g_object_ref (eider_api_get_session (self->api));
+  else
+    self->session = soup_session_new ();
+}
+
+static void
 eider_uploader_class_init (EiderUploaderClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->constructed = eider_uploader_constructed;
   object_class->dispose = eider_uploader_dispose;
   object_class->get_property = eider_uploader_get_property;
   object_class->set_property = eider_uploader_set_property;
@@ -984,14 +1001,8 @@ eider_uploader_class_init (EiderUploaderClass *klass)
 static void
 eider_uploader_init (EiderUploader *self)
 {
-  g_autofree char *user_agent = g_strdup_printf ("Eider/%s", PACKAGE_VERSION);
-
   self->retry_delay_ms = 1000;
   self->throttle = eider_throttle_new (0);
-  self->session = soup_session_new_with_options ("user-agent", user_agent,
-                                                 "timeout", 120,
-                                                 "idle-timeout", 60,
-                                                 NULL);
 }
 
 EiderUploader *
@@ -1447,7 +1458,9 @@ request_urls (GTask *task)
   json_builder_end_object (builder);
   body = json_builder_get_root (builder);
 
-  eider_api_call_async (job->self->api, "POST", path, body, EIDER_API_CALL_AUTH,
+  /* Asking again only mints other URLs for the same upload. */
+  eider_api_call_async (job->self->api, "POST", path, body,
+                        EIDER_API_CALL_AUTH | EIDER_API_CALL_IDEMPOTENT,
                         g_task_get_cancellable (task), request_urls_cb, g_object_ref (task));
 }
 
@@ -1930,7 +1943,8 @@ request_thumb_url (GTask *task)
   json_builder_end_object (builder);
   body = json_builder_get_root (builder);
 
-  eider_api_call_async (job->self->api, "POST", "/files/upload-url", body, EIDER_API_CALL_AUTH,
+  eider_api_call_async (job->self->api, "POST", "/files/upload-url", body,
+                        EIDER_API_CALL_AUTH | EIDER_API_CALL_IDEMPOTENT,
                         g_task_get_cancellable (task), request_thumb_url_cb, g_object_ref (task));
 }
 
@@ -1993,7 +2007,8 @@ create_file (GTask *task)
 
   /* Both are idempotent: the same body again gives the same answer. */
   eider_api_call_async (job->self->api, replace ? "PUT" : "POST",
-                        replace ? "/files/update" : "/files", body, EIDER_API_CALL_AUTH,
+                        replace ? "/files/update" : "/files", body,
+                        EIDER_API_CALL_AUTH | EIDER_API_CALL_IDEMPOTENT,
                         g_task_get_cancellable (task), create_file_cb, g_object_ref (task));
 }
 
