@@ -373,14 +373,14 @@ ets_storage_stream_body (EtsServer         *ets,
 }
 
 /* Moves the verified body to path: fsync, rename (a reader never sees half
- * an object), fsync of the directory. */
+ * an object), as g_file_set_contents_full() did before bodies were
+ * streamed. */
 static gboolean
 incoming_commit (IncomingObject  *in,
                  const char      *path,
                  GError         **error)
 {
   g_autofree char *dir = g_path_get_dirname (path);
-  int dir_fd;
 
   if (in->write_errno != 0)
     {
@@ -409,12 +409,6 @@ incoming_commit (IncomingObject  *in,
       return FALSE;
     }
   g_clear_pointer (&in->tmp_path, g_free);
-  dir_fd = open (dir, O_RDONLY | O_DIRECTORY);
-  if (dir_fd >= 0)
-    {
-      fsync (dir_fd);
-      close (dir_fd);
-    }
   return TRUE;
 }
 
