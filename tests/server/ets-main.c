@@ -246,6 +246,8 @@ quit_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+#define LISTEN_BACKLOG 128
+
 static gboolean
 listen_on (EtsServer   *ets,
            const char  *listen,
@@ -253,6 +255,7 @@ listen_on (EtsServer   *ets,
 {
   g_autoptr(GSocketConnectable) connectable = NULL;
   g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GSocket) socket = NULL;
   g_autofree char *host = NULL;
   GInetAddress *inet;
   GSList *uris;
@@ -278,7 +281,17 @@ listen_on (EtsServer   *ets,
       return FALSE;
     }
 
-  if (!soup_server_listen (ets->soup, address, 0, error))
+  /* Our own socket, for its backlog: GSocket's default of 10 drops the
+   * SYNs of a client that opens more connections at once (Eider opens up
+   * to 32), which then wait a whole SYN retransmission (1 s). */
+  socket = g_socket_new (g_socket_address_get_family (address), G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_TCP, error);
+  if (socket == NULL)
+    return FALSE;
+  g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
+  if (!g_socket_bind (socket, address, TRUE, error) ||
+      !g_socket_listen (socket, error) ||
+      !soup_server_listen_socket (ets->soup, socket, 0, error))
     return FALSE;
 
   uris = soup_server_get_uris (ets->soup);
