@@ -457,6 +457,66 @@ test_backup_once_bandwidth (void)
   test_fixture_tear_down (&fx);
 }
 
+static gint64
+stats_member (const char *path,
+              const char *name)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *obj;
+
+  json_parser_load_from_file (parser, path, &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+  obj = json_node_get_object (json_parser_get_root (parser));
+  g_assert_true (json_object_has_member (obj, name));
+  return json_object_get_int_member (obj, name);
+}
+
+/* Connections are kept alive and reused: N files (five requests each, the
+ * thumbnail's beside the file's) go over a handful of connections, not one
+ * or more per request. One file at a time, so the bound does not depend
+ * on how many run at once. */
+static void
+test_backup_connections_reused (void)
+{
+  TestFixture fx = { 0 };
+  g_autofree char *out = NULL;
+  g_autofree char *stats = NULL;
+  const guint n_files = 20;
+  gint64 requests, connections;
+
+  test_fixture_set_up (&fx, NULL);
+  for (guint i = 0; i < n_files; i++)
+    {
+      g_autofree char *rel = g_strdup_printf ("photo-%u.jpg", i);
+
+      test_write_photo (fx.tree, rel, 160 + i, 120 + i);
+    }
+  g_assert_cmpint (test_eiderctl (&fx, NULL, NULL, "watch", "add", fx.tree, NULL), ==, 0);
+
+  /* Count the backup's traffic alone: a server of its own on the same data. */
+  stats = g_build_filename (fx.config, "server-stats.json", NULL);
+  {
+    const char *args[] = { "--stats-file", stats, NULL };
+
+    test_server_restart (fx.server, args);
+  }
+  g_assert_cmpint (test_eiderctl (&fx, NULL, &out, "backup", "--once", "--jobs", "1", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "20 uploaded, 0 skipped, 0 failed."));
+  test_server_restart (fx.server, NULL);   /* writes the stats */
+
+  requests = stats_member (stats, "requests");
+  connections = stats_member (stats, "connections");
+  g_test_message ("%u files: %" G_GINT64_FORMAT " requests over %" G_GINT64_FORMAT " connections",
+                  n_files, requests, connections);
+  g_assert_cmpint (requests, >=, 5 * n_files);
+  g_assert_cmpint (connections, >=, 1);
+  g_assert_cmpint (connections, <=, 4);
+
+  test_fixture_tear_down (&fx);
+}
+
 /* With a fifth of the requests failing, everything still arrives once. */
 static void
 test_backup_faults (void)
@@ -1141,6 +1201,7 @@ main (int   argc,
   g_test_add_func ("/backup/tree", test_backup_tree);
   g_test_add_func ("/backup/kill-resume", test_backup_kill_resume);
   g_test_add_func ("/backup/once-bandwidth", test_backup_once_bandwidth);
+  g_test_add_func ("/backup/connections-reused", test_backup_connections_reused);
   g_test_add_func ("/backup/faults", test_backup_faults);
   g_test_add_func ("/backup/dedupe-faults", test_backup_dedupe_faults);
   g_test_add_func ("/backup/dedupe-kill", test_backup_dedupe_kill);

@@ -523,7 +523,7 @@ eiderctl_backup (EiderctlGlobals  *globals,
   int jobs = 0;
   GOptionEntry entries[] = {
     { "once", 0, 0, G_OPTION_ARG_NONE, &once, "Back up everything now, then exit (0 when every file is in Ente or skipped with a reason)", NULL },
-    { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Files uploaded at once (default 4)", "N" },
+    { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Files uploaded at once (default 4; small files, up to 4 MiB: up to 16 unless N is 1)", "N" },
     { NULL }
   };
 

@@ -65,7 +65,7 @@ eiderctl_daemon (EiderctlGlobals  *globals,
   guint n_uploaded, n_skipped, n_failed;
   int jobs = 0;
   GOptionEntry entries[] = {
-    { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Files uploaded at once (default 4)", "N" },
+    { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Files uploaded at once (default 4; small files, up to 4 MiB: up to 16 unless N is 1)", "N" },
     { NULL }
   };
 

@@ -213,9 +213,15 @@ eider_api_init (EiderApi *self)
 {
   g_autofree char *user_agent = g_strdup_printf ("Eider/%s", PACKAGE_VERSION);
 
+  /* One session for every request to Ente, the API's and the object
+   * store's (EiderUploader sends through it too): HTTP/1.1 connections are
+   * kept alive and reused, so a file costs requests, not new connections
+   * (each a name lookup and, against Ente's cloud, a TLS handshake). */
   self->session = soup_session_new_with_options ("user-agent", user_agent,
                                                  "timeout", 120,
                                                  "idle-timeout", 60,
+                                                 "max-conns", 2 * EIDER_API_MAX_CONNS_PER_HOST,
+                                                 "max-conns-per-host", EIDER_API_MAX_CONNS_PER_HOST,
                                                  NULL);
 }
 
@@ -231,6 +237,20 @@ eider_api_get_endpoint (EiderApi *self)
   g_return_val_if_fail (EIDER_IS_API (self), NULL);
 
   return self->endpoint;
+}
+
+/**
+ * eider_api_get_session:
+ *
+ * Returns: (transfer none): the session every request to this server goes
+ *   through, so that its connections are shared and reused
+ */
+SoupSession *
+eider_api_get_session (EiderApi *self)
+{
+  g_return_val_if_fail (EIDER_IS_API (self), NULL);
+
+  return self->session;
 }
 
 gboolean
@@ -498,6 +518,9 @@ eider_api_call_async (EiderApi            *self,
                                "Invalid request address “%s”", url);
       return;
     }
+
+  if ((flags & EIDER_API_CALL_IDEMPOTENT) != 0)
+    soup_message_add_flags (data->message, SOUP_MESSAGE_IDEMPOTENT);
 
   headers = soup_message_get_request_headers (data->message);
   soup_message_headers_replace (headers, "X-Client-Package", EIDER_API_CLIENT_PACKAGE);

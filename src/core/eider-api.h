@@ -8,6 +8,7 @@
 
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
 
 G_BEGIN_DECLS
 
@@ -24,6 +25,10 @@ G_BEGIN_DECLS
 /* A Photos package name of Eider's own: museum maps anything not starting
  * with io.ente.auth or io.ente.locker to the Photos app. */
 #define EIDER_API_CLIENT_PACKAGE   "io.github.eiderapp.Eider"
+/* Connections the session keeps per host: enough for every request of the
+ * most files in flight at once (the engine's 16, two requests each), so a
+ * request never waits for a connection another file holds. */
+#define EIDER_API_MAX_CONNS_PER_HOST 32
 
 #define EIDER_API_ERROR (eider_api_error_quark ())
 
@@ -56,6 +61,11 @@ typedef enum
 {
   EIDER_API_CALL_NONE = 0,
   EIDER_API_CALL_AUTH = 1 << 0,   /* send X-Auth-Token; a 401 emits ::unauthorized */
+  EIDER_API_CALL_IDEMPOTENT = 1 << 1, /* a POST that may be sent twice with the same effect
+                                       * (upload URLs, POST /files): it may go on a kept-alive
+                                       * connection, which libsoup only allows for idempotent
+                                       * requests, as it resends one whose connection the
+                                       * server closed meanwhile */
 } EiderApiCallFlags;
 
 #define EIDER_TYPE_API (eider_api_get_type ())
@@ -63,6 +73,7 @@ G_DECLARE_FINAL_TYPE (EiderApi, eider_api, EIDER, API, GObject)
 
 EiderApi    *eider_api_new            (const char           *endpoint);
 const char  *eider_api_get_endpoint   (EiderApi             *self);
+SoupSession *eider_api_get_session    (EiderApi             *self);
 gboolean     eider_api_has_token      (EiderApi             *self);
 void         eider_api_set_token      (EiderApi             *self,
                                        const char           *token);

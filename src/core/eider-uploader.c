@@ -1075,10 +1075,27 @@ eider_uploader_set_property (GObject      *object,
 }
 
 static void
+eider_uploader_constructed (GObject *object)
+{
+  EiderUploader *self = (EiderUploader *) object;
+
+  G_OBJECT_CLASS (eider_uploader_parent_class)->constructed (object);
+
+  /* Object PUTs share the API's session: its kept-alive connections serve
+   * the next file's requests (against a server that answers the API and
+   * the objects on one host, both kinds of request). */
+  if (self->api != NULL)
+    self->session = g_object_ref (eider_api_get_session (self->api));
+  else
+    self->session = soup_session_new ();
+}
+
+static void
 eider_uploader_class_init (EiderUploaderClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->constructed = eider_uploader_constructed;
   object_class->dispose = eider_uploader_dispose;
   object_class->get_property = eider_uploader_get_property;
   object_class->set_property = eider_uploader_set_property;
@@ -1126,14 +1143,8 @@ eider_uploader_class_init (EiderUploaderClass *klass)
 static void
 eider_uploader_init (EiderUploader *self)
 {
-  g_autofree char *user_agent = g_strdup_printf ("Eider/%s", PACKAGE_VERSION);
-
   self->retry_delay_ms = 1000;
   self->throttle = eider_throttle_new (0);
-  self->session = soup_session_new_with_options ("user-agent", user_agent,
-                                                 "timeout", 120,
-                                                 "idle-timeout", 60,
-                                                 NULL);
 }
 
 EiderUploader *
@@ -1206,13 +1217,21 @@ eider_uploader_set_retry_delay_ms (EiderUploader *self,
  *   !file_done → re-encrypt part by part from the start (checking each
  *     part's MD5), skip parts with an ETag, PUT the others, save each ETag;
  *     multipart: POST the completion XML → file_done
- *   !thumb_done → upload URL + PUT of the encrypted thumbnail → thumb_done
- *   POST /files (idempotent: replaying the same body gives the same id)
+ *   !thumb_done → upload URL + PUT of the encrypted thumbnail → thumb_done,
+ *     in a lane of its own that runs beside the file's steps from the
+ *     start (both save the one record, so either's progress survives)
+ *   both done → POST /files (idempotent: replaying the same body gives the
+ *     same id)
+ *
+ * A small file thus costs five requests but three round trips one after
+ * another: its URL and the thumbnail's, its PUT and the thumbnail's, then
+ * POST /files.
  */
 
 typedef void (*JobStep) (GTask *task);
 
-typedef struct
+typedef struct _UploadJob UploadJob;
+struct _UploadJob
 {
   EiderUploader     *self;
   EiderUploadRecord *record;
@@ -1235,7 +1254,15 @@ typedef struct
   GSource           *wait_source;
   GSource           *cancel_source;
   JobStep            again;
-} UploadJob;
+
+  /* The thumbnail goes up in a lane beside the file's steps: an UploadJob
+   * of its own (its own request, tries and waits) on the job's record. */
+  UploadJob         *thumb_lane;   /* the job: its lane while it runs */
+  GError            *thumb_error;  /* the job: why its lane failed */
+  gboolean           waiting;      /* the job: the file is done, the lane is not */
+  UploadJob         *root;         /* a lane: the job it works for */
+  GTask             *root_task;    /* a lane: the job's task (the lane's callback holds it) */
+};
 
 static void
 job_clear_wait (UploadJob *job)
@@ -1259,7 +1286,9 @@ upload_job_free (UploadJob *job)
   g_clear_object (&job->message);
   g_clear_pointer (&job->body, g_bytes_unref);
   g_clear_pointer (&job->source, part_source_free);
-  g_clear_pointer (&job->record, eider_upload_record_free);
+  if (job->root == NULL)
+    g_clear_pointer (&job->record, eider_upload_record_free);
+  g_clear_error (&job->thumb_error);
   g_clear_pointer (&job->ciphertext, g_bytes_unref);
   g_clear_pointer (&job->collection_key, eider_secret_free);
   g_free (job->path);
@@ -1277,17 +1306,23 @@ job_of (GTask *task)
   return g_task_get_task_data (task);
 }
 
+/* Progress of the whole upload, the file's steps and the thumbnail's lane
+ * together: called for either. */
 static void
 job_progress (UploadJob *job,
               gboolean   force)
 {
-  gint64 sent = MIN (job->acked + job->in_flight, job->total);
+  UploadJob *root = job->root != NULL ? job->root : job;
+  gint64 sent = root->acked + root->in_flight;
 
-  if (!force && sent - job->reported < PROGRESS_STEP)
+  if (root->thumb_lane != NULL)
+    sent += root->thumb_lane->in_flight;
+  sent = MIN (sent, root->total);
+  if (!force && sent - root->reported < PROGRESS_STEP)
     return;
 
-  job->reported = sent;
-  g_signal_emit (job->self, signals[PROGRESS], 0, job->record->file_id, sent, job->total);
+  root->reported = sent;
+  g_signal_emit (root->self, signals[PROGRESS], 0, root->record->file_id, sent, root->total);
 }
 
 static gboolean
@@ -1589,7 +1624,9 @@ request_urls (GTask *task)
   json_builder_end_object (builder);
   body = json_builder_get_root (builder);
 
-  eider_api_call_async (job->self->api, "POST", path, body, EIDER_API_CALL_AUTH,
+  /* Asking again only mints other URLs for the same upload. */
+  eider_api_call_async (job->self->api, "POST", path, body,
+                        EIDER_API_CALL_AUTH | EIDER_API_CALL_IDEMPOTENT,
                         g_task_get_cancellable (task), request_urls_cb, g_object_ref (task));
 }
 
@@ -1985,17 +2022,25 @@ put_thumb_cb (GObject      *object,
       return;
     }
 
+  /* The job may have ended meanwhile (its file failed): its record is not
+   * saved behind the caller's back. */
+  if (g_task_get_completed (job->root_task))
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "The upload ended");
+      return;
+    }
+
   g_free (r->thumb_object_key);
   r->thumb_object_key = g_steal_pointer (&job->thumb_key);
   r->thumb_done = TRUE;
   if (!job_save (task))
     return;
 
-  job->acked += r->thumb_size;
+  job->root->acked += r->thumb_size;
   job->in_flight = 0;
   job->attempt = 0;
   job_progress (job, TRUE);
-  job_continue (task);
+  g_task_return_boolean (task, TRUE);
 }
 
 static void
@@ -2073,8 +2118,59 @@ request_thumb_url (GTask *task)
   json_builder_end_object (builder);
   body = json_builder_get_root (builder);
 
-  eider_api_call_async (job->self->api, "POST", "/files/upload-url", body, EIDER_API_CALL_AUTH,
+  eider_api_call_async (job->self->api, "POST", "/files/upload-url", body,
+                        EIDER_API_CALL_AUTH | EIDER_API_CALL_IDEMPOTENT,
                         g_task_get_cancellable (task), request_thumb_url_cb, g_object_ref (task));
+}
+
+static void
+thumb_lane_done_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  UploadJob *job = job_of (task);
+  GError *error = NULL;
+
+  job->thumb_lane = NULL;
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_clear_error (&job->thumb_error);
+      job->thumb_error = error;
+    }
+
+  /* Nobody waits when the file's steps are still going (they come back to
+   * job_continue) or when they ended the job with an error. */
+  if (!job->waiting)
+    return;
+  job->waiting = FALSE;
+  job_continue (task);
+}
+
+/* The thumbnail's upload URL and PUT run beside the file's: a small file
+ * then costs three round trips one after another (URL, PUT, POST /files)
+ * instead of five. */
+static void
+start_thumb_lane (GTask *task)
+{
+  UploadJob *job = job_of (task);
+  g_autoptr(GTask) lane_task = NULL;
+  UploadJob *lane;
+
+  lane = g_new0 (UploadJob, 1);
+  lane->self = g_object_ref (job->self);
+  lane->record = job->record;
+  lane->path = g_strdup (job->path);
+  lane->total = job->total;
+  lane->root = job;
+  lane->root_task = task;
+  job->thumb_lane = lane;
+  g_clear_error (&job->thumb_error);
+
+  lane_task = g_task_new (NULL, g_task_get_cancellable (task), thumb_lane_done_cb, g_object_ref (task));
+  g_task_set_source_tag (lane_task, start_thumb_lane);
+  g_task_set_task_data (lane_task, lane, (GDestroyNotify) upload_job_free);
+  request_thumb_url (lane_task);
 }
 
 /* The file record */
@@ -2136,7 +2232,8 @@ create_file (GTask *task)
 
   /* Both are idempotent: the same body again gives the same answer. */
   eider_api_call_async (job->self->api, replace ? "PUT" : "POST",
-                        replace ? "/files/update" : "/files", body, EIDER_API_CALL_AUTH,
+                        replace ? "/files/update" : "/files", body,
+                        EIDER_API_CALL_AUTH | EIDER_API_CALL_IDEMPOTENT,
                         g_task_get_cancellable (task), create_file_cb, g_object_ref (task));
 }
 
@@ -2148,6 +2245,10 @@ job_continue (GTask *task)
 
   if (g_task_return_error_if_cancelled (task))
     return;
+
+  if ((!r->thumb_done || r->thumb_object_key == NULL) &&
+      job->thumb_lane == NULL && job->thumb_error == NULL)
+    start_thumb_lane (task);
 
   if (!r->file_done)
     {
@@ -2167,9 +2268,15 @@ job_continue (GTask *task)
       return;
     }
 
-  if (!r->thumb_done || r->thumb_object_key == NULL)
+  if (job->thumb_lane != NULL)
     {
-      request_thumb_url (task);
+      job->waiting = TRUE;
+      return;
+    }
+
+  if (job->thumb_error != NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&job->thumb_error));
       return;
     }
 

@@ -104,6 +104,26 @@ slow_reply_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+delayed_answer_cb (gpointer user_data)
+{
+  soup_server_message_unpause (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* --latency-ms: the answer is ready but goes out N ms later, as from a
+ * distant server; other requests go on meanwhile. */
+static void
+delay_answer (EtsServer         *ets,
+              SoupServerMessage *msg)
+{
+  if (ets->latency_ms == 0)
+    return;
+  soup_server_message_pause (msg);
+  g_timeout_add_full (G_PRIORITY_DEFAULT, ets->latency_ms, delayed_answer_cb,
+                      g_object_ref (msg), g_object_unref);
+}
+
 static void
 reply_fault (SoupServerMessage *msg,
              EtsFaultKind       kind,
@@ -153,11 +173,8 @@ server_cb (SoupServer        *server,
   if (query == NULL)
     query = owned_query = g_hash_table_new (g_str_hash, g_str_equal);
 
-  /* libsoup 3.2's server never notices a client closing an idle
-   * keep-alive connection (the socket stays in CLOSE_WAIT until the
-   * process runs out of descriptors, after ~20,000 requests); so every
-   * response ends its connection. */
-  soup_message_headers_replace (response_headers, "Connection", "close");
+  /* Connections stay open for the next request (HTTP/1.1 keep-alive, as
+   * museum and S3 do); ets-traffic.c closes the ones the client left. */
 
   if (origin != NULL)
     {
@@ -171,6 +188,7 @@ server_cb (SoupServer        *server,
     {
       soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
       log_request (ets, msg);
+      delay_answer (ets, msg);
       return;
     }
 
@@ -216,6 +234,7 @@ server_cb (SoupServer        *server,
     }
 
   log_request (ets, msg);
+  delay_answer (ets, msg);
 }
 
 static gboolean
@@ -227,6 +246,8 @@ quit_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+#define LISTEN_BACKLOG 128
+
 static gboolean
 listen_on (EtsServer   *ets,
            const char  *listen,
@@ -234,6 +255,7 @@ listen_on (EtsServer   *ets,
 {
   g_autoptr(GSocketConnectable) connectable = NULL;
   g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GSocket) socket = NULL;
   g_autofree char *host = NULL;
   GInetAddress *inet;
   GSList *uris;
@@ -259,7 +281,17 @@ listen_on (EtsServer   *ets,
       return FALSE;
     }
 
-  if (!soup_server_listen (ets->soup, address, 0, error))
+  /* Our own socket, for its backlog: GSocket's default of 10 drops the
+   * SYNs of a client that opens more connections at once (Eider opens up
+   * to 32), which then wait a whole SYN retransmission (1 s). */
+  socket = g_socket_new (g_socket_address_get_family (address), G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_TCP, error);
+  if (socket == NULL)
+    return FALSE;
+  g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
+  if (!g_socket_bind (socket, address, TRUE, error) ||
+      !g_socket_listen (socket, error) ||
+      !soup_server_listen_socket (ets->soup, socket, 0, error))
     return FALSE;
 
   uris = soup_server_get_uris (ets->soup);
@@ -285,6 +317,8 @@ main (int   argc,
   g_autofree char *fixed_ott = NULL;
   g_autofree char *totp_secret = NULL;
   g_autofree char *print_totp = NULL;
+  g_autofree char *stats_file = NULL;
+  int latency_ms = 0;
   gint64 quota = -1;
   double fault_rate = 0.0;
   int fault_seed = 1;
@@ -315,6 +349,11 @@ main (int   argc,
       "Print the current TOTP code for a base32 secret and exit", "BASE32" },
     { "log-requests", 0, 0, G_OPTION_ARG_NONE, &log_requests,
       "Log every request as 'request METHOD PATH STATUS' on stderr", NULL },
+    { "latency-ms", 0, 0, G_OPTION_ARG_INT, &latency_ms,
+      "Delay every answer by N ms, as a distant server (other requests go on meanwhile)", "N" },
+    { "stats-file", 0, 0, G_OPTION_ARG_FILENAME, &stats_file,
+      "On SIGTERM/SIGINT, write {\"requests\", \"connections\", \"bytes_received\"} as JSON to PATH",
+      "PATH" },
     { NULL }
   };
 
@@ -351,6 +390,11 @@ main (int   argc,
       fprintf (stderr, "eider-test-server: --fixed-ott needs a non-empty code without spaces\n");
       return EXIT_FAILURE;
     }
+  if (latency_ms < 0 || latency_ms > 60000)
+    {
+      fprintf (stderr, "eider-test-server: --latency-ms needs a number of milliseconds from 0 to 60000\n");
+      return EXIT_FAILURE;
+    }
   if (totp_secret != NULL)
     {
       g_autofree char *check = ets_totp_code (totp_secret, 0, &error);
@@ -385,6 +429,7 @@ main (int   argc,
   ets.no_subscription = no_subscription;
   ets.disable_registration = disable_registration;
   ets.log_requests = log_requests;
+  ets.latency_ms = (guint) latency_ms;
   if (fault_rate > 0.0)
     ets.faults = ets_faults_new (fault_rate, (guint32) fault_seed);
 
@@ -396,6 +441,7 @@ main (int   argc,
 
   ets.soup = soup_server_new ("server-header", "eider-test-server/" PACKAGE_VERSION " ", NULL);
   soup_server_add_handler (ets.soup, NULL, server_cb, &ets, NULL);
+  ets_traffic_attach (&ets);
 
   if (!listen_on (&ets, listen != NULL ? listen : "127.0.0.1:0", &error))
     {
@@ -411,6 +457,12 @@ main (int   argc,
   fflush (stdout);
 
   g_main_loop_run (ets.loop);
+
+  if (stats_file != NULL && !ets_traffic_write_stats (&ets, stats_file, &error))
+    {
+      fprintf (stderr, "eider-test-server: --stats-file: %s\n", error->message);
+      g_clear_error (&error);
+    }
 
   soup_server_disconnect (ets.soup);
   g_clear_object (&ets.soup);

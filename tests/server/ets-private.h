@@ -63,6 +63,10 @@ struct _EtsServer
   guint8       signing_key[32];
   gint64       last_time;         /* strictly increasing clock, µs */
   EtsFaults   *faults;
+  guint        latency_ms;        /* --latency-ms: every answer waits this long */
+  guint64      n_requests;        /* requests started */
+  guint64      n_connections;     /* connections that carried a request */
+  guint64      bytes_received;    /* request body bytes */
 };
 
 /* One request as the route handlers see it. */
@@ -227,6 +231,15 @@ void         ets_storage_delete     (EtsServer    *ets,
 char        *ets_storage_new_upload (EtsServer    *ets,
                                      const char   *object_key,
                                      GError      **error);
+void         ets_storage_stream_body (EtsServer        *ets,
+                                      SoupServerMessage *msg);
+
+/* ets-traffic.c: connections kept alive, counted, closed when idle and
+ * closed by the client */
+void         ets_traffic_attach     (EtsServer    *ets);
+gboolean     ets_traffic_write_stats (EtsServer   *ets,
+                                      const char  *path,
+                                      GError     **error);
 
 /* ets-faults.c */
 typedef enum

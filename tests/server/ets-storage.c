@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #define G_LOG_DOMAIN "eider-test-server"
+#define _GNU_SOURCE   /* copy_file_range() */
 
 #include "config.h"
 
@@ -14,6 +15,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ets-private.h"
@@ -28,9 +30,10 @@
  * is a 403 SignatureDoesNotMatch, and a body whose MD5 differs from the
  * (correctly signed) Content-MD5 is a 400 BadDigest.
  *
- * Objects live in DATA/objects/<userID>/<uuid>; they are written to a
- * temporary file, fsynced and renamed, so a reader never sees half an
- * object. Multipart parts live in DATA/multipart/<uploadId>/<n>.
+ * Objects live in DATA/objects/<userID>/<uuid>; a PUT's body is streamed
+ * to a temporary file in DATA/incoming as it arrives (MD5'd on the way),
+ * then fsynced and renamed, so a reader never sees half an object.
+ * Multipart parts live in DATA/multipart/<uploadId>/<n>.
  */
 
 #define ALGORITHM       "EIDER-HMAC-SHA256"
@@ -254,30 +257,159 @@ reply_s3_error (SoupServerMessage *msg,
                                     g_steal_pointer (&body), strlen (body));
 }
 
-/* Writes data to path atomically: temp file in the same directory, fsync,
- * rename, fsync of the directory. */
+/* An object PUT's body, streamed to a temporary file as it arrives: one
+ * MD5 pass over each chunk libsoup read, no copy of the whole body in
+ * memory. The file is fsynced and renamed into place once the request is
+ * verified, and removed otherwise (when the message goes). */
+typedef struct
+{
+  char      *tmp_path;
+  int        fd;
+  GChecksum *md5;
+  gint64     size;
+  int        write_errno;   /* the first failed write, 0 if none */
+} IncomingObject;
+
+#define INCOMING_KEY "ets-incoming-object"
+
+static void
+incoming_object_free (gpointer data)
+{
+  IncomingObject *in = data;
+
+  if (in->fd >= 0)
+    close (in->fd);
+  if (in->tmp_path != NULL)
+    g_unlink (in->tmp_path);
+  g_free (in->tmp_path);
+  g_checksum_free (in->md5);
+  g_free (in);
+}
+
+static void
+incoming_append (IncomingObject *in,
+                 const guint8   *data,
+                 gsize           len)
+{
+  gsize done = 0;
+
+  g_checksum_update (in->md5, data, len);
+  in->size += len;
+  while (in->write_errno == 0 && done < len)
+    {
+      ssize_t n = write (in->fd, data + done, len - done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        in->write_errno = errno;
+      else
+        done += n;
+    }
+}
+
+static void
+incoming_chunk_cb (SoupServerMessage *msg,
+                   GBytes            *chunk,
+                   IncomingObject    *in)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (chunk, &len);
+
+  incoming_append (in, data, len);
+}
+
+static IncomingObject *
+incoming_object_new (EtsServer  *ets,
+                     GError    **error)
+{
+  g_autofree char *dir = g_build_filename (ets->data_dir, "incoming", NULL);
+  IncomingObject *in;
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                   "Cannot create %s: %s", dir, g_strerror (errno));
+      return NULL;
+    }
+  in = g_new0 (IncomingObject, 1);
+  in->tmp_path = g_build_filename (dir, "object-XXXXXX", NULL);
+  in->fd = g_mkstemp_full (in->tmp_path, O_WRONLY, 0600);
+  if (in->fd < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                   "Cannot create %s: %s", in->tmp_path, g_strerror (errno));
+      g_clear_pointer (&in->tmp_path, g_free);
+      incoming_object_free (in);
+      return NULL;
+    }
+  in->md5 = g_checksum_new (G_CHECKSUM_MD5);
+  return in;
+}
+
+/* Called when a request's headers are in: an object PUT's body goes to a
+ * file instead of memory. Anything else is left to libsoup. */
+void
+ets_storage_stream_body (EtsServer         *ets,
+                         SoupServerMessage *msg)
+{
+  g_autoptr(GError) error = NULL;
+  IncomingObject *in;
+
+  if (g_strcmp0 (soup_server_message_get_method (msg), "PUT") != 0 ||
+      !g_str_has_prefix (g_uri_get_path (soup_server_message_get_uri (msg)), PATH_PREFIX))
+    return;
+
+  in = incoming_object_new (ets, &error);
+  if (in == NULL)
+    {
+      /* handle_put() finds no stream and answers InternalError. */
+      g_warning ("%s", error->message);
+      return;
+    }
+  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+  g_object_set_data_full (G_OBJECT (msg), INCOMING_KEY, in, incoming_object_free);
+  g_signal_connect (msg, "got-chunk", G_CALLBACK (incoming_chunk_cb), in);
+}
+
+/* Moves the verified body to path: fsync, rename (a reader never sees half
+ * an object), as g_file_set_contents_full() did before bodies were
+ * streamed. */
 static gboolean
-write_atomically (const char  *path,
-                  GBytes      *data,
-                  GError     **error)
+incoming_commit (IncomingObject  *in,
+                 const char      *path,
+                 GError         **error)
 {
   g_autofree char *dir = g_path_get_dirname (path);
 
+  if (in->write_errno != 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (in->write_errno),
+                   "Cannot write %s: %s", in->tmp_path, g_strerror (in->write_errno));
+      return FALSE;
+    }
   if (g_mkdir_with_parents (dir, 0700) != 0)
     {
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
                    "Cannot create %s: %s", dir, g_strerror (errno));
       return FALSE;
     }
-  return g_file_set_contents_full (path, g_bytes_get_data (data, NULL), g_bytes_get_size (data),
-                                   G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
-                                   0600, error);
-}
-
-static char *
-md5_hex (GBytes *data)
-{
-  return g_compute_checksum_for_bytes (G_CHECKSUM_MD5, data);
+  if (fsync (in->fd) != 0 || close (in->fd) != 0)
+    {
+      in->fd = -1;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                   "Cannot flush %s: %s", in->tmp_path, g_strerror (errno));
+      return FALSE;
+    }
+  in->fd = -1;
+  if (g_rename (in->tmp_path, path) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                   "Cannot rename %s: %s", in->tmp_path, g_strerror (errno));
+      return FALSE;
+    }
+  g_clear_pointer (&in->tmp_path, g_free);
+  return TRUE;
 }
 
 /* Checks X-Amz-* query parameters and the signature. Replies and returns
@@ -352,16 +484,13 @@ verify_request (EtsRequest *req,
 
 /* Content-MD5, when present, must match the body (BadDigest). */
 static gboolean
-check_body_md5 (EtsRequest *req,
-                GBytes     *body,
-                const char *object_key)
+check_body_md5 (EtsRequest   *req,
+                const guint8 *digest,
+                const char   *object_key)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (req->msg);
   const char *content_md5 = soup_message_headers_get_one (headers, "Content-MD5");
   g_autoptr(GBytes) claimed = NULL;
-  g_autoptr(GChecksum) checksum = NULL;
-  guint8 digest[16];
-  gsize digest_len = sizeof digest;
 
   if (content_md5 == NULL)
     return TRUE;
@@ -372,9 +501,6 @@ check_body_md5 (EtsRequest *req,
                       "The Content-MD5 you specified was invalid.", object_key);
       return FALSE;
     }
-  checksum = g_checksum_new (G_CHECKSUM_MD5);
-  g_checksum_update (checksum, g_bytes_get_data (body, NULL), g_bytes_get_size (body));
-  g_checksum_get_digest (checksum, digest, &digest_len);
   if (memcmp (digest, g_bytes_get_data (claimed, NULL), 16) != 0)
     {
       reply_s3_error (req->msg, SOUP_STATUS_BAD_REQUEST, "BadDigest",
@@ -412,20 +538,62 @@ reply_etag (EtsRequest *req,
 }
 
 static void
+reply_internal_error (EtsRequest   *req,
+                      const GError *error,
+                      const char   *object_key)
+{
+  g_warning ("%s", error->message);
+  reply_s3_error (req->msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "InternalError",
+                  "We encountered an internal error. Please try again.", object_key);
+}
+
+/* The body as ets_storage_stream_body() wrote it; a body libsoup kept in
+ * memory (no stream was set up) is written out the same way here. */
+static IncomingObject *
+incoming_of (EtsRequest  *req,
+             GError     **error)
+{
+  IncomingObject *in = g_object_get_data (G_OBJECT (req->msg), INCOMING_KEY);
+  SoupMessageBody *request_body;
+  g_autoptr(GBytes) body = NULL;
+
+  if (in != NULL)
+    return in;
+  in = incoming_object_new (req->ets, error);
+  if (in == NULL)
+    return NULL;
+  g_object_set_data_full (G_OBJECT (req->msg), INCOMING_KEY, in, incoming_object_free);
+  request_body = soup_server_message_get_request_body (req->msg);
+  body = soup_message_body_flatten (request_body);
+  incoming_append (in, g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  return in;
+}
+
+static void
 handle_put (EtsRequest *req,
             const char *object_key)
 {
-  SoupMessageBody *request_body = soup_server_message_get_request_body (req->msg);
-  g_autoptr(GBytes) body = soup_message_body_flatten (request_body);
   g_autoptr(GError) error = NULL;
-  g_autofree char *etag = NULL;
   g_autofree char *path = NULL;
   const char *upload_id = ets_query_string (req, "uploadId");
   const char *part_number = ets_query_string (req, "partNumber");
+  IncomingObject *in;
+  guint8 digest[16];
+  gsize digest_len = sizeof digest;
+  char etag[33];
 
-  if (!verify_request (req, "PUT", object_key) || !check_body_md5 (req, body, object_key))
+  if (!verify_request (req, "PUT", object_key))
     return;
-  etag = md5_hex (body);
+  in = incoming_of (req, &error);
+  if (in == NULL)
+    {
+      reply_internal_error (req, error, object_key);
+      return;
+    }
+  g_checksum_get_digest (in->md5, digest, &digest_len);
+  if (!check_body_md5 (req, digest, object_key))
+    return;
+  sodium_bin2hex (etag, sizeof etag, digest, sizeof digest);
 
   if (upload_id != NULL || part_number != NULL)
     {
@@ -454,11 +622,9 @@ handle_put (EtsRequest *req,
         }
 
       path = g_strdup_printf ("%s/multipart/%s/%" G_GINT64_FORMAT, req->ets->data_dir, upload_id, number);
-      if (!write_atomically (path, body, &error))
+      if (!incoming_commit (in, path, &error))
         {
-          g_warning ("%s", error->message);
-          reply_s3_error (req->msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "InternalError",
-                          "We encountered an internal error. Please try again.", object_key);
+          reply_internal_error (req, error, object_key);
           return;
         }
       part = ets_db_prepare (req->ets,
@@ -466,7 +632,7 @@ handle_put (EtsRequest *req,
                              " VALUES (?, ?, ?, ?)");
       sqlite3_bind_text (part, 1, upload_id, -1, SQLITE_TRANSIENT);
       sqlite3_bind_int64 (part, 2, number);
-      sqlite3_bind_int64 (part, 3, g_bytes_get_size (body));
+      sqlite3_bind_int64 (part, 3, in->size);
       sqlite3_bind_text (part, 4, etag, -1, SQLITE_TRANSIENT);
       sqlite3_step (part);
       reply_etag (req, etag);
@@ -474,14 +640,12 @@ handle_put (EtsRequest *req,
     }
 
   path = object_path (req->ets, object_key);
-  if (!write_atomically (path, body, &error))
+  if (!incoming_commit (in, path, &error))
     {
-      g_warning ("%s", error->message);
-      reply_s3_error (req->msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "InternalError",
-                      "We encountered an internal error. Please try again.", object_key);
+      reply_internal_error (req, error, object_key);
       return;
     }
-  record_blob (req->ets, object_key, g_bytes_get_size (body), etag);
+  record_blob (req->ets, object_key, in->size, etag);
   reply_etag (req, etag);
 }
 
@@ -586,6 +750,42 @@ reply_complete (EtsRequest *req,
                                     g_steal_pointer (&body), strlen (body));
 }
 
+/* Appends the part at part_path to fd with copy_file_range(). FALSE (and
+ * nothing to rely on in fd past its old end) when that cannot be done. */
+static gboolean
+copy_part (const char *part_path,
+           int         fd,
+           gsize      *len_out)
+{
+  struct stat st;
+  gsize done = 0;
+  int part_fd = open (part_path, O_RDONLY | O_CLOEXEC);
+
+  if (part_fd < 0)
+    return FALSE;
+  if (fstat (part_fd, &st) != 0)
+    {
+      close (part_fd);
+      return FALSE;
+    }
+  while (done < (gsize) st.st_size)
+    {
+      ssize_t n = copy_file_range (part_fd, NULL, fd, NULL, st.st_size - done, 0);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          close (part_fd);
+          return FALSE;
+        }
+      done += n;
+    }
+  close (part_fd);
+  *len_out = done;
+  return TRUE;
+}
+
 /* Concatenates the parts into the object: temp file, fsync, rename. */
 static gboolean
 assemble_parts (EtsServer   *ets,
@@ -612,14 +812,28 @@ assemble_parts (EtsServer   *ets,
     {
       g_autofree char *part_path = g_strdup_printf ("%s/multipart/%s/%" G_GINT64_FORMAT, ets->data_dir,
                                                     upload_id, g_array_index (numbers, gint64, i));
-      g_autoptr(GMappedFile) mapped = g_mapped_file_new (part_path, FALSE, error);
+      g_autoptr(GMappedFile) mapped = NULL;
       const char *data;
       gsize len, done = 0;
 
+      /* In the kernel, without mapping the part or copying it through
+       * user space; a file system that cannot falls back to write(). */
+      if (copy_part (part_path, fd, &len))
+        {
+          total += len;
+          continue;
+        }
+      mapped = g_mapped_file_new (part_path, FALSE, error);
       if (mapped == NULL)
         goto fail;
       data = g_mapped_file_get_contents (mapped);
       len = g_mapped_file_get_length (mapped);
+      if (lseek (fd, total, SEEK_SET) < 0 || ftruncate (fd, total) != 0)
+        {
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                       "Cannot write %s: %s", tmp, g_strerror (errno));
+          goto fail;
+        }
       while (done < len)
         {
           ssize_t n = write (fd, data + done, len - done);
