@@ -1135,6 +1135,44 @@ test_mnemonic_rejects (void)
     }
 }
 
+/* Secure blocks, small (from slabs) and large (pages of their own):
+ * aligned for libsodium's states, zero when given, wiped when given back,
+ * and more of them alive at once than one slab holds. */
+static void
+test_secure_memory (void)
+{
+  g_autoptr(GPtrArray) blocks = g_ptr_array_new ();
+  const gsize sizes[] = { 1, 32, 384, 448, 449, 5000 };
+
+  for (guint round = 0; round < 2; round++)
+    {
+      for (guint i = 0; i < 300; i++)
+        {
+          gsize size = sizes[i % G_N_ELEMENTS (sizes)];
+          guint8 *mem = eider_secure_alloc (size);
+
+          g_assert_cmpuint ((guintptr) mem % 64, ==, 0);
+          for (gsize j = 0; j < size; j++)
+            g_assert_cmpuint (mem[j], ==, 0);
+          memset (mem, 0xA5, size);
+          g_ptr_array_add (blocks, mem);
+        }
+      for (guint i = 0; i < blocks->len; i++)
+        {
+          gsize size = sizes[i % G_N_ELEMENTS (sizes)];
+          guint8 *mem = g_ptr_array_index (blocks, i);
+
+          /* Each block is still what was written: no two overlap. */
+          for (gsize j = 0; j < size; j++)
+            g_assert_cmpuint (mem[j], ==, 0xA5);
+        }
+      for (guint i = 0; i < blocks->len; i++)
+        eider_secure_free (g_ptr_array_index (blocks, i));
+      g_ptr_array_set_size (blocks, 0);
+    }
+  eider_secure_free (NULL);
+}
+
 static void
 test_secret_basics (void)
 {
@@ -1161,6 +1199,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/crypto/secret/basics", test_secret_basics);
+  g_test_add_func ("/crypto/secure-memory", test_secure_memory);
   g_test_add_func ("/crypto/base64/vectors", test_base64_vectors);
   g_test_add_func ("/crypto/base64/rejects", test_base64_rejects);
   g_test_add_func ("/crypto/hash/vectors", test_hash_vectors);

@@ -50,7 +50,10 @@ GQuark    eider_crypto_error_quark (void);
 
 gboolean  eider_crypto_init        (GError **error);
 
-/* Secrets: sodium_malloc'd, guarded, wiped on free. */
+gpointer  eider_secure_alloc       (gsize    size);
+void      eider_secure_free        (gpointer mem);
+
+/* Secrets: in secure memory (eider_secure_alloc), wiped on free. */
 typedef struct _EiderSecret EiderSecret;
 
 EiderSecret  *eider_secret_new          (gsize               len);

@@ -111,8 +111,7 @@ typedef crypto_secretstream_xchacha20poly1305_state PushState;
 static void
 push_state_free (PushState *state)
 {
-  if (state != NULL)
-    sodium_free (state);
+  eider_secure_free (state);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PushState, push_state_free)
@@ -122,10 +121,7 @@ push_state_new (const EiderSecret *key,
                 guint8             header[EIDER_STREAM_HEADER_BYTES],
                 gboolean           from_header)
 {
-  PushState *state = sodium_malloc (sizeof (PushState));
-
-  if (state == NULL)
-    g_error ("Out of secure memory for a secretstream state");
+  PushState *state = eider_secure_alloc (sizeof (PushState));
 
   if (from_header)
     crypto_secretstream_xchacha20poly1305_init_pull (state, header, eider_secret_peek (key));
