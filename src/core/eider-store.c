@@ -178,8 +178,10 @@ static const char * const migrations[] = {
   "CREATE INDEX files_remote ON files (remote_file_id) WHERE remote_file_id != 0;",
 };
 
-/* The partial index files_retry names the failed state by its number. */
+/* The partial index files_retry names the failed state by its number, as
+ * eider_store_list_due_files() names the pending and working ones. */
 G_STATIC_ASSERT (EIDER_FILE_FAILED == 4);
+G_STATIC_ASSERT (EIDER_FILE_PENDING == 0 && EIDER_FILE_WORKING == 1);
 
 #define SCHEMA_VERSION ((gint) G_N_ELEMENTS (migrations))
 
@@ -2351,22 +2353,23 @@ eider_store_list_due_files (EiderStore  *self,
    * cost does not grow with the files already uploaded. Failed files
    * through their retry times (files_retry, named: SQLite would rather
    * walk every failed file in id order), so that those waiting for a
-   * later retry are not read. */
+   * later retry are not read. The states are written out, not bound: a
+   * bound value that SQLite compares with a partial index's WHERE makes it
+   * prepare the statement again each time it is bound (0 and 1 are
+   * EIDER_FILE_PENDING and EIDER_FILE_WORKING). */
 #define DUE_IN_STATE(index, state, extra) \
   "SELECT * FROM (SELECT f.id FROM files f " index " JOIN watches w ON w.id = f.watch_id " \
   "WHERE w.paused = 0 AND f.state = " state extra " ORDER BY f.id LIMIT ?5)"
   stmt = store_prepare (self,
                         "SELECT " FILE_COLUMNS " FROM files f WHERE f.id IN ("
-                        DUE_IN_STATE ("", "?1", "") " UNION ALL "
-                        DUE_IN_STATE ("", "?2", "") " UNION ALL "
+                        DUE_IN_STATE ("", "0", "") " UNION ALL "
+                        DUE_IN_STATE ("", "1", "") " UNION ALL "
                         DUE_IN_STATE ("INDEXED BY files_retry", "4", " AND f.next_retry <= ?4") ") "
                         "ORDER BY f.id LIMIT ?5",
                         "Could not list the files to work on", error);
 #undef DUE_IN_STATE
   if (stmt == NULL)
     return NULL;
-  sqlite3_bind_int (stmt, 1, EIDER_FILE_PENDING);
-  sqlite3_bind_int (stmt, 2, EIDER_FILE_WORKING);
   sqlite3_bind_int64 (stmt, 4, now_us);
   sqlite3_bind_int64 (stmt, 5, limit > 0 ? (gint64) limit : -1);
 
