@@ -1277,7 +1277,10 @@ eider_store_rollback (EiderStore *self)
   g_autoptr(GError) error = NULL;
 
   g_return_if_fail (EIDER_IS_STORE (self));
-  g_return_if_fail (self->tx_depth > 0);
+
+  /* After a failed eider_store_commit(): that already ended it. */
+  if (self->tx_depth == 0)
+    return;
 
   self->tx_depth--;
   if (self->tx_depth > 0)

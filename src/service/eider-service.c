@@ -1600,6 +1600,10 @@ finish (EiderService *self)
     return;
 
   self->stopped = TRUE;
+  /* Stopped means written: the grouped writes go now, whatever may still
+   * hold the store (and any later write commits at once). */
+  if (self->store != NULL)
+    eider_store_set_commit_delay (self->store, 0);
   withdraw (self);
   g_signal_emit (self, signals[STOPPED], 0);
 }
