@@ -983,9 +983,29 @@ struct _EiderUploader
   SoupSession *session;
   guint        retry_delay_ms;
   EiderThrottle *throttle;   /* the bandwidth cap over all object uploads */
+
+  /* Single-part object URLs (see "The URL pool" below). */
+  GQueue       url_pool;     /* PooledUrl */
+  GQueue       url_waiters;  /* UrlWaiter */
+  gboolean     url_filling;
 };
 
 G_DEFINE_FINAL_TYPE (EiderUploader, eider_uploader, G_TYPE_OBJECT)
+
+typedef struct
+{
+  char   *key;
+  char   *url;
+  gint64  usable_until_us;
+} PooledUrl;
+
+static void
+pooled_url_free (PooledUrl *u)
+{
+  g_free (u->key);
+  g_free (u->url);
+  g_free (u);
+}
 
 enum {
   PROP_0,
@@ -1010,6 +1030,8 @@ eider_uploader_dispose (GObject *object)
 
   g_clear_object (&self->session);
   g_clear_object (&self->throttle);
+  /* Waiters hold their jobs, which hold the uploader: none is left here. */
+  g_queue_clear_full (&self->url_pool, (GDestroyNotify) pooled_url_free);
   g_clear_object (&self->api);
   g_clear_object (&self->store);
 
@@ -1503,7 +1525,198 @@ member_string (JsonObject *obj,
   return json_node_get_string (node);
 }
 
+/* The URL pool. A single-part object (a small file, every thumbnail) is
+ * put to a URL from a pool filled by GET /files/upload-urls?count=N, as
+ * Ente's own clients do: one call for up to 50 objects instead of one per
+ * object, which keeps a big first backup far below museum's limit of 500
+ * upload-URL calls a minute per user (one per object would be about four
+ * small files a second). Those URLs sign only the host; every PUT still
+ * carries the body's Content-MD5, which the object store checks. */
+
+#define URL_POOL_MAX 50   /* museum's most per call */
+
+typedef void (*UrlReady) (GTask      *task,
+                          const char *key,
+                          const char *url,
+                          GError     *error);
+
+typedef struct
+{
+  GTask    *task;
+  UrlReady  ready;
+} UrlWaiter;
+
+static void url_pool_serve (EiderUploader *self);
+
+static void
+url_pool_filled_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(EiderUploader) self = user_data;
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonObject *obj;
+  JsonArray *urls = NULL;
+
+  self->url_filling = FALSE;
+  node = eider_api_call_finish (EIDER_API (object), result, &error);
+  obj = node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+  if (obj != NULL && json_object_has_member (obj, "urls") &&
+      JSON_NODE_HOLDS_ARRAY (json_object_get_member (obj, "urls")))
+    urls = json_object_get_array_member (obj, "urls");
+
+  for (guint i = 0; urls != NULL && i < json_array_get_length (urls); i++)
+    {
+      JsonNode *item = json_array_get_element (urls, i);
+      JsonObject *entry = JSON_NODE_HOLDS_OBJECT (item) ? json_node_get_object (item) : NULL;
+      const char *key = entry != NULL ? member_string (entry, "objectKey") : NULL;
+      const char *url = entry != NULL ? member_string (entry, "url") : NULL;
+      gint64 now = g_get_real_time ();
+      gint64 expires;
+      PooledUrl *pooled;
+
+      if (key == NULL || url == NULL)
+        continue;
+      /* Kept until an hour before it expires, or half its life when that
+       * is shorter, and for a minute at least (a clock far from the
+       * server's: the PUT is then refused, and tried again as any). */
+      expires = urls_expiry_us (url);
+      pooled = g_new0 (PooledUrl, 1);
+      pooled->key = g_strdup (key);
+      pooled->url = g_strdup (url);
+      pooled->usable_until_us = MAX (expires - MIN (URL_MARGIN_US, MAX (expires - now, 0) / 2),
+                                     now + 60 * G_USEC_PER_SEC);
+      g_queue_push_tail (&self->url_pool, pooled);
+    }
+
+  if (error == NULL && g_queue_is_empty (&self->url_pool))
+    error = g_error_new_literal (EIDER_UPLOAD_ERROR, EIDER_UPLOAD_ERROR_FAILED,
+                                 "The server's upload URLs answer has no URL");
+  if (error != NULL)
+    {
+      /* Each waiting job retries (or gives up) on its own. */
+      GQueue waiters = self->url_waiters;
+      UrlWaiter *w;
+
+      g_queue_init (&self->url_waiters);
+      while ((w = g_queue_pop_head (&waiters)) != NULL)
+        {
+          w->ready (w->task, NULL, NULL, g_error_copy (error));
+          g_object_unref (w->task);
+          g_free (w);
+        }
+      return;
+    }
+
+  url_pool_serve (self);
+}
+
+static void
+url_pool_fill (EiderUploader *self)
+{
+  g_autofree char *path = NULL;
+  guint count;
+
+  if (self->url_filling)
+    return;
+
+  /* Enough for the objects waiting and those likely to follow them. */
+  count = CLAMP (self->url_waiters.length * 4, 4, URL_POOL_MAX);
+  path = g_strdup_printf ("/files/upload-urls?count=%u", count);
+  self->url_filling = TRUE;
+  eider_api_call_async (self->api, "GET", path, NULL, EIDER_API_CALL_AUTH, NULL,
+                        url_pool_filled_cb, g_object_ref (self));
+}
+
+/* Hands URLs to the waiting jobs, first come first served; fills the
+ * pool when it runs dry. */
+static void
+url_pool_serve (EiderUploader *self)
+{
+  while (!g_queue_is_empty (&self->url_waiters))
+    {
+      PooledUrl *pooled = g_queue_pop_head (&self->url_pool);
+      UrlWaiter *w;
+
+      if (pooled == NULL)
+        {
+          url_pool_fill (self);
+          return;
+        }
+      if (g_get_real_time () >= pooled->usable_until_us)
+        {
+          pooled_url_free (pooled);
+          continue;
+        }
+
+      w = g_queue_pop_head (&self->url_waiters);
+      if (g_task_return_error_if_cancelled (w->task))
+        g_queue_push_head (&self->url_pool, pooled);
+      else
+        {
+          w->ready (w->task, pooled->key, pooled->url, NULL);
+          pooled_url_free (pooled);
+        }
+      g_object_unref (w->task);
+      g_free (w);
+    }
+}
+
+/* Calls @ready with an object key and its URL for @task's job, or with
+ * the error that kept the pool from filling. */
+static void
+url_take (GTask    *task,
+          UrlReady  ready)
+{
+  EiderUploader *self = job_of (task)->self;
+  UrlWaiter *w = g_new0 (UrlWaiter, 1);
+
+  w->task = g_object_ref (task);
+  w->ready = ready;
+  g_queue_push_tail (&self->url_waiters, w);
+  url_pool_serve (self);
+}
+
 static void request_urls (GTask *task);
+
+/* The job's object has URLs: kept with the upload before any byte goes. */
+static void
+job_got_urls (GTask      *task,
+              const char *object_key)
+{
+  UploadJob *job = job_of (task);
+  EiderUploadRecord *r = job->record;
+
+  r->object_key = g_strdup (object_key);
+  r->urls_expire_us = urls_expiry_us (r->part_urls[0]);
+
+  if (!job_save (task))
+    return;
+
+  job->attempt = 0;
+  job_continue (task);
+}
+
+static void
+file_url_ready (GTask      *task,
+                const char *key,
+                const char *url,
+                GError     *error)
+{
+  UploadJob *job = job_of (task);
+
+  if (error != NULL)
+    {
+      job_api_failed (task, error, request_urls);
+      return;
+    }
+
+  job_forget_urls (job);
+  job->record->part_urls = g_new0 (char *, 2);
+  job->record->part_urls[0] = g_strdup (url);
+  job_got_urls (task, key);
+}
 
 static void
 request_urls_cb (GObject      *object,
@@ -1516,7 +1729,8 @@ request_urls_cb (GObject      *object,
   g_autoptr(JsonNode) node = NULL;
   GError *error = NULL;
   JsonObject *obj;
-  const char *object_key;
+  JsonArray *urls;
+  const char *object_key, *complete;
 
   node = eider_api_call_finish (EIDER_API (object), result, &error);
   if (node == NULL)
@@ -1535,57 +1749,34 @@ request_urls_cb (GObject      *object,
     }
 
   job_forget_urls (job);
-  if (r->part_size == 0)
-    {
-      const char *url = member_string (obj, "url");
+  urls = json_object_has_member (obj, "partURLs") &&
+         JSON_NODE_HOLDS_ARRAY (json_object_get_member (obj, "partURLs"))
+         ? json_object_get_array_member (obj, "partURLs") : NULL;
+  complete = member_string (obj, "completeURL");
 
-      if (url == NULL)
+  if (urls == NULL || complete == NULL || json_array_get_length (urls) != job->n_parts)
+    {
+      g_task_return_new_error (task, EIDER_UPLOAD_ERROR, EIDER_UPLOAD_ERROR_FAILED,
+                               "The server's multipart answer does not match the %u parts asked for",
+                               job->n_parts);
+      return;
+    }
+  r->part_urls = g_new0 (char *, job->n_parts + 1);
+  for (guint i = 0; i < job->n_parts; i++)
+    {
+      JsonNode *item = json_array_get_element (urls, i);
+
+      if (!JSON_NODE_HOLDS_VALUE (item) || json_node_get_value_type (item) != G_TYPE_STRING)
         {
           g_task_return_new_error (task, EIDER_UPLOAD_ERROR, EIDER_UPLOAD_ERROR_FAILED,
-                                   "The server's upload URL answer has no URL");
+                                   "The server's multipart answer has a bad part URL");
           return;
         }
-      r->part_urls = g_new0 (char *, 2);
-      r->part_urls[0] = g_strdup (url);
+      r->part_urls[i] = g_strdup (json_node_get_string (item));
     }
-  else
-    {
-      JsonArray *urls = json_object_has_member (obj, "partURLs") &&
-                        JSON_NODE_HOLDS_ARRAY (json_object_get_member (obj, "partURLs"))
-                        ? json_object_get_array_member (obj, "partURLs") : NULL;
-      const char *complete = member_string (obj, "completeURL");
+  r->complete_url = g_strdup (complete);
 
-      if (urls == NULL || complete == NULL || json_array_get_length (urls) != job->n_parts)
-        {
-          g_task_return_new_error (task, EIDER_UPLOAD_ERROR, EIDER_UPLOAD_ERROR_FAILED,
-                                   "The server's multipart answer does not match the %u parts asked for",
-                                   job->n_parts);
-          return;
-        }
-      r->part_urls = g_new0 (char *, job->n_parts + 1);
-      for (guint i = 0; i < job->n_parts; i++)
-        {
-          JsonNode *item = json_array_get_element (urls, i);
-
-          if (!JSON_NODE_HOLDS_VALUE (item) || json_node_get_value_type (item) != G_TYPE_STRING)
-            {
-              g_task_return_new_error (task, EIDER_UPLOAD_ERROR, EIDER_UPLOAD_ERROR_FAILED,
-                                       "The server's multipart answer has a bad part URL");
-              return;
-            }
-          r->part_urls[i] = g_strdup (json_node_get_string (item));
-        }
-      r->complete_url = g_strdup (complete);
-    }
-
-  r->object_key = g_strdup (object_key);
-  r->urls_expire_us = urls_expiry_us (r->part_urls[0]);
-
-  if (!job_save (task))
-    return;
-
-  job->attempt = 0;
-  job_continue (task);
+  job_got_urls (task, object_key);
 }
 
 static void
@@ -1593,35 +1784,31 @@ request_urls (GTask *task)
 {
   UploadJob *job = job_of (task);
   EiderUploadRecord *r = job->record;
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonBuilder) builder = NULL;
   g_autoptr(JsonNode) body = NULL;
-  const char *path;
 
+  if (r->part_size == 0)
+    {
+      url_take (task, file_url_ready);
+      return;
+    }
+
+  builder = json_builder_new ();
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "contentLength");
   json_builder_add_int_value (builder, r->encrypted_size);
-  if (r->part_size == 0)
-    {
-      path = "/files/upload-url";
-      json_builder_set_member_name (builder, "contentMD5");
-      json_builder_add_string_value (builder, r->part_md5s[0]);
-    }
-  else
-    {
-      path = "/files/multipart-upload-url";
-      json_builder_set_member_name (builder, "partLength");
-      json_builder_add_int_value (builder, r->part_size);
-      json_builder_set_member_name (builder, "partMd5s");
-      json_builder_begin_array (builder);
-      for (guint i = 0; i < job->n_parts; i++)
-        json_builder_add_string_value (builder, r->part_md5s[i]);
-      json_builder_end_array (builder);
-    }
+  json_builder_set_member_name (builder, "partLength");
+  json_builder_add_int_value (builder, r->part_size);
+  json_builder_set_member_name (builder, "partMd5s");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < job->n_parts; i++)
+    json_builder_add_string_value (builder, r->part_md5s[i]);
+  json_builder_end_array (builder);
   json_builder_end_object (builder);
   body = json_builder_get_root (builder);
 
   /* Asking again only mints other URLs for the same upload. */
-  eider_api_call_async (job->self->api, "POST", path, body,
+  eider_api_call_async (job->self->api, "POST", "/files/multipart-upload-url", body,
                         EIDER_API_CALL_AUTH | EIDER_API_CALL_IDEMPOTENT,
                         g_task_get_cancellable (task), request_urls_cb, g_object_ref (task));
 }
@@ -2051,31 +2238,16 @@ put_thumb (GTask *task)
 }
 
 static void
-request_thumb_url_cb (GObject      *object,
-                      GAsyncResult *result,
-                      gpointer      user_data)
+thumb_url_ready (GTask      *task,
+                 const char *key,
+                 const char *url,
+                 GError     *error)
 {
-  g_autoptr(GTask) task = user_data;
   UploadJob *job = job_of (task);
-  g_autoptr(JsonNode) node = NULL;
-  GError *error = NULL;
-  JsonObject *obj;
-  const char *key, *url;
 
-  node = eider_api_call_finish (EIDER_API (object), result, &error);
-  if (node == NULL)
+  if (error != NULL)
     {
       job_api_failed (task, error, request_thumb_url);
-      return;
-    }
-
-  obj = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-  key = obj != NULL ? member_string (obj, "objectKey") : NULL;
-  url = obj != NULL ? member_string (obj, "url") : NULL;
-  if (key == NULL || url == NULL)
-    {
-      g_task_return_new_error (task, EIDER_UPLOAD_ERROR, EIDER_UPLOAD_ERROR_FAILED,
-                               "The server's upload URL answer has no object key or URL");
       return;
     }
 
@@ -2094,9 +2266,6 @@ request_thumb_url (GTask *task)
 {
   UploadJob *job = job_of (task);
   EiderUploadRecord *r = job->record;
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) body = NULL;
-  g_autofree char *md5 = NULL;
 
   if (r->thumb_data == NULL || r->thumb_header == NULL)
     {
@@ -2105,18 +2274,7 @@ request_thumb_url (GTask *task)
       return;
     }
 
-  md5 = eider_content_md5 (g_bytes_get_data (r->thumb_data, NULL), g_bytes_get_size (r->thumb_data));
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "contentLength");
-  json_builder_add_int_value (builder, (gint64) g_bytes_get_size (r->thumb_data));
-  json_builder_set_member_name (builder, "contentMD5");
-  json_builder_add_string_value (builder, md5);
-  json_builder_end_object (builder);
-  body = json_builder_get_root (builder);
-
-  eider_api_call_async (job->self->api, "POST", "/files/upload-url", body,
-                        EIDER_API_CALL_AUTH | EIDER_API_CALL_IDEMPOTENT,
-                        g_task_get_cancellable (task), request_thumb_url_cb, g_object_ref (task));
+  url_take (task, thumb_url_ready);
 }
 
 static void

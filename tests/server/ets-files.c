@@ -208,6 +208,45 @@ new_object_key (EtsRequest *req,
   return key;
 }
 
+/* Museum's limiter on the four upload-URL paths (500 calls a minute per
+ * user, rate_limit.go): here --upload-url-limit over the last 60 s. */
+static void
+call_times_free (gpointer data)
+{
+  g_queue_free_full (data, g_free);
+}
+
+static gboolean
+reply_if_rate_limited (EtsRequest *req)
+{
+  EtsServer *ets = req->ets;
+  gint64 now = g_get_monotonic_time ();
+  gint64 *oldest;
+  GQueue *times;
+
+  if (ets->upload_url_limit == 0)
+    return FALSE;
+  if (ets->upload_url_calls == NULL)
+    ets->upload_url_calls = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, call_times_free);
+  times = g_hash_table_lookup (ets->upload_url_calls, &req->user_id);
+  if (times == NULL)
+    {
+      times = g_queue_new ();
+      g_hash_table_insert (ets->upload_url_calls, g_memdup2 (&req->user_id, sizeof req->user_id), times);
+    }
+
+  while ((oldest = g_queue_peek_head (times)) != NULL && now - *oldest >= 60 * G_USEC_PER_SEC)
+    g_free (g_queue_pop_head (times));
+  if (g_queue_get_length (times) >= ets->upload_url_limit)
+    {
+      ets_reply_middleware (req, ETS_STATUS_TOO_MANY_REQUESTS, "Rate limit breached, try later");
+      return TRUE;
+    }
+  g_queue_push_tail (times, g_memdup2 (&now, sizeof now));
+
+  return FALSE;
+}
+
 static void
 handle_upload_url (EtsRequest *req)
 {
@@ -220,7 +259,7 @@ handle_upload_url (EtsRequest *req)
   gint64 length;
   const char *md5_text;
 
-  if (!ets_require_storage_auth (req))
+  if (!ets_require_storage_auth (req) || reply_if_rate_limited (req))
     return;
 
   body = ets_body_object (req);
@@ -322,7 +361,7 @@ handle_multipart_upload_url (EtsRequest *req)
   JsonArray *part_md5s;
   gint64 length, part_length, count;
 
-  if (!ets_require_storage_auth (req))
+  if (!ets_require_storage_auth (req) || reply_if_rate_limited (req))
     return;
 
   body = ets_body_object (req);
@@ -377,7 +416,7 @@ handle_legacy_upload_urls (EtsRequest *req)
   g_autoptr(JsonBuilder) builder = NULL;
   gint64 count;
 
-  if (!ets_require_storage_auth (req) || reply_if_over_quota (req, 0, FALSE))
+  if (!ets_require_storage_auth (req) || reply_if_rate_limited (req) || reply_if_over_quota (req, 0, FALSE))
     return;
 
   count = MIN (ets_query_int (req, "count"), MAX_UPLOAD_URLS);
@@ -408,7 +447,7 @@ handle_legacy_multipart_urls (EtsRequest *req)
   g_autoptr(JsonBuilder) builder = NULL;
   gint64 count;
 
-  if (!ets_require_storage_auth (req))
+  if (!ets_require_storage_auth (req) || reply_if_rate_limited (req))
     return;
   count = ets_query_int (req, "count");
   if (count < 1 || count > MAX_PARTS)

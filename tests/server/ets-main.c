@@ -319,6 +319,7 @@ main (int   argc,
   g_autofree char *print_totp = NULL;
   g_autofree char *stats_file = NULL;
   int latency_ms = 0;
+  int upload_url_limit = 0;
   gint64 quota = -1;
   double fault_rate = 0.0;
   int fault_seed = 1;
@@ -351,6 +352,9 @@ main (int   argc,
       "Log every request as 'request METHOD PATH STATUS' on stderr", NULL },
     { "latency-ms", 0, 0, G_OPTION_ARG_INT, &latency_ms,
       "Delay every answer by N ms, as a distant server (other requests go on meanwhile)", "N" },
+    { "upload-url-limit", 0, 0, G_OPTION_ARG_INT, &upload_url_limit,
+      "Answer 429 past N upload-URL calls a minute per user, as museum does past 500 (default: no limit)",
+      "N" },
     { "stats-file", 0, 0, G_OPTION_ARG_FILENAME, &stats_file,
       "On SIGTERM/SIGINT, write {\"requests\", \"connections\", \"bytes_received\"} as JSON to PATH",
       "PATH" },
@@ -388,6 +392,11 @@ main (int   argc,
   if (fixed_ott != NULL && (strlen (fixed_ott) == 0 || strchr (fixed_ott, ' ') != NULL))
     {
       fprintf (stderr, "eider-test-server: --fixed-ott needs a non-empty code without spaces\n");
+      return EXIT_FAILURE;
+    }
+  if (upload_url_limit < 0)
+    {
+      fprintf (stderr, "eider-test-server: --upload-url-limit needs a number of calls, 0 for no limit\n");
       return EXIT_FAILURE;
     }
   if (latency_ms < 0 || latency_ms > 60000)
@@ -430,6 +439,7 @@ main (int   argc,
   ets.disable_registration = disable_registration;
   ets.log_requests = log_requests;
   ets.latency_ms = (guint) latency_ms;
+  ets.upload_url_limit = (guint) upload_url_limit;
   if (fault_rate > 0.0)
     ets.faults = ets_faults_new (fault_rate, (guint32) fault_seed);
 
@@ -468,6 +478,7 @@ main (int   argc,
   g_clear_object (&ets.soup);
   ets_db_close (&ets);
   ets_faults_free (ets.faults);
+  g_clear_pointer (&ets.upload_url_calls, g_hash_table_unref);
   g_main_loop_unref (ets.loop);
   g_free (ets.base_url);
   g_free (ets.totp_secret);

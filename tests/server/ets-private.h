@@ -64,6 +64,8 @@ struct _EtsServer
   gint64       last_time;         /* strictly increasing clock, µs */
   EtsFaults   *faults;
   guint        latency_ms;        /* --latency-ms: every answer waits this long */
+  guint        upload_url_limit;  /* --upload-url-limit: calls a minute per user, 0 = none */
+  GHashTable  *upload_url_calls;  /* user id → GQueue of the last minute's call times */
   guint64      n_requests;        /* requests started */
   guint64      n_connections;     /* connections that carried a request */
   guint64      bytes_received;    /* request body bytes */
