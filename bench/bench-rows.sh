@@ -134,10 +134,20 @@ daemon_stop() {
   server_stop
 }
 
-# ctxsw PID: voluntary + involuntary context switches of all its threads.
+# ctxsw PID: "TID N" per thread, N its voluntary + involuntary context switches.
 ctxsw() {
-  cat /proc/"$1"/task/*/status 2>/dev/null |
-    awk '/^(non)?voluntary_ctxt_switches/ { n += $2 } END { print n + 0 }'
+  local status
+  for status in /proc/"$1"/task/*/status; do
+    awk '/^Pid:/ { tid = $2 } /^(non)?voluntary_ctxt_switches/ { n += $2 }
+         END { if (tid != "") print tid, n + 0 }' "$status" 2>/dev/null || true
+  done
+}
+
+# ctxsw_delta BEFORE AFTER: switches since BEFORE of the threads alive at AFTER (a thread
+# that exited meanwhile takes its count with it; one that started counts whole).
+ctxsw_delta() {
+  awk 'NR == FNR { before[$1] = $2; next } { n += $2 - ($1 in before ? before[$1] : 0) }
+       END { print n + 0 }' <(printf '%s\n' "$1") <(printf '%s\n' "$2")
 }
 
 row5() {
@@ -154,7 +164,7 @@ row5() {
   timeout "$idle_s" strace -f -qq -e trace=poll,ppoll -o "$work/polls" -p "$dpid" \
     2>/dev/null || true
   record r5.cpu eider "$(calc "$(proc_cpu "$dpid") - $cpu0")"
-  record r5.ctxsw eider $(($(ctxsw "$dpid") - sw0))
+  record r5.ctxsw eider "$(ctxsw_delta "$sw0" "$(ctxsw "$dpid")")"
   record r5.polls eider "$(grep -c -E 'poll\(' "$work/polls" || true)"
   record r5.rss eider "$(awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$dpid/status")"
   wanted 6 || daemon_stop
