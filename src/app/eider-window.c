@@ -58,6 +58,8 @@ struct _EiderWindow
   GPtrArray            *failed_rows;
   GPtrArray            *skipped_rows;
   char                 *banner_action;  /* what the banner's button does */
+  GPtrArray            *paused_folders; /* paths (bytes) of the folders paused one by one */
+  char                 *paused_name;    /* the display name of the first of them */
   guint                 refresh_folders_id;
   guint                 refresh_lists_id;
 };
@@ -198,6 +200,8 @@ clear_in_flight (EiderWindow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->uploading_group), FALSE);
 }
 
+static void update_banner (EiderWindow *self);
+
 /* Folders */
 
 static void
@@ -227,12 +231,23 @@ list_folders_cb (GObject      *object,
   /* Rows are kept and updated in place (an open menu stays open); rows
    * of folders gone are removed. */
   seen = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  g_ptr_array_set_size (self->paused_folders, 0);
+  g_clear_pointer (&self->paused_name, g_free);
   g_variant_iter_init (&folder_iter, folders);
   while ((folder = g_variant_iter_next_value (&folder_iter)) != NULL)
     {
+      gboolean paused = FALSE;
+      const char *path = NULL;
       gint64 id = 0;
 
       g_variant_lookup (folder, "id", "x", &id);
+      g_variant_lookup (folder, "paused", "b", &paused);
+      if (paused && g_variant_lookup (folder, "path", "^&ay", &path))
+        {
+          g_ptr_array_add (self->paused_folders, g_strdup (path));
+          if (self->paused_name == NULL)
+            self->paused_name = g_filename_display_basename (path);
+        }
       row = g_hash_table_lookup (self->folder_rows, &id);
       if (row != NULL)
         eider_folder_row_update (row, folder);
@@ -256,6 +271,7 @@ list_folders_cb (GObject      *object,
 
   gtk_stack_set_visible_child_name (self->folders_stack,
                                     g_hash_table_size (self->folder_rows) > 0 ? "list" : "empty");
+  update_banner (self);
 }
 
 static void
@@ -607,6 +623,7 @@ update_banner (EiderWindow *self)
   const char *state = eider_dbus_engine1_get_state (self->engine);
   const char *reason = eider_dbus_engine1_get_state_reason (self->engine);
   const char *action = eider_dbus_engine1_get_state_action (self->engine);
+  g_autofree char *paused_label = NULL;
   const char *label = NULL;
   const char *button = NULL;
 
@@ -635,6 +652,19 @@ update_banner (EiderWindow *self)
         button = _("_Back Up Anyway");
       else if (g_strcmp0 (action, "resume") == 0)
         button = _("_Resume");
+    }
+  else if (self->paused_folders->len > 0)
+    {
+      if (self->paused_folders->len == 1)
+        /* Translators: %s is a folder's name. */
+        label = paused_label = g_strdup_printf (_("“%s” is paused"), self->paused_name);
+      else
+        label = paused_label = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u folder is paused",
+                                                             "%u folders are paused",
+                                                             self->paused_folders->len),
+                                                self->paused_folders->len);
+      button = _("_Resume");
+      action = "resume-folders";
     }
 
   g_free (self->banner_action);
@@ -717,6 +747,7 @@ detach_engine (EiderWindow *self)
 
   /* Nothing stale stays on screen as if it were live. */
   clear_folder_rows (self);
+  g_ptr_array_set_size (self->paused_folders, 0);
   clear_in_flight (self);
   clear_rows (self->failed_group, self->failed_rows);
   clear_rows (self->skipped_group, self->skipped_rows);
@@ -866,6 +897,9 @@ banner_action (GtkWidget  *widget,
 
   if (g_strcmp0 (self->banner_action, "resume") == 0)
     engine_call (self, "Resume", g_variant_new ("(^ay)", ""));
+  else if (g_strcmp0 (self->banner_action, "resume-folders") == 0)
+    for (guint i = 0; i < self->paused_folders->len; i++)
+      engine_call (self, "Resume", g_variant_new ("(^ay)", g_ptr_array_index (self->paused_folders, i)));
   else if (g_strcmp0 (self->banner_action, "back-up-anyway") == 0)
     engine_call (self, "BackUpAnyway", g_variant_new ("(u)", 0));
 }
@@ -925,6 +959,7 @@ eider_window_dispose (GObject *object)
   g_clear_pointer (&self->in_flight, g_hash_table_unref);
   g_clear_pointer (&self->failed_rows, g_ptr_array_unref);
   g_clear_pointer (&self->skipped_rows, g_ptr_array_unref);
+  g_clear_pointer (&self->paused_folders, g_ptr_array_unref);
 
   G_OBJECT_CLASS (eider_window_parent_class)->dispose (object);
 }
@@ -935,6 +970,7 @@ eider_window_finalize (GObject *object)
   EiderWindow *self = EIDER_WINDOW (object);
 
   g_free (self->banner_action);
+  g_free (self->paused_name);
 
   G_OBJECT_CLASS (eider_window_parent_class)->finalize (object);
 }
@@ -992,6 +1028,7 @@ eider_window_init (EiderWindow *self)
   self->in_flight = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, in_flight_free);
   self->failed_rows = g_ptr_array_new ();
   self->skipped_rows = g_ptr_array_new ();
+  self->paused_folders = g_ptr_array_new_with_free_func (g_free);
 
   self->link = eider_host_link_new (state_directory);
   g_signal_connect (self->link, "notify::state", G_CALLBACK (link_state_cb), self);
