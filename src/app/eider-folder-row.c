@@ -9,9 +9,11 @@
 
 #include "config.h"
 
+#include <string.h>
 #include <glib/gi18n.h>
 
 #include "eider-folder-row.h"
+#include "eider-format.h"
 
 struct _EiderFolderRow
 {
@@ -50,6 +52,20 @@ lookup_boolean (GVariant   *folder,
   return value;
 }
 
+/* The folder's path, with the home folder as "~". */
+static char *
+short_path (const char *display_path)
+{
+  g_autofree char *home = g_filename_display_name (g_get_home_dir ());
+  gsize n = strlen (home);
+
+  if (n > 1 && g_str_has_prefix (display_path, home) &&
+      (display_path[n] == '/' || display_path[n] == '\0'))
+    return g_strconcat ("~", display_path + n, NULL);
+
+  return g_strdup (display_path);
+}
+
 /* "Watched live", "Checked every 5 minutes", "Paused", "Not available". */
 static char *
 describe_state (GVariant *folder)
@@ -85,6 +101,10 @@ eider_folder_row_update (EiderFolderRow *self,
                          GVariant       *folder)
 {
   g_autofree char *state = describe_state (folder);
+  g_autoptr(GVariant) counts = NULL;
+  g_autofree char *counts_text = NULL;
+  g_autofree char *where = NULL;
+  g_autofree char *about = NULL;
   g_autofree char *subtitle = NULL;
   g_autofree char *menu_name = NULL;
   const char *display_path = lookup_string (folder, "display-path");
@@ -100,13 +120,17 @@ eider_folder_row_update (EiderFolderRow *self,
   self->path = g_strdup (path != NULL ? path : "");
   self->name = g_path_get_basename (display_path);
 
+  counts = g_variant_lookup_value (folder, "counts", G_VARIANT_TYPE ("a{su}"));
+  counts_text = eider_format_counts (counts);
+  where = short_path (display_path);
   /* Translators: the album a folder goes to in Ente, then the folder's state. */
   if (album[0] != '\0')
-    subtitle = g_strdup_printf (_("To album “%s” · %s"), album, state);
+    about = g_strdup_printf (_("To album “%s” · %s"), album, state);
   else
-    subtitle = g_strdup_printf (_("An album per folder · %s"), state);
+    about = g_strdup_printf (_("An album per folder · %s"), state);
+  subtitle = g_strdup_printf ("%s\n%s\n%s", where, about, counts_text);
 
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self), display_path);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self), self->name);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (self), subtitle);
   gtk_image_set_from_icon_name (self->icon, !lookup_boolean (folder, "available") ? "dialog-warning-symbolic"
                                             : paused ? "media-playback-pause-symbolic"

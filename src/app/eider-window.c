@@ -12,6 +12,7 @@
 #include <glib/gi18n.h>
 
 #include "eider-folder-row.h"
+#include "eider-format.h"
 #include "eider-host-link.h"
 #include "eider-reason.h"
 #include "eider-window.h"
@@ -564,39 +565,12 @@ folders_changed_cb (EiderDBusEngine1 *engine,
 
 /* Totals and the banner */
 
-static guint
-count_of (GVariant   *counts,
-          const char *state)
-{
-  guint32 n = 0;
-
-  if (counts != NULL)
-    g_variant_lookup (counts, state, "u", &n);
-
-  return n;
-}
-
 static void
 update_totals (EiderWindow *self)
 {
-  GVariant *counts = eider_dbus_engine1_get_counts (self->engine);
+  g_autofree char *summary = eider_format_counts (eider_dbus_engine1_get_counts (self->engine));
   guint files_left = eider_dbus_engine1_get_files_left (self->engine);
-  guint uploaded = count_of (counts, "uploaded");
-  guint skipped = count_of (counts, "skipped");
-  guint failed = count_of (counts, "failed");
-  guint left = count_of (counts, "pending") + count_of (counts, "working");
-  g_autofree char *summary = NULL;
-  g_autofree char *backed_up = NULL;
-  g_autofree char *left_text = NULL;
-  g_autofree char *skipped_text = NULL;
-  g_autofree char *failed_text = NULL;
 
-  /* Translators: the four counts of the folders' files. */
-  backed_up = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u backed up", "%u backed up", uploaded), uploaded);
-  left_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u left", "%u left", left), left);
-  skipped_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u skipped", "%u skipped", skipped), skipped);
-  failed_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u failed", "%u failed", failed), failed);
-  summary = g_strdup_printf ("%s · %s · %s · %s", backed_up, left_text, skipped_text, failed_text);
   adw_preferences_group_set_description (self->folders_group, summary);
 
   if (files_left > 0)

@@ -10,8 +10,9 @@
 #  - eider-test-server on loopback and an account signed up with eiderctl;
 #  - `eider` starts the host itself (eiderctl daemon), shows the empty
 #    Folders page; app.add-folder-path adds a folder of JPEGs; its row
-#    appears and the counts reach "N backed up"; the Activity page says
-#    "Up to Date";
+#    appears; the Activity page shows files in flight with progress bars
+#    (uploads slowed by a bandwidth limit), then "Up to Date"; the folder's
+#    row counts "N backed up · 0 left";
 #  - Pause from the folder's menu shows the banner "… is paused";
 #  - kill -9 of the host shows "Eider Stopped" and no folder row; "Start
 #    Again" starts a new host and the folder row comes back.
@@ -101,8 +102,10 @@ class Accessible:
 
     def find_all(self, role=None, name=None, contains=None, showing=True):
         """Every node matching @role (a pyatspi ROLE_*), an exact @name or a
-        name that @contains a text; only those on screen unless @showing is
-        False."""
+        name that @contains a text (or each text of a list); only those on
+        screen unless @showing is False."""
+        if isinstance(contains, str):
+            contains = [contains]
         root = self.app()
         found = []
         if root is None:
@@ -114,7 +117,7 @@ class Accessible:
                 node_name = node.name or ''
                 if ((role is None or node.getRole() == role) and
                         (name is None or node_name == name) and
-                        (contains is None or contains in node_name) and
+                        (contains is None or all(text in node_name for text in contains)) and
                         (not showing or self.shown(node))):
                     found.append(node)
                 stack.extend(node.getChildAtIndex(i) for i in range(node.childCount))
@@ -229,6 +232,9 @@ def main():
         log('server', url)
         sign_up(eiderctl, env, url, tmpdir)
         make_photos(folder)
+        # Slow enough uploads that files in flight can be seen.
+        subprocess.run([eiderctl, 'config', 'set', 'bandwidth-limit', '400'], env=env, check=True,
+                       capture_output=True, timeout=TIMEOUT)
 
         a11y = Accessible(session)
         a11y.on_timeout = lambda: shot('eider-failure.png')
@@ -243,19 +249,28 @@ def main():
         log('host started by the window, pid', pid)
 
         activate(session, app_id, 'add-folder-path', parameter=f'<"{folder}">')
-        menu = a11y.wait('the folder row', app, name='Folder Menu for Holidays')
-        a11y.wait(f'{N_PHOTOS} photos backed up', app, contains=f'{N_PHOTOS} backed up')
-        shot('eider-folders.png')
+        a11y.wait('the folder row', app, name='Folder Menu for Holidays')
 
-        activity = a11y.find(name='Activity')
-        if activity is None:
-            a11y.dump()
-            fail('no Activity page switcher')
+        # The Activity page while the files go up (the bandwidth limit makes
+        # that last seconds), then once they are all up.
+        activity = a11y.wait('the Activity page switcher', app, name='Activity',
+                             role=a11y.pyatspi.ROLE_PAGE_TAB)
         a11y.press(activity, 'the Activity switcher')
+        a11y.wait('a file in flight', app, role=a11y.pyatspi.ROLE_PROGRESS_BAR)
+        a11y.wait('the total left', app, contains=['left ·', '/s'])
+        shot('eider-activity-uploading.png')
         a11y.wait('the Activity page up to date', app, name='Up to Date')
+        if a11y.find(role=a11y.pyatspi.ROLE_PROGRESS_BAR) is not None:
+            fail('a progress bar stayed on the Activity page after the upload')
         shot('eider-activity.png')
-        folders = a11y.find(name='Folders')
+
+        # The folder's row counts its files.
+        folders = a11y.wait('the Folders page switcher', app, name='Folders',
+                            role=a11y.pyatspi.ROLE_PAGE_TAB)
         a11y.press(folders, 'the Folders switcher')
+        a11y.wait(f'the folder row to count {N_PHOTOS} backed up', app,
+                  contains=['~/Pictures/Holidays', f'{N_PHOTOS} backed up · 0 left'])
+        shot('eider-folders.png')
 
         # Pause from the folder's menu: the banner says so.
         menu = a11y.wait('the folder menu button', app, name='Folder Menu for Holidays')
