@@ -9,7 +9,6 @@
 
 #include "config.h"
 
-#include <string.h>
 #include <glib/gi18n.h>
 
 #include "eider-folder-row.h"
@@ -50,20 +49,6 @@ lookup_boolean (GVariant   *folder,
   g_variant_lookup (folder, key, "b", &value);
 
   return value;
-}
-
-/* The folder's path, with the home folder as "~". */
-static char *
-short_path (const char *display_path)
-{
-  g_autofree char *home = g_filename_display_name (g_get_home_dir ());
-  gsize n = strlen (home);
-
-  if (n > 1 && g_str_has_prefix (display_path, home) &&
-      (display_path[n] == '/' || display_path[n] == '\0'))
-    return g_strconcat ("~", display_path + n, NULL);
-
-  return g_strdup (display_path);
 }
 
 /* "Watched live", "Checked every 5 minutes", "Paused", "Not available". */
@@ -122,7 +107,7 @@ eider_folder_row_update (EiderFolderRow *self,
 
   counts = g_variant_lookup_value (folder, "counts", G_VARIANT_TYPE ("a{su}"));
   counts_text = eider_format_counts (counts);
-  where = short_path (display_path);
+  where = eider_format_path (display_path);
   /* Translators: the album a folder goes to in Ente, then the folder's state. */
   if (album[0] != '\0')
     about = g_strdup_printf (_("To album “%s” · %s"), album, state);

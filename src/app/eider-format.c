@@ -9,6 +9,7 @@
 
 #include "config.h"
 
+#include <string.h>
 #include <glib/gi18n.h>
 
 #include "eider-format.h"
@@ -54,4 +55,25 @@ eider_format_counts (GVariant *counts)
   /* Translators: the four counts of files, as "6 backed up", "2 left",
    * "1 skipped", "0 failed". */
   return g_strdup_printf (_("%s · %s · %s · %s"), uploaded_text, left_text, skipped_text, failed_text);
+}
+
+/**
+ * eider_format_path:
+ * @display_path: a path, as the host displays it (UTF-8)
+ *
+ * Returns: (transfer full): @display_path with the home folder as "~"
+ */
+char *
+eider_format_path (const char *display_path)
+{
+  g_autofree char *home = g_filename_display_name (g_get_home_dir ());
+  gsize n = strlen (home);
+
+  g_return_val_if_fail (display_path != NULL, NULL);
+
+  if (n > 1 && g_str_has_prefix (display_path, home) &&
+      (display_path[n] == '/' || display_path[n] == '\0'))
+    return g_strconcat ("~", display_path + n, NULL);
+
+  return g_strdup (display_path);
 }

@@ -13,6 +13,7 @@ G_BEGIN_DECLS
 
 /* How the window says numbers the host sends. Pure functions, any thread. */
 
-char *eider_format_counts (GVariant *counts);
+char *eider_format_counts (GVariant   *counts);
+char *eider_format_path   (const char *display_path);
 
 G_END_DECLS

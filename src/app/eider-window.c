@@ -321,8 +321,10 @@ file_row_new (const char *display_path,
   GtkWidget *row = adw_action_row_new ();
 
   /* Translators: why a file failed or was skipped, then where it is. */
-  subtitle = why != NULL && why[0] != '\0' ? g_strdup_printf (_("%s\n%s"), why, display_path)
-                                           : g_strdup (display_path);
+  g_autofree char *where = eider_format_path (display_path);
+
+  subtitle = why != NULL && why[0] != '\0' ? g_strdup_printf (_("%s\n%s"), why, where)
+                                           : g_strdup (where);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), name);
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
@@ -446,7 +448,8 @@ add_in_flight (EiderWindow *self,
                const char  *display_path)
 {
   g_autofree char *name = g_path_get_basename (display_path);
-  g_autofree char *dir = g_path_get_dirname (display_path);
+  g_autofree char *path = g_path_get_dirname (display_path);
+  g_autofree char *dir = eider_format_path (path);
   InFlight *flight = g_hash_table_lookup (self->in_flight, &id);
 
   if (flight != NULL)
@@ -577,13 +580,18 @@ update_totals (EiderWindow *self)
     {
       g_autofree char *files = NULL;
       g_autofree char *bytes = g_format_size (eider_dbus_engine1_get_bytes_left (self->engine));
-      g_autofree char *speed = g_format_size (eider_dbus_engine1_get_upload_speed (self->engine));
+      guint64 speed = eider_dbus_engine1_get_upload_speed (self->engine);
+      g_autofree char *speed_text = g_format_size (speed);
       g_autofree char *title = NULL;
 
       files = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u file left", "%u files left", files_left),
                                files_left);
-      /* Translators: files left · bytes left · speed, e.g. "3 files left · 4.2 MB · 1.1 MB/s". */
-      title = g_strdup_printf (_("%s · %s · %s/s"), files, bytes, speed);
+      if (speed > 0)
+        /* Translators: files left · bytes left · speed, e.g. "3 files left · 4.2 MB · 1.1 MB/s". */
+        title = g_strdup_printf (_("%s · %s · %s/s"), files, bytes, speed_text);
+      else
+        /* Translators: files left · bytes left, e.g. "3 files left · 4.2 MB". */
+        title = g_strdup_printf (_("%s · %s"), files, bytes);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->total_row), title);
     }
   else

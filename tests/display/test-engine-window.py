@@ -14,6 +14,7 @@
 #    (uploads slowed by a bandwidth limit), then "Up to Date"; the folder's
 #    row counts "N backed up · 0 left";
 #  - Pause from the folder's menu shows the banner "… is paused";
+#  - at 360 pixels wide the page switcher is a bar at the bottom;
 #  - kill -9 of the host shows "Eider Stopped" and no folder row; "Start
 #    Again" starts a new host and the folder row comes back.
 # Screenshots of each step go to OUTPUT_DIR.
@@ -257,7 +258,7 @@ def main():
                              role=a11y.pyatspi.ROLE_PAGE_TAB)
         a11y.press(activity, 'the Activity switcher')
         a11y.wait('a file in flight', app, role=a11y.pyatspi.ROLE_PROGRESS_BAR)
-        a11y.wait('the total left', app, contains=['left ·', '/s'])
+        a11y.wait('the total left', app, contains=['file', 'left · '])
         shot('eider-activity-uploading.png')
         a11y.wait('the Activity page up to date', app, name='Up to Date')
         if a11y.find(role=a11y.pyatspi.ROLE_PROGRESS_BAR) is not None:
@@ -281,6 +282,21 @@ def main():
         a11y.wait('the banner\'s Resume button', app, role=a11y.pyatspi.ROLE_PUSH_BUTTON,
                   contains='Resume')
         shot('eider-paused.png')
+
+        # 360 pixels wide (a phone): the page switcher moves to a bar at the
+        # bottom.
+        subprocess.run(['xdotool', 'windowsize', window, '360', '640'], env=env, check=True,
+                       capture_output=True)
+
+        def switcher_at_bottom():
+            for tab in a11y.find_all(role=a11y.pyatspi.ROLE_PAGE_TAB, name='Activity'):
+                extents = tab.queryComponent().getExtents(a11y.pyatspi.WINDOW_COORDS)
+                if extents.y > 400:
+                    return True
+            return False
+        wait_for(switcher_at_bottom, 'the view switcher bar at 360 pixels wide', app)
+        a11y.wait('the paused banner at 360 pixels wide', app, contains='is paused')
+        shot('eider-narrow.png')
 
         # The host dies: no stale numbers, "Eider Stopped" and Start Again.
         os.kill(pid, signal.SIGKILL)
