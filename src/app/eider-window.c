@@ -29,6 +29,12 @@ typedef struct
   GtkProgressBar *bar;
 } InFlight;
 
+typedef enum
+{
+  REFRESH_FOLDERS = 1 << 0,
+  REFRESH_LISTS   = 1 << 1,
+} RefreshFlags;
+
 struct _EiderWindow
 {
   AdwApplicationWindow  parent_instance;
@@ -61,8 +67,8 @@ struct _EiderWindow
   char                 *banner_action;  /* what the banner's button does */
   GPtrArray            *paused_folders; /* paths (bytes) of the folders paused one by one */
   char                 *paused_name;    /* the display name of the first of them */
-  guint                 refresh_folders_id;
-  guint                 refresh_lists_id;
+  guint                 refresh_id;
+  RefreshFlags          refresh_what;
 };
 
 G_DEFINE_FINAL_TYPE (EiderWindow, eider_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -278,28 +284,9 @@ list_folders_cb (GObject      *object,
 static void
 refresh_folders (EiderWindow *self)
 {
-  g_clear_handle_id (&self->refresh_folders_id, g_source_remove);
   if (self->engine != NULL)
     eider_dbus_engine1_call_list_folders (self->engine, self->cancellable, list_folders_cb,
                                           g_object_ref (self));
-}
-
-static gboolean
-refresh_folders_cb (gpointer user_data)
-{
-  EiderWindow *self = user_data;
-
-  self->refresh_folders_id = 0;
-  refresh_folders (self);
-
-  return G_SOURCE_REMOVE;
-}
-
-static void
-queue_refresh_folders (EiderWindow *self)
-{
-  if (self->refresh_folders_id == 0)
-    self->refresh_folders_id = g_timeout_add (REFRESH_DELAY_MS, refresh_folders_cb, self);
 }
 
 /* Failed and skipped files */
@@ -415,23 +402,33 @@ refresh_list (EiderWindow *self,
                                       LIST_PAGE_SIZE, self->cancellable, list_files_cb, request);
 }
 
+/* What the host's chatter asks to list again, coalesced. */
 static gboolean
-refresh_lists_cb (gpointer user_data)
+refresh_cb (gpointer user_data)
 {
   EiderWindow *self = user_data;
+  RefreshFlags what = self->refresh_what;
 
-  self->refresh_lists_id = 0;
-  refresh_list (self, TRUE);
-  refresh_list (self, FALSE);
+  self->refresh_id = 0;
+  self->refresh_what = 0;
+  if (what & REFRESH_FOLDERS)
+    refresh_folders (self);
+  if (what & REFRESH_LISTS)
+    {
+      refresh_list (self, TRUE);
+      refresh_list (self, FALSE);
+    }
 
   return G_SOURCE_REMOVE;
 }
 
 static void
-queue_refresh_lists (EiderWindow *self)
+queue_refresh (EiderWindow  *self,
+               RefreshFlags  what)
 {
-  if (self->refresh_lists_id == 0)
-    self->refresh_lists_id = g_timeout_add (REFRESH_DELAY_MS, refresh_lists_cb, self);
+  self->refresh_what |= what;
+  if (self->refresh_id == 0)
+    self->refresh_id = g_timeout_add (REFRESH_DELAY_MS, refresh_cb, self);
 }
 
 /* Files in flight */
@@ -536,7 +533,7 @@ file_finished_cb (EiderDBusEngine1 *engine,
 {
   remove_in_flight (self, id);
   if (g_str_equal (state, "failed") || g_str_equal (state, "skipped"))
-    queue_refresh_lists (self);
+    queue_refresh (self, REFRESH_LISTS);
 }
 
 static void
@@ -556,7 +553,7 @@ progress_cb (EiderDBusEngine1 *engine,
       if (flight != NULL && total > 0)
         gtk_progress_bar_set_fraction (flight->bar, MIN (1.0, (double) done / (double) total));
     }
-  queue_refresh_folders (self);
+  queue_refresh (self, REFRESH_FOLDERS);
 }
 
 static void
@@ -711,7 +708,7 @@ engine_properties_changed_cb (GDBusProxy  *proxy,
   if (g_variant_lookup (changed, "AccountEmail", "&s", NULL))
     update_page (self);
   if (g_variant_lookup (changed, "Counts", "@a{su}", NULL))
-    queue_refresh_folders (self);
+    queue_refresh (self, REFRESH_FOLDERS);
   update_totals (self);
   update_banner (self);
 }
@@ -721,8 +718,8 @@ detach_engine (EiderWindow *self)
 {
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
-  g_clear_handle_id (&self->refresh_folders_id, g_source_remove);
-  g_clear_handle_id (&self->refresh_lists_id, g_source_remove);
+  g_clear_handle_id (&self->refresh_id, g_source_remove);
+  self->refresh_what = 0;
   if (self->engine != NULL)
     g_signal_handlers_disconnect_by_data (self->engine, self);
   g_clear_object (&self->engine);
@@ -894,7 +891,7 @@ retry_failed_action (GtkWidget  *widget,
   EiderWindow *self = EIDER_WINDOW (widget);
 
   engine_call (self, "RetryFailed", NULL);
-  queue_refresh_lists (self);
+  queue_refresh (self, REFRESH_LISTS);
 }
 
 static void
@@ -905,7 +902,7 @@ retry_file_action (GtkWidget  *widget,
   EiderWindow *self = EIDER_WINDOW (widget);
 
   engine_call (self, "RetryFile", g_variant_new ("(x)", g_variant_get_int64 (parameter)));
-  queue_refresh_lists (self);
+  queue_refresh (self, REFRESH_LISTS);
 }
 
 /* The window */
@@ -932,8 +929,8 @@ eider_window_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->engine);
-  g_clear_handle_id (&self->refresh_folders_id, g_source_remove);
-  g_clear_handle_id (&self->refresh_lists_id, g_source_remove);
+  g_clear_handle_id (&self->refresh_id, g_source_remove);
+  self->refresh_what = 0;
   gtk_widget_dispose_template (GTK_WIDGET (self), EIDER_TYPE_WINDOW);
   g_clear_object (&self->link);
   g_clear_object (&self->settings);

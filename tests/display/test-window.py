@@ -6,7 +6,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
 # Starts `eider` on a private Xvfb display with a private D-Bus session bus,
-# and checks that:
+# with no account (the window's host refuses to start: the window says how to
+# log in), and checks that:
 #  - the main window is mapped, at the default size from the GSettings schema;
 #  - a screenshot of it is not blank;
 #  - app.about (activated over D-Bus) maps a second top-level window, and
