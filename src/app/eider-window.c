@@ -307,11 +307,21 @@ file_row_new (const char *display_path,
   g_autofree char *subtitle = NULL;
   GtkWidget *row = adw_action_row_new ();
 
-  /* Translators: why a file failed or was skipped, then where it is. */
   g_autofree char *where = eider_format_path (display_path);
 
-  subtitle = why != NULL && why[0] != '\0' ? g_strdup_printf (_("%s\n%s"), why, where)
-                                           : g_strdup (where);
+  if (why != NULL && why[0] != '\0')
+    {
+      /* The reasons are phrases ("not a photo or video"): a line of their
+       * own starts with a capital. */
+      g_autofree char *first = g_utf8_substring (why, 0, 1);
+      g_autofree char *capital = g_utf8_strup (first, -1);
+
+      /* Translators: why a file failed or was skipped (its first letter,
+       * then the rest), then where it is. */
+      subtitle = g_strdup_printf (_("%s%s\n%s"), capital, g_utf8_next_char (why), where);
+    }
+  else
+    subtitle = g_strdup (where);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), name);
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
@@ -351,7 +361,7 @@ list_files_cb (GObject      *object,
 
   clear_rows (group, rows);
   g_variant_iter_init (&iter, files);
-  while (g_variant_iter_next (&iter, "(x^&ay&stu&s&s)", &id, NULL, &display_path, NULL, NULL,
+  while (g_variant_iter_next (&iter, "(x^&ay&sxu&s&s)", &id, NULL, &display_path, NULL, NULL,
                               &reason, &details))
     {
       GtkWidget *row = file_row_new (display_path, reason, details);
@@ -507,7 +517,7 @@ list_working_cb (GObject      *object,
     return;
 
   g_variant_iter_init (&iter, files);
-  while (g_variant_iter_next (&iter, "(x^&ay&stu&s&s)", &id, NULL, &display_path, NULL, NULL,
+  while (g_variant_iter_next (&iter, "(x^&ay&sxu&s&s)", &id, NULL, &display_path, NULL, NULL,
                               NULL, NULL))
     add_in_flight (self, id, display_path);
 }
@@ -655,6 +665,20 @@ update_banner (EiderWindow *self)
     gtk_button_set_label (self->banner_button, button);
   gtk_button_set_use_underline (self->banner_button, TRUE);
   gtk_revealer_set_reveal_child (self->banner_revealer, label != NULL);
+}
+
+/* Once hidden, the banner says nothing: a screen reader (GTK 4.8 still
+ * presents an unrevealed child) must not read a stale state. */
+static void
+banner_child_revealed_cb (GtkRevealer *revealer,
+                          GParamSpec  *pspec,
+                          EiderWindow *self)
+{
+  if (!gtk_revealer_get_child_revealed (revealer) && !gtk_revealer_get_reveal_child (revealer))
+    {
+      gtk_label_set_label (self->banner_label, "");
+      gtk_widget_set_visible (GTK_WIDGET (self->banner_button), FALSE);
+    }
 }
 
 /* Which page: the host's state, then the account. */
@@ -931,6 +955,7 @@ eider_window_dispose (GObject *object)
   g_clear_object (&self->engine);
   g_clear_handle_id (&self->refresh_id, g_source_remove);
   self->refresh_what = 0;
+  g_signal_handlers_disconnect_by_data (self->banner_revealer, self);
   gtk_widget_dispose_template (GTK_WIDGET (self), EIDER_TYPE_WINDOW);
   g_clear_object (&self->link);
   g_clear_object (&self->settings);
@@ -1008,6 +1033,9 @@ eider_window_init (EiderWindow *self)
   self->failed_rows = g_ptr_array_new ();
   self->skipped_rows = g_ptr_array_new ();
   self->paused_folders = g_ptr_array_new_with_free_func (g_free);
+
+  g_signal_connect (self->banner_revealer, "notify::child-revealed",
+                    G_CALLBACK (banner_child_revealed_cb), self);
 
   self->link = eider_host_link_new (state_directory);
   g_signal_connect (self->link, "notify::state", G_CALLBACK (link_state_cb), self);

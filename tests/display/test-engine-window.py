@@ -12,11 +12,13 @@
 #    Folders page; app.add-folder-path adds a folder of JPEGs; its row
 #    appears; the Activity page shows files in flight with progress bars
 #    (uploads slowed by a bandwidth limit), then "Up to Date"; the folder's
-#    row counts "N backed up · 0 left";
+#    row counts "N backed up · 0 left · 1 skipped", and the Skipped section
+#    lists the text file;
 #  - Pause from the folder's menu shows the banner "… is paused";
 #  - at 360 pixels wide the page switcher is a bar at the bottom;
 #  - kill -9 of the host shows "Eider Stopped" and no folder row; "Start
-#    Again" starts a new host and the folder row comes back.
+#    Again" starts a new host and the folder row comes back, still paused;
+#    the banner's Resume resumes it.
 # Screenshots of each step go to OUTPUT_DIR.
 #
 # Usage: test-engine-window.py EIDER EIDERCTL EIDER_TEST_SERVER APP_ID SCHEMA_DIR OUTPUT_DIR
@@ -69,6 +71,9 @@ def make_photos(folder):
         # Different pictures: Ente's de-duplication must not fold them.
         subprocess.run(['convert', '-seed', str(i), '-size', '1200x900', 'plasma:',
                         os.path.join(folder, f'IMG_{i:04}.jpg')], check=True)
+    # Not a photo: skipped, with its reason.
+    with open(os.path.join(folder, 'notes.txt'), 'w') as f:
+        f.write('Not a photo.\n')
 
 
 class Accessible:
@@ -263,6 +268,8 @@ def main():
         a11y.wait('the Activity page up to date', app, name='Up to Date')
         if a11y.find(role=a11y.pyatspi.ROLE_PROGRESS_BAR) is not None:
             fail('a progress bar stayed on the Activity page after the upload')
+        a11y.wait('the Skipped section', app, name='Skipped')
+        a11y.wait('the skipped file', app, name='notes.txt')
         shot('eider-activity.png')
 
         # The folder's row counts its files.
@@ -270,7 +277,7 @@ def main():
                             role=a11y.pyatspi.ROLE_PAGE_TAB)
         a11y.press(folders, 'the Folders switcher')
         a11y.wait(f'the folder row to count {N_PHOTOS} backed up', app,
-                  contains=['~/Pictures/Holidays', f'{N_PHOTOS} backed up · 0 left'])
+                  contains=['~/Pictures/Holidays', f'{N_PHOTOS} backed up · 0 left · 1 skipped'])
         shot('eider-folders.png')
 
         # Pause from the folder's menu: the banner says so.
@@ -312,6 +319,13 @@ def main():
         a11y.wait('the paused banner after Start Again', app, contains='is paused')
         new_pid = wait_for(lambda: (p := host_pid(session)) and p != pid and p, 'a new host', app)
         log('host started again, pid', new_pid)
+
+        # The banner's Resume resumes the folder: the banner goes.
+        resume = a11y.wait('the banner\'s Resume button', app, role=a11y.pyatspi.ROLE_PUSH_BUTTON,
+                           contains='Resume')
+        a11y.press(resume, 'Resume')
+        a11y.wait('the folder watched again', app, contains=['~/Pictures/Holidays', 'Watched live'])
+        wait_for(lambda: a11y.find(contains='is paused') is None, 'the banner to go', app)
 
         # Done: the host stops, the window quits.
         subprocess.run(['gdbus', 'call', '--session', '--dest', 'io.github.eiderapp.Eider.Engine',
