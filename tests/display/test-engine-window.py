@@ -18,7 +18,9 @@
 #  - at 360 pixels wide the page switcher is a bar at the bottom;
 #  - kill -9 of the host shows "Eider Stopped" and no folder row; "Start
 #    Again" starts a new host and the folder row comes back, still paused;
-#    the banner's Resume resumes it.
+#    the banner's Resume resumes it;
+#  - with another account whose subscription has expired (and a folder
+#    added by eiderctl), the banner gives the host's reason.
 # Screenshots of each step go to OUTPUT_DIR.
 #
 # Usage: test-engine-window.py EIDER EIDERCTL EIDER_TEST_SERVER APP_ID SCHEMA_DIR OUTPUT_DIR
@@ -41,11 +43,11 @@ CODE = '123456'
 N_PHOTOS = 6
 
 
-def start_server(session, server, tmpdir):
+def start_server(session, server, tmpdir, options=()):
     data = os.path.join(tmpdir, 'server')
     os.makedirs(data)
     proc = session.spawn([server, '--listen', '127.0.0.1:0', '--data-dir', data,
-                          '--fixed-ott', CODE],
+                          '--fixed-ott', CODE, *options],
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = proc.stdout.readline().strip()
     if not line.startswith('listening on '):
@@ -65,9 +67,9 @@ def sign_up(eiderctl, env, url, tmpdir):
          '--recovery-words-file', os.path.join(tmpdir, 'recovery-words')], PASSWORD + '\n')
 
 
-def make_photos(folder):
+def make_photos(folder, n=N_PHOTOS):
     os.makedirs(folder)
-    for i in range(N_PHOTOS):
+    for i in range(n):
         # Different pictures: Ente's de-duplication must not fold them.
         subprocess.run(['convert', '-seed', str(i), '-size', '1200x900', 'plasma:',
                         os.path.join(folder, f'IMG_{i:04}.jpg')], check=True)
@@ -199,6 +201,13 @@ def session_env(session):
     env = dict(os.environ)
     env['DBUS_SESSION_BUS_ADDRESS'] = session.bus_address
     return env
+
+
+def quit_app(session, app_id, app):
+    activate(session, app_id, 'quit')
+    status = app.wait(TIMEOUT)
+    if status != 0:
+        fail(f'eider exited with status {status} after app.quit')
 
 
 def main():
@@ -333,10 +342,30 @@ def main():
                         '--method', 'io.github.eiderapp.Eider.Engine1.Quit'],
                        env=session_env(session), capture_output=True, timeout=TIMEOUT)
         a11y.wait('the host-lost page after Quit', app, name='Eider Stopped')
-        activate(session, app_id, 'quit')
-        status = app.wait(TIMEOUT)
-        if status != 0:
-            fail(f'eider exited with status {status} after app.quit')
+        quit_app(session, app_id, app)
+
+        # Another account, whose subscription has expired: the host holds
+        # the uploads, and the banner says why in the host's words.
+        env['EIDER_CONFIG_DIR'] = os.path.join(tmpdir, 'expired-config')
+        env['EIDER_DATA_DIR'] = os.path.join(tmpdir, 'expired-data')
+        url = start_server(session, server, os.path.join(tmpdir, 'expired'), ['--no-subscription'])
+        sign_up(eiderctl, env, url, tmpdir)
+        expired = os.path.join(tmpdir, 'Pictures', 'Expired')
+        make_photos(expired, 1)
+        subprocess.run([eiderctl, 'watch', 'add', expired], env=env, check=True,
+                       capture_output=True, timeout=TIMEOUT)
+        app = subprocess.Popen([eider], env=env)
+        main_window(session, app)
+        a11y.wait('the folder added by eiderctl', app, name='Folder Menu for Expired')
+        a11y.wait('the banner for the expired subscription', app,
+                  contains='subscription has expired')
+        shot('eider-subscription-expired.png')
+        subprocess.run(['gdbus', 'call', '--session', '--dest', 'io.github.eiderapp.Eider.Engine',
+                        '--object-path', '/io/github/eiderapp/Eider/Engine',
+                        '--method', 'io.github.eiderapp.Eider.Engine1.Quit'],
+                       env=session_env(session), capture_output=True, timeout=TIMEOUT)
+        a11y.wait('the host-lost page after Quit', app, name='Eider Stopped')
+        quit_app(session, app_id, app)
         app = None
     finally:
         if app is not None and app.poll() is None:
