@@ -18,7 +18,8 @@
 #  - at 360 pixels wide the page switcher is a bar at the bottom;
 #  - kill -9 of the host shows "Eider Stopped" and no folder row; "Start
 #    Again" starts a new host and the folder row comes back, still paused;
-#    the banner's Resume resumes it;
+#    the banner's Resume resumes it; Stop Backing Up asks first (nothing in
+#    Ente is deleted), then the folder is gone;
 #  - with another account whose subscription has expired (and a folder
 #    added by eiderctl), the banner gives the host's reason.
 # Screenshots of each step go to OUTPUT_DIR.
@@ -203,6 +204,13 @@ def session_env(session):
     return env
 
 
+def quit_host(session):
+    subprocess.run(['gdbus', 'call', '--session', '--dest', 'io.github.eiderapp.Eider.Engine',
+                    '--object-path', '/io/github/eiderapp/Eider/Engine',
+                    '--method', 'io.github.eiderapp.Eider.Engine1.Quit'],
+                   env=session_env(session), capture_output=True, timeout=TIMEOUT)
+
+
 def quit_app(session, app_id, app):
     activate(session, app_id, 'quit')
     status = app.wait(TIMEOUT)
@@ -336,11 +344,23 @@ def main():
         a11y.wait('the folder watched again', app, contains=['~/Pictures/Holidays', 'Watched live'])
         wait_for(lambda: a11y.find(contains='is paused') is None, 'the banner to go', app)
 
+        # Stop Backing Up, from the folder's menu, asks first and says that
+        # nothing in Ente is deleted; then the folder is gone.
+        menu = a11y.wait('the folder menu button', app, name='Folder Menu for Holidays')
+        a11y.press(menu, 'the folder menu button')
+        stop = a11y.wait('Stop Backing Up in the folder menu', app, name='Stop Backing Up…')
+        a11y.press(stop, 'Stop Backing Up…')
+        a11y.wait('the question before stopping', app, contains='Nothing is deleted')
+        shot('eider-stop-backing-up.png')
+        confirm = a11y.wait('the dialog\'s Stop Backing Up button', app,
+                            role=a11y.pyatspi.ROLE_PUSH_BUTTON, contains='Stop Backing Up')
+        a11y.press(confirm, 'Stop Backing Up')
+        a11y.wait('the empty Folders page after Stop Backing Up', app, name='No Folders Backed Up Yet')
+        if a11y.find(name='Folder Menu for Holidays') is not None:
+            fail('the folder row stayed after Stop Backing Up')
+
         # Done: the host stops, the window quits.
-        subprocess.run(['gdbus', 'call', '--session', '--dest', 'io.github.eiderapp.Eider.Engine',
-                        '--object-path', '/io/github/eiderapp/Eider/Engine',
-                        '--method', 'io.github.eiderapp.Eider.Engine1.Quit'],
-                       env=session_env(session), capture_output=True, timeout=TIMEOUT)
+        quit_host(session)
         a11y.wait('the host-lost page after Quit', app, name='Eider Stopped')
         quit_app(session, app_id, app)
 
@@ -360,10 +380,7 @@ def main():
         a11y.wait('the banner for the expired subscription', app,
                   contains='subscription has expired')
         shot('eider-subscription-expired.png')
-        subprocess.run(['gdbus', 'call', '--session', '--dest', 'io.github.eiderapp.Eider.Engine',
-                        '--object-path', '/io/github/eiderapp/Eider/Engine',
-                        '--method', 'io.github.eiderapp.Eider.Engine1.Quit'],
-                       env=session_env(session), capture_output=True, timeout=TIMEOUT)
+        quit_host(session)
         a11y.wait('the host-lost page after Quit', app, name='Eider Stopped')
         quit_app(session, app_id, app)
         app = None
