@@ -65,6 +65,7 @@ struct _EiderWindow
   GPtrArray            *failed_rows;
   GPtrArray            *skipped_rows;
   char                 *banner_action;  /* what the banner's button does */
+  char                 *pending_path;   /* a folder to add once connected */
   GPtrArray            *paused_folders; /* paths (bytes) of the folders paused one by one */
   char                 *paused_name;    /* the display name of the first of them */
   guint                 refresh_id;
@@ -780,6 +781,12 @@ attach_engine (EiderWindow      *self,
   refresh_list (self, FALSE);
   eider_dbus_engine1_call_list_files (self->engine, "working", 0, LIST_PAGE_SIZE,
                                       self->cancellable, list_working_cb, g_object_ref (self));
+  if (self->pending_path != NULL)
+    {
+      g_autofree char *path = g_steal_pointer (&self->pending_path);
+
+      eider_window_add_folder_path (self, path);
+    }
 }
 
 static void
@@ -795,7 +802,13 @@ link_state_cb (EiderHostLink *link,
         attach_engine (self, engine);
     }
   else
-    detach_engine (self);
+    {
+      detach_engine (self);
+      /* A folder asked for while connecting is not added by a later start. */
+      if (eider_host_link_get_state (link) == EIDER_HOST_LINK_STATE_LOST ||
+          eider_host_link_get_state (link) == EIDER_HOST_LINK_STATE_NOT_LOGGED_IN)
+        g_clear_pointer (&self->pending_path, g_free);
+    }
 
   update_page (self);
 }
@@ -840,8 +853,18 @@ eider_window_add_folder_path (EiderWindow *self,
 
   if (self->engine == NULL)
     {
-      adw_toast_overlay_add_toast (self->toast_overlay,
-                                   adw_toast_new (_("Eider is not running: start it again first")));
+      EiderHostLinkState state = eider_host_link_get_state (self->link);
+
+      /* Asked for before the host is reached (app.add-folder-path at
+       * start): added once it is. */
+      if (state == EIDER_HOST_LINK_STATE_CONNECTING || state == EIDER_HOST_LINK_STATE_STARTING)
+        {
+          g_free (self->pending_path);
+          self->pending_path = g_strdup (path);
+        }
+      else
+        adw_toast_overlay_add_toast (self->toast_overlay,
+                                     adw_toast_new (_("Eider is not running: start it again first")));
       return;
     }
 
@@ -975,6 +998,7 @@ eider_window_finalize (GObject *object)
 
   g_free (self->banner_action);
   g_free (self->paused_name);
+  g_free (self->pending_path);
 
   G_OBJECT_CLASS (eider_window_parent_class)->finalize (object);
 }
