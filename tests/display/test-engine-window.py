@@ -256,7 +256,7 @@ def main():
         sign_up(eiderctl, env, url, tmpdir)
         make_photos(folder)
         # Slow enough uploads that files in flight can be seen.
-        subprocess.run([eiderctl, 'config', 'set', 'bandwidth-limit', '400'], env=env, check=True,
+        subprocess.run([eiderctl, 'config', 'set', 'bandwidth-limit', '120'], env=env, check=True,
                        capture_output=True, timeout=TIMEOUT)
 
         a11y = Accessible(session)
@@ -275,7 +275,8 @@ def main():
         a11y.wait('the folder row', app, name='Folder Menu for Holidays')
 
         # The Activity page while the files go up (the bandwidth limit makes
-        # that last seconds), then once they are all up.
+        # that last many seconds, even under AddressSanitizer), then once
+        # they are all up.
         activity = a11y.wait('the Activity page switcher', app, name='Activity',
                              role=a11y.pyatspi.ROLE_PAGE_TAB)
         a11y.press(activity, 'the Activity switcher')
