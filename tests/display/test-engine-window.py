@@ -7,7 +7,8 @@
 #
 # The window against a real engine host, driven through the accessibility
 # tree (AT-SPI) in a private Xvfb + D-Bus session:
-#  - eider-test-server on loopback and an account signed up with eiderctl;
+#  - eider-test-server on loopback; with no account the window shows how
+#    to log in; once one is signed up with eiderctl, Try Again connects;
 #  - `eider` starts the host itself (eiderctl daemon), shows the empty
 #    Folders page; app.add-folder-path adds a folder of JPEGs; its row
 #    appears; the Activity page shows files in flight with progress bars
@@ -253,17 +254,25 @@ def main():
                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         url = start_server(session, server, tmpdir)
         log('server', url)
-        sign_up(eiderctl, env, url, tmpdir)
-        make_photos(folder)
-        # Slow enough uploads that files in flight can be seen.
-        subprocess.run([eiderctl, 'config', 'set', 'bandwidth-limit', '120'], env=env, check=True,
-                       capture_output=True, timeout=TIMEOUT)
-
         a11y = Accessible(session)
         a11y.on_timeout = lambda: shot('eider-failure.png')
         app = subprocess.Popen(os.environ.get('EIDER_WRAPPER', '').split() + [eider], env=env)
         window = main_window(session, app)
         subprocess.run(['xdotool', 'windowmove', window, '0', '0'], env=env, capture_output=True)
+
+        # No account yet: the host the window starts refuses to, and the
+        # window says how to log in.
+        a11y.wait('the log-in page', app, name='Not Logged In')
+        shot('eider-not-logged-in.png')
+
+        sign_up(eiderctl, env, url, tmpdir)
+        make_photos(folder)
+        # Slow enough uploads that files in flight can be seen.
+        subprocess.run([eiderctl, 'config', 'set', 'bandwidth-limit', '120'], env=env, check=True,
+                       capture_output=True, timeout=TIMEOUT)
+        try_again = a11y.wait('the Try Again button', app, role=a11y.pyatspi.ROLE_PUSH_BUTTON,
+                              contains='Try Again')
+        a11y.press(try_again, 'Try Again')
 
         # The window started the host itself and is connected: the empty
         # Folders page.
