@@ -103,9 +103,29 @@ eider_application_about_action (GSimpleAction *action,
   gtk_window_present (GTK_WINDOW (about));
 }
 
+/* app.add-folder-path ("/a/folder"): backs up a folder without the file
+ * chooser, for scripts and tests (the portal's chooser cannot be driven
+ * there). */
+static void
+eider_application_add_folder_path_action (GSimpleAction *action,
+                                          GVariant      *parameter,
+                                          gpointer       user_data)
+{
+  EiderApplication *self = user_data;
+  GtkWindow *window;
+
+  g_assert (EIDER_IS_APPLICATION (self));
+
+  g_application_activate (G_APPLICATION (self));
+  window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  if (EIDER_IS_WINDOW (window))
+    eider_window_add_folder_path (EIDER_WINDOW (window), g_variant_get_string (parameter, NULL));
+}
+
 static const GActionEntry app_actions[] = {
   { "quit", eider_application_quit_action },
   { "about", eider_application_about_action },
+  { "add-folder-path", eider_application_add_folder_path_action, "s" },
 };
 
 static void

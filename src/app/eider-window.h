@@ -18,6 +18,8 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (EiderWindow, eider_window, EIDER, WINDOW, AdwApplicationWindow)
 
-EiderWindow *eider_window_new (EiderApplication *application);
+EiderWindow *eider_window_new             (EiderApplication *application);
+void         eider_window_add_folder_path (EiderWindow      *self,
+                                           const char       *path);
 
 G_END_DECLS

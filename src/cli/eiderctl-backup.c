@@ -98,7 +98,7 @@ list_folders (EiderctlGlobals  *globals,
 
       g_variant_builder_add_value (&builder,
                                    eider_folder_to_variant (watch, g_file_test (watch->path, G_FILE_TEST_IS_DIR),
-                                                            FALSE, NULL, 0));
+                                                            FALSE, NULL, 0, NULL));
     }
 
   return g_variant_ref_sink (g_variant_builder_end (&builder));

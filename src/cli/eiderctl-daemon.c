@@ -91,7 +91,8 @@ eiderctl_daemon (EiderctlGlobals  *globals,
     {
       eiderctl_printer_finish (printer, &n_uploaded, &n_skipped, &n_failed);
       eiderctl_error ("%s", error->message);
-      return EIDERCTL_EXIT_FAILED;
+      return g_error_matches (error, EIDER_HOST_ERROR, EIDER_HOST_ERROR_NOT_LOGGED_IN)
+             ? EIDERCTL_EXIT_NOT_LOGGED_IN : EIDERCTL_EXIT_FAILED;
     }
 
   sigterm_id = g_unix_signal_add (SIGTERM, daemon_signal_cb, &daemon);

@@ -14,11 +14,14 @@
 
 G_BEGIN_DECLS
 
-/* Shared by eiderctl's commands. Exit codes: 0 success, 1 failure, 2 usage. */
+/* Shared by eiderctl's commands. Exit codes: 0 success, 1 failure, 2 usage,
+ * 3 (daemon) not logged in. */
 
 #define EIDERCTL_EXIT_OK      0
 #define EIDERCTL_EXIT_FAILED  1
 #define EIDERCTL_EXIT_USAGE   2
+/* eiderctl daemon: the account is not logged in (the window shows how to log in). */
+#define EIDERCTL_EXIT_NOT_LOGGED_IN 3
 
 typedef struct
 {

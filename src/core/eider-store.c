@@ -2558,6 +2558,53 @@ eider_store_get_counts (EiderStore        *self,
   return TRUE;
 }
 
+/**
+ * eider_store_get_watch_counts:
+ * @self: a store
+ * @watch_id: a watched folder
+ * @counts: (out caller-allocates): the counts
+ * @error: return location for an error
+ *
+ * Counts the files of one watched folder per state, and its bytes left to
+ * upload, as eider_store_get_counts() does for all (a query on the
+ * files_watch index, not a tally).
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+eider_store_get_watch_counts (EiderStore        *self,
+                              gint64             watch_id,
+                              EiderStoreCounts  *counts,
+                              GError           **error)
+{
+  g_autoptr(StoreStatement) stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
+  g_return_val_if_fail (counts != NULL, FALSE);
+
+  memset (counts, 0, sizeof *counts);
+  stmt = store_prepare (self, "SELECT state, COUNT(*), TOTAL(size) FROM files WHERE watch_id = ? "
+                        "GROUP BY state", "Could not count the folder's files", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, watch_id);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      int state = sqlite3_column_int (stmt, 0);
+
+      if (state < EIDER_FILE_PENDING || state > EIDER_FILE_FAILED)
+        continue;
+      counts->n_by_state[state] = (guint) sqlite3_column_int64 (stmt, 1);
+      if (state != EIDER_FILE_UPLOADED && state != EIDER_FILE_SKIPPED)
+        counts->bytes_left += (gint64) sqlite3_column_double (stmt, 2);
+    }
+  if (rc != SQLITE_DONE)
+    return set_sqlite_error (self, error, "Could not count the folder's files");
+
+  return TRUE;
+}
+
 /* Uploads in flight */
 
 #define UPLOAD_COLUMNS \

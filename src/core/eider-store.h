@@ -321,6 +321,10 @@ guint       eider_store_retry_failed         (EiderStore             *self,
 gboolean    eider_store_get_counts           (EiderStore             *self,
                                               EiderStoreCounts       *counts,
                                               GError                **error);
+gboolean    eider_store_get_watch_counts     (EiderStore             *self,
+                                              gint64                  watch_id,
+                                              EiderStoreCounts       *counts,
+                                              GError                **error);
 
 /* Uploads in flight */
 gboolean           eider_store_save_upload   (EiderStore             *self,

@@ -233,6 +233,7 @@ watch_display (EiderService *self,
  * @live: whether it is watched live
  * @poll_reason: (nullable): why it is walked now and then instead
  * @poll_seconds: how often
+ * @counts: (nullable): its files per state
  *
  * A folder as ListFolders describes it (see the interface's XML).
  *
@@ -243,7 +244,8 @@ eider_folder_to_variant (const EiderWatch *watch,
                          gboolean          available,
                          gboolean          live,
                          const char       *poll_reason,
-                         guint             poll_seconds)
+                         guint             poll_seconds,
+                         const EiderStoreCounts *counts)
 {
   g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
   g_autofree char *display = g_filename_display_name (watch->path);
@@ -268,6 +270,14 @@ eider_folder_to_variant (const EiderWatch *watch,
   g_variant_builder_add (&builder, "{sv}", "poll-reason",
                          g_variant_new_string (poll_reason != NULL ? poll_reason : ""));
   g_variant_builder_add (&builder, "{sv}", "poll-seconds", g_variant_new_uint32 (poll_seconds));
+  if (counts != NULL)
+    {
+      g_auto(GVariantBuilder) per_state = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a{su}"));
+
+      for (guint s = EIDER_FILE_PENDING; s <= EIDER_FILE_FAILED; s++)
+        g_variant_builder_add (&per_state, "{su}", eider_file_state_to_string (s), counts->n_by_state[s]);
+      g_variant_builder_add (&builder, "{sv}", "counts", g_variant_builder_end (&per_state));
+    }
 
   return g_variant_builder_end (&builder);
 }
@@ -276,6 +286,8 @@ static GVariant *
 folder_to_variant (EiderService *self,
                    EiderWatch   *watch)
 {
+  g_autoptr(GError) error = NULL;
+  EiderStoreCounts counts;
   const char *poll_reason = NULL;
   gboolean known = FALSE;
   gboolean available;
@@ -289,9 +301,14 @@ folder_to_variant (EiderService *self,
   available = known ? eider_watcher_get_available (self->watcher, watch->id)
                     : g_file_test (watch->path, G_FILE_TEST_IS_DIR);
 
+  /* A folder whose files cannot be counted is still listed, without. */
+  if (self->store != NULL && !eider_store_get_watch_counts (self->store, watch->id, &counts, &error))
+    g_warning ("Could not count the files of %s: %s", watch->path, error->message);
+
   return eider_folder_to_variant (watch, available, known && available && poll_reason == NULL,
                                   poll_reason,
-                                  self->watcher != NULL ? eider_watcher_get_poll_seconds (self->watcher) : 0);
+                                  self->watcher != NULL ? eider_watcher_get_poll_seconds (self->watcher) : 0,
+                                  error == NULL && self->store != NULL ? &counts : NULL);
 }
 
 static void

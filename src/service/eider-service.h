@@ -79,7 +79,8 @@ GVariant         *eider_folder_to_variant     (const EiderWatch  *watch,
                                                gboolean           available,
                                                gboolean           live,
                                                const char        *poll_reason,
-                                               guint              poll_seconds);
+                                               guint              poll_seconds,
+                                               const EiderStoreCounts *counts);
 
 /* "5 minutes", "90 seconds", "1 hour": how the host and eiderctl say an
  * interval. */
