@@ -1616,14 +1616,15 @@ static void
 url_pool_fill (EiderUploader *self)
 {
   g_autofree char *path = NULL;
-  guint count;
 
   if (self->url_filling)
     return;
 
-  /* Enough for the objects waiting and those likely to follow them. */
-  count = CLAMP (self->url_waiters.length * 4, 4, URL_POOL_MAX);
-  path = g_strdup_printf ("/files/upload-urls?count=%u", count);
+  /* As many as museum gives: the objects waiting and those to follow
+   * (files become ready one by one, so asking for just the waiting ones
+   * made a call every file or two). What is left keeps for the next
+   * files, for days (see usable_until_us). */
+  path = g_strdup_printf ("/files/upload-urls?count=%u", URL_POOL_MAX);
   self->url_filling = TRUE;
   eider_api_call_async (self->api, "GET", path, NULL, EIDER_API_CALL_AUTH, NULL,
                         url_pool_filled_cb, g_object_ref (self));
