@@ -2636,27 +2636,15 @@ eider_store_get_watch_counts (EiderStore        *self,
   "excluded.metadata_data, excluded.metadata_header, excluded.pubmm_data, " \
   "excluded.pubmm_header, excluded.pubmm_count, excluded.replaces_id"
 
-/**
- * eider_store_save_upload:
- * @self: a store
- * @record: the upload (its file_id names the file record)
- * @error: return location for an error
- *
- * Inserts or replaces the upload in flight of a file.
- *
- * Returns: %TRUE on success
- */
-gboolean
-eider_store_save_upload (EiderStore               *self,
-                         const EiderUploadRecord  *record,
-                         GError                  **error)
+static gboolean
+store_save_upload (EiderStore               *self,
+                   const EiderUploadRecord  *record,
+                   gboolean                  durable,
+                   GError                  **error)
 {
   g_autoptr(StoreStatement) stmt = NULL;
   g_autofree char *what = NULL;
   int i = 1;
-
-  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
-  g_return_val_if_fail (record != NULL, FALSE);
 
   what = g_strdup_printf ("Could not save the upload of file %" G_GINT64_FORMAT, record->file_id);
   /* A record saved again unchanged (the engine saves it, then the
@@ -2731,10 +2719,56 @@ eider_store_save_upload (EiderStore               *self,
 
   /* Durable before any byte is sent: once it has its URLs (before that,
    * nothing was sent and a crash only means preparing it again). */
-  if (record->object_key != NULL && sqlite3_changes (self->db) > 0)
+  if (durable && record->object_key != NULL && sqlite3_changes (self->db) > 0)
     return eider_store_flush (self, error);
 
   return TRUE;
+}
+
+/**
+ * eider_store_save_upload:
+ * @self: a store
+ * @record: the upload (its file_id names the file record)
+ * @error: return location for an error
+ *
+ * Inserts or replaces the upload in flight of a file; committed at once
+ * when it has its URLs (see eider_store_set_commit_delay()).
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+eider_store_save_upload (EiderStore               *self,
+                         const EiderUploadRecord  *record,
+                         GError                  **error)
+{
+  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
+  g_return_val_if_fail (record != NULL, FALSE);
+
+  return store_save_upload (self, record, TRUE, error);
+}
+
+/**
+ * eider_store_save_upload_progress:
+ * @self: a store
+ * @record: the upload
+ * @error: return location for an error
+ *
+ * As eider_store_save_upload(), for a step resumption can do without:
+ * committed with the group. After a crash that loses it the step is
+ * done again (a single PUT sent again to its URL with the same bytes, a
+ * thumbnail sent again).
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+eider_store_save_upload_progress (EiderStore               *self,
+                                  const EiderUploadRecord  *record,
+                                  GError                  **error)
+{
+  g_return_val_if_fail (EIDER_IS_STORE (self), FALSE);
+  g_return_val_if_fail (record != NULL, FALSE);
+
+  return store_save_upload (self, record, FALSE, error);
 }
 
 static EiderUploadRecord *

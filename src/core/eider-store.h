@@ -330,6 +330,9 @@ gboolean    eider_store_get_watch_counts     (EiderStore             *self,
 gboolean           eider_store_save_upload   (EiderStore             *self,
                                               const EiderUploadRecord *record,
                                               GError                **error);
+gboolean           eider_store_save_upload_progress (EiderStore              *self,
+                                                     const EiderUploadRecord *record,
+                                                     GError                 **error);
 EiderUploadRecord *eider_store_get_upload    (EiderStore             *self,
                                               gint64                  file_id);
 gboolean           eider_store_set_part_etag (EiderStore             *self,

@@ -1344,18 +1344,39 @@ job_progress (UploadJob *job,
 }
 
 static gboolean
-job_save (GTask *task)
+job_save_full (GTask    *task,
+               gboolean  durable)
 {
   UploadJob *job = job_of (task);
   g_autoptr(GError) error = NULL;
+  gboolean saved;
 
-  if (!eider_store_save_upload (job->self->store, job->record, &error))
+  if (durable)
+    saved = eider_store_save_upload (job->self->store, job->record, &error);
+  else
+    saved = eider_store_save_upload_progress (job->self->store, job->record, &error);
+  if (!saved)
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return FALSE;
     }
 
   return TRUE;
+}
+
+static gboolean
+job_save (GTask *task)
+{
+  return job_save_full (task, TRUE);
+}
+
+/* A single PUT or a thumbnail acknowledged: grouped with other writes
+ * (a crash sends it again), so that a small file costs the store two
+ * commits (its URLs, its end) rather than four. */
+static gboolean
+job_save_progress (GTask *task)
+{
+  return job_save_full (task, FALSE);
 }
 
 static gboolean
@@ -2018,7 +2039,7 @@ put_part_cb (GObject      *object,
   if (r->part_size == 0)
     {
       r->file_done = TRUE;
-      if (!job_save (task))
+      if (!job_save_progress (task))
         return;
     }
   else if (!eider_store_set_part_etag (job->self->store, r->file_id, job->part, etag, &error))
@@ -2217,7 +2238,7 @@ put_thumb_cb (GObject      *object,
   g_free (r->thumb_object_key);
   r->thumb_object_key = g_steal_pointer (&job->thumb_key);
   r->thumb_done = TRUE;
-  if (!job_save (task))
+  if (!job_save_progress (task))
     return;
 
   job->root->acked += r->thumb_size;
@@ -2417,7 +2438,7 @@ job_continue (GTask *task)
         {
           /* A single PUT whose ETag is recorded is stored. */
           r->file_done = TRUE;
-          if (job_save (task))
+          if (job_save_progress (task))
             job_continue (task);
         }
       return;
