@@ -1144,6 +1144,41 @@ test_uploads (Fixture       *fixture,
   g_assert_null (eider_store_get_upload (fixture->store, id));
 }
 
+/* With grouped commits, an upload's record with its URLs is committed at
+ * once; a step saved as progress waits for the group. */
+static void
+test_upload_progress_grouped (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EiderWatch) watch = add_watch (fixture->store, "/photos");
+  g_autoptr(EiderUploadRecord) record = NULL;
+  gint64 id = note (fixture->store, watch->id, "/photos/small.jpg", 10);
+  sqlite3 *db;
+
+  eider_store_set_commit_delay (fixture->store, 60000);
+  record = make_upload (id);
+  g_assert_true (eider_store_save_upload (fixture->store, record, &error));
+  g_assert_no_error (error);
+  db = raw_open (fixture->path);
+  g_assert_cmpint (raw_int (db, "SELECT COUNT(*) FROM uploads WHERE file_done = 0"), ==, 1);
+
+  record->file_done = TRUE;
+  g_assert_true (eider_store_save_upload_progress (fixture->store, record, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (raw_int (db, "SELECT COUNT(*) FROM uploads WHERE file_done = 1"), ==, 0);
+  {
+    g_autoptr(EiderUploadRecord) stored = eider_store_get_upload (fixture->store, id);
+
+    g_assert_true (stored->file_done);
+  }
+
+  g_assert_true (eider_store_flush (fixture->store, &error));
+  g_assert_cmpint (raw_int (db, "SELECT COUNT(*) FROM uploads WHERE file_done = 1"), ==, 1);
+  sqlite3_close (db);
+  eider_store_set_commit_delay (fixture->store, 0);
+}
+
 static void
 test_etags_grow (Fixture       *fixture,
                  gconstpointer  data)
@@ -1974,6 +2009,7 @@ main (int   argc,
   ADD ("transitions", test_transitions);
   ADD ("due-files", test_due_files);
   ADD ("uploads", test_uploads);
+  ADD ("upload-progress-grouped", test_upload_progress_grouped);
   ADD ("etags-grow", test_etags_grow);
   ADD ("uploading-files", test_uploading_files);
   ADD ("transactions", test_transactions);
