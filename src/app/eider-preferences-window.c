@@ -31,7 +31,7 @@ struct _EiderPreferencesWindow
   GtkSpinButton        *battery_spin;
   GtkSwitch            *power_saver_switch;
   GtkSpinButton        *bandwidth_spin;
-  AdwExpanderRow       *window_row;
+  GtkSwitch            *window_switch;
   GtkSpinButton        *window_start_spin;
   GtkSpinButton        *window_end_spin;
   GtkSwitch            *inhibit_switch;
@@ -81,7 +81,7 @@ sync_window_from_settings (EiderPreferencesWindow *self)
 
   on = parse_window (text, &start, &end);
   self->syncing_window = TRUE;
-  adw_expander_row_set_enable_expansion (self->window_row, on);
+  gtk_switch_set_active (self->window_switch, on);
   if (on)
     {
       gtk_spin_button_set_value (self->window_start_spin, start);
@@ -112,7 +112,7 @@ store_window (EiderPreferencesWindow *self)
       self->syncing_window = FALSE;
     }
 
-  if (adw_expander_row_get_enable_expansion (self->window_row))
+  if (gtk_switch_get_active (self->window_switch))
     text = g_strdup_printf ("%02d:00-%02d:00", start, end);
   else
     text = g_strdup ("");
@@ -127,7 +127,7 @@ upload_window_changed_cb (EiderPreferencesWindow *self)
 }
 
 static void
-window_row_notify_cb (EiderPreferencesWindow *self)
+window_switch_notify_cb (EiderPreferencesWindow *self)
 {
   store_window (self);
 }
@@ -188,8 +188,11 @@ eider_preferences_window_constructed (GObject *object)
   g_settings_bind (self->settings, "start-at-login", self->login_switch, "active",
                    G_SETTINGS_BIND_DEFAULT);
 
+  /* What the hours show until a window is set: not stored. */
+  self->syncing_window = TRUE;
   gtk_spin_button_set_value (self->window_start_spin, DEFAULT_WINDOW_START);
   gtk_spin_button_set_value (self->window_end_spin, DEFAULT_WINDOW_END);
+  self->syncing_window = FALSE;
   sync_window_from_settings (self);
   g_signal_connect_object (self->settings, "changed::upload-window",
                            G_CALLBACK (upload_window_changed_cb), self, G_CONNECT_SWAPPED);
@@ -246,13 +249,13 @@ eider_preferences_window_class_init (EiderPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EiderPreferencesWindow, battery_spin);
   gtk_widget_class_bind_template_child (widget_class, EiderPreferencesWindow, power_saver_switch);
   gtk_widget_class_bind_template_child (widget_class, EiderPreferencesWindow, bandwidth_spin);
-  gtk_widget_class_bind_template_child (widget_class, EiderPreferencesWindow, window_row);
+  gtk_widget_class_bind_template_child (widget_class, EiderPreferencesWindow, window_switch);
   gtk_widget_class_bind_template_child (widget_class, EiderPreferencesWindow, window_start_spin);
   gtk_widget_class_bind_template_child (widget_class, EiderPreferencesWindow, window_end_spin);
   gtk_widget_class_bind_template_child (widget_class, EiderPreferencesWindow, inhibit_switch);
   gtk_widget_class_bind_template_child (widget_class, EiderPreferencesWindow, background_switch);
   gtk_widget_class_bind_template_child (widget_class, EiderPreferencesWindow, login_switch);
-  gtk_widget_class_bind_template_callback (widget_class, window_row_notify_cb);
+  gtk_widget_class_bind_template_callback (widget_class, window_switch_notify_cb);
   gtk_widget_class_bind_template_callback (widget_class, window_spin_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, hour_spin_output_cb);
   gtk_widget_class_bind_template_callback (widget_class, hour_spin_input_cb);
