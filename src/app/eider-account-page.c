@@ -11,7 +11,9 @@
 
 #include <glib/gi18n.h>
 
+#include "eider-account.h"
 #include "eider-account-page.h"
+#include "eider-application.h"
 
 struct _EiderAccountPage
 {
@@ -21,6 +23,7 @@ struct _EiderAccountPage
   AdwActionRow     *server_row;
   GtkLevelBar      *storage_bar;
   GtkLabel         *storage_label;
+  GtkButton        *logout_button;
 
   EiderDBusEngine1 *engine;
 };
@@ -68,7 +71,13 @@ update (EiderAccountPage *self)
     }
 
   gtk_label_set_label (self->storage_label, text);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->logout_button),
+                            email != NULL && email[0] != '\0');
+  /* GTK 4.8's level bar does not tell its value to assistive technologies
+   * itself. */
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->storage_bar),
+                                  GTK_ACCESSIBLE_PROPERTY_VALUE_NOW,
+                                  gtk_level_bar_get_value (self->storage_bar),
                                   GTK_ACCESSIBLE_PROPERTY_VALUE_TEXT, text,
                                   -1);
 }
@@ -80,6 +89,101 @@ engine_properties_changed_cb (GDBusProxy       *proxy,
                               EiderAccountPage *self)
 {
   update (self);
+}
+
+static void
+show_error (EiderAccountPage *self,
+            const char       *heading,
+            const char       *message)
+{
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                              heading, message);
+
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+reload_account_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* The host answers NotLoggedIn: it has let the account go. */
+  if (!eider_dbus_engine1_call_reload_account_finish (EIDER_DBUS_ENGINE1 (object), result, &error))
+    g_debug ("ReloadAccount after log-out: %s", error->message);
+}
+
+static void
+logout_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(EiderAccountPage) self = user_data;
+  EiderAccount *account = EIDER_ACCOUNT (object);
+  g_autoptr(GError) error = NULL;
+
+  /* An error from the server still logs out here (eiderctl does the same). */
+  if (!eider_account_logout_finish (account, result, &error) &&
+      eider_account_get_state (account) != EIDER_ACCOUNT_STATE_LOGGED_OUT)
+    {
+      gtk_widget_set_sensitive (GTK_WIDGET (self->logout_button), TRUE);
+      show_error (self, _("Could Not Log Out"), error->message);
+      return;
+    }
+
+  /* The host re-reads the account, stops using it and says so: the
+   * window follows AccountEmail to its log-in page. */
+  if (self->engine != NULL)
+    eider_dbus_engine1_call_reload_account (self->engine, NULL, reload_account_cb, NULL);
+}
+
+static void
+logout_response_cb (AdwMessageDialog *dialog,
+                    const char       *response,
+                    EiderAccountPage *self)
+{
+  g_autofree char *config_dir = NULL;
+  g_autoptr(EiderAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_str_equal (response, "logout"))
+    return;
+
+  config_dir = eider_application_dup_config_dir ();
+  account = eider_account_new (config_dir);
+  if (!eider_account_load (account, &error))
+    {
+      show_error (self, _("Could Not Log Out"), error->message);
+      return;
+    }
+
+  gtk_widget_set_sensitive (GTK_WIDGET (self->logout_button), FALSE);
+  eider_account_logout_async (account, NULL, logout_cb, g_object_ref (self));
+}
+
+static void
+logout_clicked_cb (EiderAccountPage *self)
+{
+  GtkWidget *dialog;
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                   _("Log Out?"),
+                                   _("The account’s keys are removed from this computer and "
+                                     "backups stop until you log in again. What Eider knows "
+                                     "about the folders is kept, so nothing is uploaded twice. "
+                                     "Nothing in Ente is deleted."));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "logout", _("_Log Out"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "logout",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (logout_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 /**
@@ -131,6 +235,8 @@ eider_account_page_class_init (EiderAccountPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EiderAccountPage, server_row);
   gtk_widget_class_bind_template_child (widget_class, EiderAccountPage, storage_bar);
   gtk_widget_class_bind_template_child (widget_class, EiderAccountPage, storage_label);
+  gtk_widget_class_bind_template_child (widget_class, EiderAccountPage, logout_button);
+  gtk_widget_class_bind_template_callback (widget_class, logout_clicked_cb);
 }
 
 static void

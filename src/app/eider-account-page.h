@@ -14,7 +14,9 @@
 G_BEGIN_DECLS
 
 /* The Account page: the host's AccountEmail, AccountServer and storage
- * used against the quota, kept up to date from its properties.
+ * used against the quota, kept up to date from its properties; Log Out…
+ * runs eider_account_logout in this process (as eiderctl account logout),
+ * then asks the host to ReloadAccount.
  *
  * Thread contract: main-thread only. */
 

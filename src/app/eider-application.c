@@ -109,9 +109,14 @@ eider_application_about_action (GSimpleAction *action,
   gtk_window_present (GTK_WINDOW (about));
 }
 
-/* The configuration folder eiderctl and the host use. */
-static char *
-eider_application_config_dir (void)
+/**
+ * eider_application_dup_config_dir:
+ *
+ * Returns: (transfer full): the configuration folder eiderctl and the host
+ *   use ($EIDER_CONFIG_DIR, or ~/.config/eider): settings and account
+ */
+char *
+eider_application_dup_config_dir (void)
 {
   const char *env = g_getenv ("EIDER_CONFIG_DIR");
 
@@ -134,7 +139,7 @@ eider_application_preferences_action (GSimpleAction *action,
 
   if (self->host_settings == NULL)
     {
-      g_autofree char *config_dir = eider_application_config_dir ();
+      g_autofree char *config_dir = eider_application_dup_config_dir ();
       g_autoptr(GError) error = NULL;
 
       if ((self->host_settings = eider_settings_new (config_dir, &error)) == NULL)

@@ -27,7 +27,9 @@
 #  - kill -9 of the host shows "Eider Stopped" and no folder row; "Start
 #    Again" starts a new host and the folder row comes back, still paused;
 #    the banner's Resume resumes it; Stop Backing Up asks first (nothing in
-#    Ente is deleted), then the folder is gone;
+#    Ente is deleted), then the folder is gone; Log Out… on the Account
+#    page asks first, then the host has no account and the window shows
+#    the log-in page;
 #  - with another account whose subscription has expired (and a folder
 #    added by eiderctl), the banner gives the host's reason (in dark style).
 # Screenshots of each step go to OUTPUT_DIR.
@@ -425,9 +427,15 @@ def main():
             return int(host_property(session, name).split()[1].rstrip('>,)'))
         if host_number('StorageQuota') <= 0:
             fail('the host reports no storage quota')
-        wait_for(lambda: abs(bar.queryValue().currentValue - host_number('StorageUsed')
-                             / host_number('StorageQuota')) < 1e-9,
-                 'the storage bar to show the host\'s used / quota', app)
+        def bar_matches():
+            value = bar.queryValue()
+            shown = (value.currentValue - value.minimumValue) / (value.maximumValue
+                                                                 - value.minimumValue)
+            wanted = host_number('StorageUsed') / host_number('StorageQuota')
+            log('storage bar', value.currentValue, value.minimumValue, value.maximumValue,
+                'host', wanted)
+            return abs(shown - wanted) < 1e-6
+        wait_for(bar_matches, 'the storage bar to show the host\'s used / quota', app)
         log('storage', host_number('StorageUsed'), 'of', host_number('StorageQuota'),
             'bar', bar.queryValue().currentValue)
         a11y.wait('the storage used against the quota', app, contains=[' of ', ' used'])
@@ -495,6 +503,30 @@ def main():
         a11y.wait('the empty Folders page after Stop Backing Up', app, name='No Folders Backed Up Yet')
         if a11y.find(name='Folder Menu for Holidays') is not None:
             fail('the folder row stayed after Stop Backing Up')
+
+        # Log Out… on the Account page asks first (the keys leave this
+        # computer, nothing in Ente is deleted); then the host has no
+        # account and the window shows how to log in.
+        account = a11y.wait('the Account page switcher', app, name='Account',
+                            role=a11y.pyatspi.ROLE_PAGE_TAB)
+        a11y.press(account, 'the Account switcher')
+        logout = a11y.wait('the Log Out button', app, role=a11y.pyatspi.ROLE_PUSH_BUTTON,
+                           contains='Log Out…')
+        a11y.press(logout, 'Log Out…')
+        a11y.wait('the question before logging out', app, contains='Nothing in Ente is deleted')
+        shot('eider-log-out.png')
+        confirm = [b for b in a11y.find_all(role=a11y.pyatspi.ROLE_PUSH_BUTTON, contains='Log Out')
+                   if 'Log Out…' not in b.name]
+        if not confirm:
+            fail('the log-out dialog has no Log Out button')
+        a11y.press(confirm[0], 'Log Out')
+        a11y.wait('the log-in page after Log Out', app, name='Not Logged In')
+        wait_for(lambda: host_property(session, 'AccountEmail') == "(<''>,)",
+                 'the host to have no account', app)
+        status = subprocess.run([eiderctl, 'account', 'status'], env=env, capture_output=True,
+                                text=True, timeout=TIMEOUT)
+        if EMAIL in status.stdout:
+            fail(f'eiderctl account status still shows the account: {status.stdout}')
 
         # Done: the host stops, the window quits.
         quit_host(session)
