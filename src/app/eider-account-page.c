@@ -73,11 +73,7 @@ update (EiderAccountPage *self)
   gtk_label_set_label (self->storage_label, text);
   gtk_widget_set_sensitive (GTK_WIDGET (self->logout_button),
                             email != NULL && email[0] != '\0');
-  /* GTK 4.8's level bar does not tell its value to assistive technologies
-   * itself. */
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->storage_bar),
-                                  GTK_ACCESSIBLE_PROPERTY_VALUE_NOW,
-                                  gtk_level_bar_get_value (self->storage_bar),
                                   GTK_ACCESSIBLE_PROPERTY_VALUE_TEXT, text,
                                   -1);
 }
