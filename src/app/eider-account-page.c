@@ -14,6 +14,7 @@
 #include "eider-account.h"
 #include "eider-account-page.h"
 #include "eider-application.h"
+#include "eider-crypto.h"
 
 struct _EiderAccountPage
 {
@@ -146,6 +147,13 @@ logout_response_cb (AdwMessageDialog *dialog,
 
   if (!g_str_equal (response, "logout"))
     return;
+
+  /* The account's keys live in libsodium's guarded memory. */
+  if (!eider_crypto_init (&error))
+    {
+      show_error (self, _("Could Not Log Out"), error->message);
+      return;
+    }
 
   config_dir = eider_application_dup_config_dir ();
   account = eider_account_new (config_dir);
