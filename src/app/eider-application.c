@@ -12,11 +12,17 @@
 #include <glib/gi18n.h>
 
 #include "eider-application.h"
+#include "eider-preferences-window.h"
+#include "eider-settings.h"
 #include "eider-window.h"
 
 struct _EiderApplication
 {
-  AdwApplication parent_instance;
+  AdwApplication  parent_instance;
+
+  /* The settings the engine host reads (the keyfile of the configuration
+   * folder when there is no dconf), made when Preferences first opens. */
+  GSettings      *host_settings;
 };
 
 G_DEFINE_FINAL_TYPE (EiderApplication, eider_application, ADW_TYPE_APPLICATION)
@@ -103,6 +109,57 @@ eider_application_about_action (GSimpleAction *action,
   gtk_window_present (GTK_WINDOW (about));
 }
 
+/**
+ * eider_application_dup_config_dir:
+ *
+ * Returns: (transfer full): the configuration folder eiderctl and the host
+ *   use ($EIDER_CONFIG_DIR, or ~/.config/eider): settings and account
+ */
+char *
+eider_application_dup_config_dir (void)
+{
+  const char *env = g_getenv ("EIDER_CONFIG_DIR");
+
+  if (env != NULL && env[0] != '\0')
+    return g_strdup (env);
+
+  return g_build_filename (g_get_user_config_dir (), "eider", NULL);
+}
+
+static void
+eider_application_preferences_action (GSimpleAction *action,
+                                      GVariant      *parameter,
+                                      gpointer       user_data)
+{
+  EiderApplication *self = user_data;
+  EiderPreferencesWindow *preferences;
+  GtkWindow *window;
+
+  g_assert (EIDER_IS_APPLICATION (self));
+
+  if (self->host_settings == NULL)
+    {
+      g_autofree char *config_dir = eider_application_dup_config_dir ();
+      g_autoptr(GError) error = NULL;
+
+      if ((self->host_settings = eider_settings_new (config_dir, &error)) == NULL)
+        {
+          g_critical ("Preferences cannot open the settings: %s", error->message);
+          return;
+        }
+    }
+
+  window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  if (EIDER_IS_PREFERENCES_WINDOW (window))
+    {
+      gtk_window_present (window);
+      return;
+    }
+
+  preferences = eider_preferences_window_new (window, self->host_settings);
+  gtk_window_present (GTK_WINDOW (preferences));
+}
+
 /* app.add-folder-path ("/a/folder"): backs up a folder without the file
  * chooser, for scripts and tests (the portal's chooser cannot be driven
  * there). */
@@ -125,6 +182,7 @@ eider_application_add_folder_path_action (GSimpleAction *action,
 static const GActionEntry app_actions[] = {
   { "quit", eider_application_quit_action },
   { "about", eider_application_about_action },
+  { "preferences", eider_application_preferences_action },
   { "add-folder-path", eider_application_add_folder_path_action, "s" },
 };
 
@@ -132,18 +190,33 @@ static void
 eider_application_startup (GApplication *app)
 {
   static const char *quit_accels[] = { "<primary>q", NULL };
+  static const char *preferences_accels[] = { "<primary>comma", NULL };
 
   G_APPLICATION_CLASS (eider_application_parent_class)->startup (app);
 
   gtk_window_set_default_icon_name (APPLICATION_ID);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.preferences",
+                                         preferences_accels);
+}
+
+static void
+eider_application_dispose (GObject *object)
+{
+  EiderApplication *self = EIDER_APPLICATION (object);
+
+  g_clear_object (&self->host_settings);
+
+  G_OBJECT_CLASS (eider_application_parent_class)->dispose (object);
 }
 
 static void
 eider_application_class_init (EiderApplicationClass *klass)
 {
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
 
+  object_class->dispose = eider_application_dispose;
   app_class->activate = eider_application_activate;
   app_class->startup = eider_application_startup;
 }

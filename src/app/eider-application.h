@@ -19,6 +19,7 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (EiderApplication, eider_application, EIDER, APPLICATION, AdwApplication)
 
-EiderApplication *eider_application_new (void);
+EiderApplication *eider_application_new            (void);
+char             *eider_application_dup_config_dir (void);
 
 G_END_DECLS

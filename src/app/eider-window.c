@@ -11,6 +11,7 @@
 
 #include <glib/gi18n.h>
 
+#include "eider-account-page.h"
 #include "eider-folder-row.h"
 #include "eider-format.h"
 #include "eider-host-link.h"
@@ -54,6 +55,7 @@ struct _EiderWindow
   AdwPreferencesGroup  *uploading_group;
   AdwPreferencesGroup  *failed_group;
   AdwPreferencesGroup  *skipped_group;
+  EiderAccountPage     *account_page;
 
   GSettings            *settings;
   EiderHostLink        *link;
@@ -750,6 +752,7 @@ detach_engine (EiderWindow *self)
   g_clear_object (&self->engine);
 
   /* Nothing stale stays on screen as if it were live. */
+  eider_account_page_set_engine (self->account_page, NULL);
   clear_folder_rows (self);
   g_ptr_array_set_size (self->paused_folders, 0);
   clear_in_flight (self);
@@ -773,6 +776,7 @@ attach_engine (EiderWindow      *self,
   g_signal_connect (engine, "file-started", G_CALLBACK (file_started_cb), self);
   g_signal_connect (engine, "file-finished", G_CALLBACK (file_finished_cb), self);
   g_signal_connect (engine, "progress", G_CALLBACK (progress_cb), self);
+  eider_account_page_set_engine (self->account_page, engine);
 
   update_totals (self);
   update_banner (self);
@@ -1014,6 +1018,7 @@ eider_window_class_init (EiderWindowClass *klass)
   object_class->finalize = eider_window_finalize;
   window_class->close_request = eider_window_close_request;
 
+  g_type_ensure (EIDER_TYPE_ACCOUNT_PAGE);
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_BASE "/eider-window.ui");
   gtk_widget_class_bind_template_child (widget_class, EiderWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, EiderWindow, main_stack);
@@ -1030,6 +1035,7 @@ eider_window_class_init (EiderWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EiderWindow, uploading_group);
   gtk_widget_class_bind_template_child (widget_class, EiderWindow, failed_group);
   gtk_widget_class_bind_template_child (widget_class, EiderWindow, skipped_group);
+  gtk_widget_class_bind_template_child (widget_class, EiderWindow, account_page);
 
   gtk_widget_class_install_action (widget_class, "win.add-folder", NULL, add_folder_action);
   gtk_widget_class_install_action (widget_class, "win.start-host", NULL, start_host_action);

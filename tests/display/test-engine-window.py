@@ -15,14 +15,23 @@
 #    (uploads slowed by a bandwidth limit), then "Up to Date"; the folder's
 #    row counts "N backed up · 0 left · 1 skipped", and the Skipped section
 #    lists the text file;
+#  - Preferences (app.preferences): the upload speed limit (a spin button,
+#    set through the AT-SPI Value interface) and the metered switch reach
+#    `eiderctl config get`; an upload window set there (From/Until) makes
+#    the running host hold a new photo back ("Waiting for the upload
+#    window"), and turned off again the photo goes up;
+#  - the Account page shows the account's email and server and a storage
+#    bar with "… of … used";
 #  - Pause from the folder's menu shows the banner "… is paused";
 #  - at 360 pixels wide the page switcher is a bar at the bottom;
 #  - kill -9 of the host shows "Eider Stopped" and no folder row; "Start
 #    Again" starts a new host and the folder row comes back, still paused;
 #    the banner's Resume resumes it; Stop Backing Up asks first (nothing in
-#    Ente is deleted), then the folder is gone;
+#    Ente is deleted), then the folder is gone; Log Out… on the Account
+#    page asks first, then the host has no account and the window shows
+#    the log-in page;
 #  - with another account whose subscription has expired (and a folder
-#    added by eiderctl), the banner gives the host's reason.
+#    added by eiderctl), the banner gives the host's reason (in dark style).
 # Screenshots of each step go to OUTPUT_DIR.
 #
 # Usage: test-engine-window.py EIDER EIDERCTL EIDER_TEST_SERVER APP_ID SCHEMA_DIR OUTPUT_DIR
@@ -231,6 +240,109 @@ def quit_app(session, app_id, app):
         fail(f'eider exited with status {status} after app.quit')
 
 
+def format_size(n):
+    """As g_format_size: decimal units, one decimal, a no-break space."""
+    if n < 1000:
+        return f'{n}\u00a0bytes'
+    for unit in ('kB', 'MB', 'GB', 'TB', 'PB'):
+        n /= 1000
+        if n < 1000 or unit == 'PB':
+            return f'{n:.1f}\u00a0{unit}'
+
+
+def config_get(eiderctl, env, key):
+    return subprocess.run([eiderctl, 'config', 'get', key], env=env, check=True,
+                          capture_output=True, text=True, timeout=TIMEOUT).stdout.strip()
+
+
+def host_property(session, name):
+    return subprocess.run(['gdbus', 'call', '--session', '--dest', 'io.github.eiderapp.Eider.Engine',
+                           '--object-path', '/io/github/eiderapp/Eider/Engine',
+                           '--method', 'org.freedesktop.DBus.Properties.Get',
+                           'io.github.eiderapp.Eider.Engine1', name],
+                          env=session_env(session), capture_output=True, text=True,
+                          timeout=TIMEOUT).stdout.strip()
+
+
+def set_value(a11y, node, value, what):
+    """Sets a spin button through the AT-SPI Value interface."""
+    node.queryValue().currentValue = value
+    wait_for(lambda: node.queryValue().currentValue == value, f'{what} to be {value}')
+
+
+def preferences(a11y, session, app_id, app, eiderctl, env, folder, shot):
+    pyatspi = a11y.pyatspi
+    activate(session, app_id, 'preferences')
+    a11y.wait('the Preferences window', app, name='Preferences', role=pyatspi.ROLE_FRAME)
+    bandwidth = a11y.wait('the upload speed limit', app, name='Upload Speed Limit',
+                          role=pyatspi.ROLE_SPIN_BUTTON)
+    if bandwidth.queryValue().currentValue != 120:
+        fail(f'the upload speed limit shows {bandwidth.queryValue().currentValue}, not the '
+             '120 KB/s eiderctl set')
+    if bandwidth.queryValue().maximumValue != 10485760:
+        fail(f'the upload speed limit goes to {bandwidth.queryValue().maximumValue}')
+    metered = a11y.wait('the metered switch', app, name='Pause on Metered Networks',
+                        role=pyatspi.ROLE_CHECK_BOX)
+    battery = a11y.wait('the battery level', app, name='Pause on Low Battery',
+                        role=pyatspi.ROLE_SPIN_BUTTON)
+    if (battery.queryValue().minimumValue, battery.queryValue().maximumValue) != (0, 100):
+        fail('the battery level does not go from 0 to 100')
+    for name in ('Pause in Power Saver Mode', 'Keep the Computer Awake', 'Run in the Background',
+                 'Start at Login'):
+        a11y.wait(name, app, name=name, role=pyatspi.ROLE_CHECK_BOX)
+    shot('eider-preferences.png')
+
+    set_value(a11y, bandwidth, 0, 'the upload speed limit')
+    if not metered.getState().contains(pyatspi.STATE_CHECKED):
+        fail('pause-on-metered is on by default, the switch shows it off')
+    a11y.press(metered, 'the metered switch')
+    wait_for(lambda: not metered.getState().contains(pyatspi.STATE_CHECKED),
+             'the metered switch to turn off', app)
+    wait_for(lambda: config_get(eiderctl, env, 'bandwidth-limit') == '0',
+             'eiderctl to read bandwidth-limit 0', app)
+    wait_for(lambda: config_get(eiderctl, env, 'pause-on-metered') == 'false',
+             'eiderctl to read pause-on-metered false', app)
+
+    # The upload window, from two hours from now, for one hour: the host
+    # holds a new photo back and says why; off again, the photo goes up.
+    hours = a11y.wait('the upload window switch', app, name='Upload Only at Certain Hours',
+                      role=pyatspi.ROLE_CHECK_BOX)
+    a11y.press(hours, 'the upload window switch')
+    start = a11y.wait('the upload window start', app, name='From', role=pyatspi.ROLE_SPIN_BUTTON)
+    end = a11y.wait('the upload window end', app, name='Until', role=pyatspi.ROLE_SPIN_BUTTON)
+    hour = time.localtime().tm_hour
+    set_value(a11y, start, (hour + 2) % 24, 'the upload window start')
+    set_value(a11y, end, (hour + 3) % 24, 'the upload window end')
+    window = f'{(hour + 2) % 24:02}:00-{(hour + 3) % 24:02}:00'
+    wait_for(lambda: config_get(eiderctl, env, 'upload-window') == window,
+             f'eiderctl to read upload-window {window}', app)
+    shot('eider-preferences-upload-window.png')
+
+    subprocess.run(['convert', '-seed', '99', '-size', '1200x900', 'plasma:',
+                    os.path.join(folder, 'IMG_late.jpg')], check=True)
+    wait_for(lambda: 'Waiting for the upload window' in host_property(session, 'StateReason'),
+             'the host to wait for the upload window', app)
+    a11y.wait('the folder row to count the waiting photo', app,
+              contains=['~/Pictures/Holidays', f'{N_PHOTOS} backed up · 1 left'], showing=False)
+
+    a11y.press(hours, 'the upload window switch')
+    wait_for(lambda: config_get(eiderctl, env, 'upload-window') == '',
+             'eiderctl to read no upload window', app)
+    a11y.wait('the waiting photo to go up', app, showing=False,
+              contains=['~/Pictures/Holidays', f'{N_PHOTOS + 1} backed up · 0 left'])
+
+    # Closed with Escape's action: the main window is back in front.
+    close = a11y.find(name='Close', role=pyatspi.ROLE_PUSH_BUTTON)
+    if close is None:
+        fail('the Preferences window has no Close button')
+    a11y.press(close, 'the Preferences Close button')
+    wait_for(lambda: a11y.find(name='Upload Speed Limit', showing=False) is None,
+             'the Preferences window to close', app)
+    if (config_get(eiderctl, env, 'bandwidth-limit'), config_get(eiderctl, env, 'pause-on-metered')) \
+            != ('0', 'false'):
+        fail('the preferences did not persist after the window closed')
+
+
 def main():
     if len(sys.argv) != 7:
         fail(f'usage: {sys.argv[0]} EIDER EIDERCTL EIDER_TEST_SERVER APP_ID SCHEMA_DIR OUTPUT_DIR')
@@ -319,6 +431,33 @@ def main():
                   contains=['~/Pictures/Holidays', f'{N_PHOTOS} backed up · 0 left · 1 skipped'])
         shot('eider-folders.png')
 
+        # Preferences (app.preferences): what is changed there is stored
+        # where eiderctl and the host read it, and the running host follows.
+        preferences(a11y, session, app_id, app, eiderctl, env, folder, shot)
+
+        # The Account page: the account's email and server, and the storage
+        # used against the quota.
+        account = a11y.wait('the Account page switcher', app, name='Account',
+                            role=a11y.pyatspi.ROLE_PAGE_TAB)
+        a11y.press(account, 'the Account switcher')
+        a11y.wait('the account\'s email', app, name=EMAIL)
+        a11y.wait('the account\'s server', app, name=url)
+        a11y.wait('the storage bar', app, role=a11y.pyatspi.ROLE_LEVEL_BAR)
+        a11y.wait('the storage used against the quota', app, contains=[' of ', ' used'])
+        shot('eider-account.png')
+
+        def host_number(name):
+            # (<uint64 1234>,)
+            return int(host_property(session, name).split()[1].rstrip('>,)'))
+        used, quota = host_number('StorageUsed'), host_number('StorageQuota')
+        if not 0 < used < quota:
+            fail(f'the host reports {used} bytes used of {quota}')
+        # (GTK 4.8 gives AT-SPI no value for a level bar: the text is checked.)
+        a11y.wait('the storage used against the quota', app,
+                  name=f'{format_size(used)} of {format_size(quota)} used')
+        log('storage', used, 'of', quota)
+        a11y.press(folders, 'the Folders switcher')
+
         # Pause from the folder's menu: the banner says so.
         menu = a11y.wait('the folder menu button', app, name='Folder Menu for Holidays')
         a11y.press(menu, 'the folder menu button')
@@ -381,6 +520,30 @@ def main():
         if a11y.find(name='Folder Menu for Holidays') is not None:
             fail('the folder row stayed after Stop Backing Up')
 
+        # Log Out… on the Account page asks first (the keys leave this
+        # computer, nothing in Ente is deleted); then the host has no
+        # account and the window shows how to log in.
+        account = a11y.wait('the Account page switcher', app, name='Account',
+                            role=a11y.pyatspi.ROLE_PAGE_TAB)
+        a11y.press(account, 'the Account switcher')
+        logout = a11y.wait('the Log Out button', app, role=a11y.pyatspi.ROLE_PUSH_BUTTON,
+                           contains='Log Out…')
+        a11y.press(logout, 'Log Out…')
+        a11y.wait('the question before logging out', app, contains='Nothing in Ente is deleted')
+        shot('eider-log-out.png')
+        confirm = [b for b in a11y.find_all(role=a11y.pyatspi.ROLE_PUSH_BUTTON, contains='Log Out')
+                   if 'Log Out…' not in b.name]
+        if not confirm:
+            fail('the log-out dialog has no Log Out button')
+        a11y.press(confirm[0], 'Log Out')
+        a11y.wait('the log-in page after Log Out', app, name='Not Logged In')
+        wait_for(lambda: host_property(session, 'AccountEmail') == "(<''>,)",
+                 'the host to have no account', app)
+        status = subprocess.run([eiderctl, 'account', 'status'], env=env, capture_output=True,
+                                text=True, timeout=TIMEOUT)
+        if EMAIL in status.stdout:
+            fail(f'eiderctl account status still shows the account: {status.stdout}')
+
         # Done: the host stops, the window quits.
         quit_host(session)
         a11y.wait('the host-lost page after Quit', app, name='Eider Stopped')
@@ -396,12 +559,13 @@ def main():
         make_photos(expired, 1)
         subprocess.run([eiderctl, 'watch', 'add', expired], env=env, check=True,
                        capture_output=True, timeout=TIMEOUT)
-        app = subprocess.Popen([eider], env=env)
+        # In dark style this time (libadwaita 1.2 reads ADW_DEBUG_COLOR_SCHEME).
+        app = subprocess.Popen([eider], env=dict(env, ADW_DEBUG_COLOR_SCHEME='prefer-dark'))
         main_window(session, app)
         a11y.wait('the folder added by eiderctl', app, name='Folder Menu for Expired')
         a11y.wait('the banner for the expired subscription', app,
                   contains='subscription has expired')
-        shot('eider-subscription-expired.png')
+        shot('eider-subscription-expired-dark.png')
         quit_host(session)
         a11y.wait('the host-lost page after Quit', app, name='Eider Stopped')
         quit_app(session, app_id, app)
